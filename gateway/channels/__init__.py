@@ -1,0 +1,1 @@
+"""Twilio webhooks: verify, translate to engine turns, answer with TwiML. No consultation rules."""

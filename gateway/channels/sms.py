@@ -1,0 +1,39 @@
+"""POST /twilio/sms: Twilio's incoming-message webhook."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, Response, request
+from twilio.twiml.messaging_response import MessagingResponse
+
+from gateway.channels.phone import to_e164
+from gateway.channels.security import require_twilio_signature
+from gateway.channels.twiml import required_field, services, twiml
+from gateway.ingest import InboundSms, handle_sms
+
+log = logging.getLogger(__name__)
+
+blueprint = Blueprint("sms", __name__)
+
+
+@blueprint.before_request
+def _check_signature() -> None:
+    require_twilio_signature(services().settings)
+
+
+@blueprint.post("/twilio/sms")
+def incoming_sms() -> Response:
+    message_sid = required_field("MessageSid")
+    raw_sender = required_field("From")
+    body = request.form.get("Body", "")
+    sender = to_e164(raw_sender, services().settings.default_region)
+    if sender is None:
+        # Short codes and alphanumeric senders are bots or operators: never answer them.
+        log.info("sms %s from a non-phone sender; no reply", message_sid)
+        return twiml(MessagingResponse())
+    reply = handle_sms(services(), InboundSms(message_sid, sender, body))
+    response = MessagingResponse()
+    if reply:
+        response.message(reply)
+    return twiml(response)

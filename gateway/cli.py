@@ -1,0 +1,33 @@
+"""The `civicline` console script."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import click
+
+from gateway.commands.flows import flows
+from gateway.commands.server import db, serve, worker
+from gateway.commands.simulate import simulate
+from gateway.settings import SettingsError
+
+
+@click.group()
+def cli() -> None:
+    """CivicLine: SMS and voice participation in public consultations."""
+    logging.basicConfig(
+        level=os.environ.get("LOG_LEVEL", "INFO").upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+for command in (serve, worker, db, flows, simulate):
+    cli.add_command(command)
+
+
+def main() -> None:
+    try:
+        cli()
+    except SettingsError as exc:
+        raise SystemExit(f"civicline: configuration error: {exc}") from exc

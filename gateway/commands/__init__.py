@@ -1,0 +1,1 @@
+"""The `civicline` subcommands, one module per area; gateway/cli.py assembles them."""

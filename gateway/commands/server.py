@@ -1,0 +1,67 @@
+"""`civicline serve`, `worker` and `db upgrade`."""
+
+from __future__ import annotations
+
+import click
+
+from gateway.settings import Settings
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
+@click.option("--workers", default=2, show_default=True, type=int, help="Web processes.")
+def serve(host: str, port: int, workers: int) -> None:
+    """Run the gateway (webhooks, and the central store unless CENTRAL_URL is set)."""
+    from gunicorn.app.base import BaseApplication
+
+    from gateway.app import create_app
+
+    settings = Settings.from_env()
+    create_app(settings)  # fail here, before forking, on bad settings or consultations
+
+    class Server(BaseApplication):
+        def load_config(self) -> None:
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", workers)
+            self.cfg.set("timeout", 20)
+            self.cfg.set("accesslog", "-")
+
+        def load(self) -> object:
+            return create_app(settings)
+
+    click.echo(f"CivicLine gateway on http://{host}:{port} (SMS webhook: /twilio/sms)")
+    Server().run()
+
+
+@click.command()
+@click.option("--burst", is_flag=True, help="Drain the queue, then exit.")
+def worker(burst: bool) -> None:
+    """Run an RQ worker for sync and outbound jobs (needs REDIS_URL)."""
+    from rq import Worker
+
+    from gateway.sync.trigger import QUEUE_NAME, redis_connection
+
+    settings = Settings.from_env()
+    if not settings.redis_url:
+        raise click.ClickException(
+            "REDIS_URL is not set: without Redis, `civicline serve` runs jobs in-process"
+        )
+    connection = redis_connection(settings.redis_url)
+    Worker([QUEUE_NAME], connection=connection).work(burst=burst, with_scheduler=True)
+
+
+@click.group()
+def db() -> None:
+    """The gateway's local database."""
+
+
+@db.command()
+def upgrade() -> None:
+    """Create or upgrade the schema (the Procfile's release step)."""
+    from gateway.store.database import make_engine
+    from gateway.store.local import LocalStore
+
+    settings = Settings.from_env()
+    LocalStore(make_engine(settings.database_url)).create_schema()
+    click.echo(f"schema up to date at {settings.database_url}")

@@ -1,0 +1,79 @@
+"""`civicline simulate sms`: take part from a terminal, through a running gateway."""
+
+from __future__ import annotations
+
+import secrets
+import xml.etree.ElementTree as ET
+
+import click
+import requests
+from twilio.request_validator import RequestValidator
+
+from gateway.settings import Settings
+
+DEFAULT_URL = "http://127.0.0.1:8000"
+
+
+def signed_post(settings: Settings, base_url: str, path: str, params: dict[str, str]) -> str:
+    """POST a form to the gateway signed exactly as Twilio signs it; returns the body."""
+    url = base_url.rstrip("/") + path
+    signed_url = (settings.public_base_url.rstrip("/") + path) if settings.public_base_url else url
+    signature = RequestValidator(settings.twilio_auth_token).compute_signature(signed_url, params)
+    try:
+        response = requests.post(
+            url, data=params, headers={"X-Twilio-Signature": signature}, timeout=15
+        )
+    except requests.ConnectionError as exc:
+        raise click.ClickException(
+            f"cannot reach the gateway at {base_url}: is `civicline serve` running?"
+        ) from exc
+    if response.status_code >= 400:
+        raise click.ClickException(f"gateway answered {response.status_code}: {response.text}")
+    return response.text
+
+
+def sms_reply_texts(twiml: str) -> list[str]:
+    root = ET.fromstring(twiml)
+    return [(message.text or "") for message in root.iter("Message")]
+
+
+@click.group()
+def simulate() -> None:
+    """Play a participant against a running gateway, with signed webhooks."""
+
+
+@simulate.command()
+@click.option("--from", "sender", required=True, help="Participant's number, E.164.")
+@click.option("--to", "to", default="+254700000001", show_default=True, help="Gateway number.")
+@click.option("--url", default=DEFAULT_URL, show_default=True, help="Gateway base URL.")
+@click.argument("messages", nargs=-1)
+def sms(sender: str, to: str, url: str, messages: tuple[str, ...]) -> None:
+    """Send MESSAGES (or, with none, each line typed) and print the replies."""
+    settings = Settings.from_env()
+
+    def send(body: str) -> None:
+        params = {
+            "MessageSid": "SM" + secrets.token_hex(16),
+            "AccountSid": settings.twilio_account_sid or "AC" + "0" * 32,
+            "From": sender,
+            "To": to,
+            "Body": body,
+            "NumSegments": "1",
+            "NumMedia": "0",
+        }
+        replies = sms_reply_texts(signed_post(settings, url, "/twilio/sms", params))
+        for reply in replies or ["(no reply)"]:
+            click.echo(f"< {reply}")
+
+    if messages:
+        for body in messages:
+            click.echo(f"> {body}")
+            send(body)
+        return
+    click.echo("Type a message and press Enter (Ctrl-D to quit).")
+    while True:
+        try:
+            body = input("> ")
+        except EOFError:
+            return
+        send(body)

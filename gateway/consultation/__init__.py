@@ -1,0 +1,1 @@
+"""Consultation rules: pure Python, no Flask, no Twilio, no SQL."""

@@ -1,0 +1,262 @@
+"""The SMS conversation: advance(state, turn) -> Step. Pure: no I/O, no clock.
+
+The store loads a participant's state, the engine decides the reply and what to
+record, and the store writes both in one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from gateway.consultation import render
+from gateway.consultation.answers import Answer, parse_sms_answer
+from gateway.consultation.keywords import Command, Keyword, match_keyword, resolve_language
+from gateway.consultation.messages import builtin_message
+from gateway.consultation.model import AnswerStatus, Catalog, Consultation, Status
+
+
+@dataclass(frozen=True)
+class SessionState:
+    consultation_id: str
+    language: str
+    position: int = 0  # index into Consultation.steps
+    invalid_tries: int = 0
+    completed: bool = False
+
+
+@dataclass(frozen=True)
+class ParticipantState:
+    opted_out: bool = False
+    language: str | None = None
+    active_consultation: str | None = None
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """One response event to write: an answer, or how a question was left."""
+
+    consultation_id: str
+    question_id: str
+    status: AnswerStatus
+    value: str | None
+    raw: str | None
+    language: str
+
+
+@dataclass(frozen=True)
+class Step:
+    reply: str | None
+    participant: ParticipantState
+    session: SessionState | None = None  # the session to save, if one changed
+    recorded: tuple[Recorded, ...] = ()
+
+
+@dataclass(frozen=True)
+class Conversation:
+    """Everything the engine needs to answer one SMS."""
+
+    catalog: Catalog
+    participant: ParticipantState
+    sessions: Mapping[str, SessionState]  # this participant's, by consultation id
+    now: datetime
+    max_invalid_tries: int = 3
+
+
+def advance(conv: Conversation, text: str) -> Step:
+    """Apply one inbound SMS to a participant's state."""
+    keyword = match_keyword(text, conv.catalog.keywords)
+    participant = conv.participant
+
+    if keyword is not None and keyword.command is Command.OPT_OUT:
+        opted = replace(participant, opted_out=True)
+        return Step(_system(conv, "opted_out"), opted)
+    if participant.opted_out:
+        if keyword is not None and keyword.command is Command.OPT_IN:
+            return Step(_system(conv, "opted_in"), replace(participant, opted_out=False))
+        return Step(None, participant)  # an opted-out number gets nothing back
+    if keyword is not None and keyword.only_when_opted_out:
+        keyword = None  # "YES" from a participant in good standing is an answer
+
+    if keyword is None:
+        return _answer(conv, text)
+    if keyword.command is Command.JOIN:
+        return _join(conv, keyword.argument)
+    if keyword.command is Command.OPT_IN:
+        return _resend_current(conv, prefix=_system(conv, "opted_in"))
+    if keyword.command is Command.HELP:
+        return _help(conv)
+    if keyword.command is Command.LANG:
+        return _set_language(conv, keyword)
+    return _skip(conv, text)
+
+
+# --- keywords -------------------------------------------------------------------------
+
+
+def _join(conv: Conversation, word: str) -> Step:
+    consultation = conv.catalog.by_keyword(word) if word else None
+    if consultation is None:
+        return Step(_no_consultation(conv), conv.participant)
+    language = consultation.language_or_default(conv.participant.language)
+    status = consultation.status(conv.now)
+    if status is Status.UPCOMING:
+        opens = consultation.opens.date().isoformat()
+        return Step(consultation.message("upcoming", language, opens=opens), conv.participant)
+    if status is Status.CLOSED:
+        return Step(consultation.message("closed", language), conv.participant)
+
+    participant = replace(conv.participant, active_consultation=consultation.id)
+    session = conv.sessions.get(consultation.id)
+    if session is not None and not session.completed:
+        session = replace(session, invalid_tries=0)
+        question = consultation.steps[session.position]
+        reply = render.sms_question(consultation, question, session.language)
+        return Step(reply, participant, session)
+    # New, or finished before: start again; the latest answer to a question counts.
+    session = SessionState(consultation.id, language)
+    return Step(render.welcome(consultation, language), participant, session)
+
+
+def _help(conv: Conversation) -> Step:
+    active = _active(conv)
+    if active is None:
+        return Step(_no_consultation(conv), conv.participant)
+    consultation, session = active
+    keyword = consultation.keywords[0]
+    return Step(consultation.message("help", session.language, keyword=keyword), conv.participant)
+
+
+def _set_language(conv: Conversation, keyword: Keyword) -> Step:
+    active = _active(conv)
+    languages = (
+        active[0].languages
+        if active
+        else tuple(dict.fromkeys(lang for c in conv.catalog.consultations for lang in c.languages))
+    )
+    code = resolve_language(keyword.argument, languages) if keyword.argument else None
+    if code is None:
+        template = builtin_message("unknown_language", _language(conv))
+        return Step(template.format(choices=", ".join(languages)), conv.participant)
+    participant = replace(conv.participant, language=code)
+    confirmation = builtin_message("language_set", code)
+    if active is None:
+        return Step(confirmation, participant)
+    consultation, session = active
+    session = replace(session, language=code)
+    question = consultation.steps[session.position]
+    reply = f"{confirmation} {render.sms_question(consultation, question, code)}"
+    return Step(reply, participant, session)
+
+
+def _skip(conv: Conversation, raw: str) -> Step:
+    active = _active(conv)
+    if active is None:
+        return Step(_no_consultation(conv), conv.participant)
+    consultation, session = active
+    question = consultation.steps[session.position]
+    if not question.skippable:
+        hint = render.answer_hint(consultation, question, session.language)
+        return Step(consultation.message("invalid", session.language, hint=hint), conv.participant)
+    skipped = Recorded(
+        consultation.id, question.id, AnswerStatus.SKIPPED, None, raw, session.language
+    )
+    return _next_question(conv, consultation, session, skipped)
+
+
+def _resend_current(conv: Conversation, prefix: str) -> Step:
+    active = _active(conv)
+    if active is None:
+        return Step(prefix, conv.participant)
+    consultation, session = active
+    question = consultation.steps[session.position]
+    return Step(f"{prefix} {render.sms_question(consultation, question, session.language)}",
+                conv.participant)
+
+
+# --- answers --------------------------------------------------------------------------
+
+
+def _answer(conv: Conversation, text: str) -> Step:
+    active = _active(conv)
+    if active is None:
+        return Step(_no_consultation(conv), conv.participant)
+    consultation, session = active
+    language = session.language
+    if consultation.status(conv.now) is Status.CLOSED:
+        participant = replace(conv.participant, active_consultation=None)
+        return Step(consultation.message("closed", language), participant)
+
+    question = consultation.steps[session.position]
+    parsed = parse_sms_answer(consultation, question, text, language)
+    if isinstance(parsed, Answer):
+        recorded = Recorded(
+            consultation.id, question.id, AnswerStatus.ANSWERED, parsed.value, text, language
+        )
+        return _next_question(conv, consultation, session, recorded)
+
+    tries = session.invalid_tries + 1
+    if tries < conv.max_invalid_tries:
+        reply = consultation.message("invalid", language, hint=parsed.hint)
+        return Step(reply, conv.participant, replace(session, invalid_tries=tries))
+    unparsed = Recorded(consultation.id, question.id, AnswerStatus.UNPARSED, None, text, language)
+    step = _next_question(conv, consultation, session, unparsed)
+    notice = consultation.message("unparsed_next", language)
+    if step.session is not None and step.session.completed:
+        return step
+    return replace(step, reply=f"{notice} {step.reply}")
+
+
+def _next_question(
+    conv: Conversation, consultation: Consultation, session: SessionState, recorded: Recorded
+) -> Step:
+    position = session.position + 1
+    if position >= len(consultation.steps):
+        done = replace(session, position=position, invalid_tries=0, completed=True)
+        participant = replace(conv.participant, active_consultation=None)
+        return Step(consultation.message("thanks", session.language), participant, done,
+                    (recorded,))
+    moved = replace(session, position=position, invalid_tries=0)
+    question = consultation.steps[position]
+    reply = render.sms_question(consultation, question, session.language)
+    return Step(reply, conv.participant, moved, (recorded,))
+
+
+# --- helpers --------------------------------------------------------------------------
+
+
+def _active(conv: Conversation) -> tuple[Consultation, SessionState] | None:
+    """The consultation this participant is answering, if any (and still defined)."""
+    consultation_id = conv.participant.active_consultation
+    if consultation_id is None:
+        return None
+    consultation = conv.catalog.get(consultation_id)
+    session = conv.sessions.get(consultation_id)
+    if consultation is None or session is None or session.completed:
+        return None
+    if session.position >= len(consultation.steps):
+        return None
+    return consultation, session
+
+
+def _language(conv: Conversation) -> str:
+    active = _active(conv)
+    if active is not None:
+        return active[1].language
+    return conv.participant.language or _fallback_language(conv.catalog)
+
+
+def _fallback_language(catalog: Catalog) -> str:
+    return catalog.consultations[0].default_language if catalog.consultations else "en"
+
+
+def _system(conv: Conversation, name: str) -> str:
+    """A built-in message that belongs to no consultation, in the participant's language."""
+    return builtin_message(name, _language(conv))
+
+
+def _no_consultation(conv: Conversation) -> str:
+    open_ones = conv.catalog.with_status(Status.OPEN, conv.now)
+    keywords = ", ".join(c.keywords[0] for c in open_ones) or "-"
+    return builtin_message("no_consultation", _language(conv)).format(keywords=keywords)

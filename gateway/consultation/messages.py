@@ -1,0 +1,147 @@
+"""Built-in texts in every language CivicLine ships with.
+
+A consultation may override the first five (`OVERRIDABLE`) per language in its YAML
+file; a consultation in a language not listed here must override all of them, and the
+loader says so. Placeholders in braces are filled in by the engine.
+"""
+
+from __future__ import annotations
+
+from string import Formatter
+
+OVERRIDABLE = ("welcome", "help", "thanks", "closed", "invalid")
+
+# name -> placeholders the template may use ({title} is always available)
+PLACEHOLDERS: dict[str, frozenset[str]] = {
+    "welcome": frozenset({"title", "count"}),
+    "help": frozenset({"title", "keyword"}),
+    "thanks": frozenset({"title"}),
+    "closed": frozenset({"title"}),
+    "invalid": frozenset({"title", "hint"}),
+    "upcoming": frozenset({"title", "opens"}),
+    "opted_out": frozenset({"title"}),
+    "opted_in": frozenset({"title"}),
+    "language_set": frozenset({"title"}),
+    "unknown_language": frozenset({"title", "choices"}),
+    "no_consultation": frozenset({"title", "keywords"}),
+    "unparsed_next": frozenset({"title"}),
+    "already_done": frozenset({"title", "keyword"}),
+    "hint_choice": frozenset({"title", "max"}),
+    "hint_yes_no": frozenset({"title"}),
+    "hint_scale": frozenset({"title", "min", "max"}),
+    "hint_text": frozenset({"title"}),
+    "hint_skip": frozenset({"title"}),
+    "keys_choice": frozenset({"title", "max"}),
+    "keys_yes_no": frozenset({"title"}),
+    "keys_scale": frozenset({"title", "min", "max"}),
+    "keys_skip": frozenset({"title"}),
+    "yes": frozenset({"title"}),
+    "no": frozenset({"title"}),
+}
+
+BUILTIN: dict[str, dict[str, str]] = {
+    "en": {
+        "welcome": "{title}: {count} short questions. Reply STOP to stop, HELP for help.",
+        "help": "{title}: reply with the number of your answer. SKIP skips optional "
+        "questions, LANG changes language, STOP ends messages. Text {keyword} to resume.",
+        "thanks": "Thank you. Your answers to {title} were recorded.",
+        "closed": "{title} is closed. Thank you for your interest.",
+        "invalid": "Sorry, that is not a valid answer. {hint}",
+        "upcoming": "{title} opens on {opens}. Please text again then.",
+        "opted_out": "You will get no more messages. Reply START to join again.",
+        "opted_in": "Welcome back. Text a keyword to take part.",
+        "language_set": "Language set to English.",
+        "unknown_language": "Unknown language. Reply LANG with one of: {choices}",
+        "no_consultation": "To take part, text one of: {keywords}",
+        "unparsed_next": "We could not read that answer. Next question:",
+        "already_done": "You have answered {title}. Thank you. Text {keyword} to change answers.",
+        "hint_choice": "Reply 1 to {max}.",
+        "hint_yes_no": "Reply 1 for Yes or 2 for No.",
+        "hint_scale": "Reply a number from {min} to {max}.",
+        "hint_text": "Please reply with a few words.",
+        "hint_skip": "Reply SKIP to skip.",
+        "keys_choice": "Press a key from 1 to {max}.",
+        "keys_yes_no": "Press 1 for Yes or 2 for No.",
+        "keys_scale": "Press a key from {min} to {max}.",
+        "keys_skip": "Press 0 to skip.",
+        "yes": "Yes",
+        "no": "No",
+    },
+    "sw": {
+        "welcome": "{title}: maswali {count} mafupi. Jibu STOP kusitisha, HELP kwa msaada.",
+        "help": "{title}: jibu kwa namba ya jibu lako. SKIP kuruka swali la hiari, "
+        "LANG kubadili lugha, STOP kusitisha. Tuma {keyword} kuendelea.",
+        "thanks": "Asante. Majibu yako kwa {title} yamehifadhiwa.",
+        "closed": "{title} imefungwa. Asante kwa kushiriki.",
+        "invalid": "Samahani, jibu hilo si sahihi. {hint}",
+        "upcoming": "{title} itafunguliwa {opens}. Tafadhali tuma tena wakati huo.",
+        "opted_out": "Hutapokea ujumbe zaidi. Jibu START kujiunga tena.",
+        "opted_in": "Karibu tena. Tuma neno kuu kushiriki.",
+        "language_set": "Lugha imewekwa Kiswahili.",
+        "unknown_language": "Lugha haijulikani. Jibu LANG na moja ya: {choices}",
+        "no_consultation": "Kushiriki, tuma moja ya: {keywords}",
+        "unparsed_next": "Hatukuweza kusoma jibu hilo. Swali linalofuata:",
+        "already_done": "Umejibu {title}. Asante. Tuma {keyword} kubadili majibu.",
+        "hint_choice": "Jibu 1 hadi {max}.",
+        "hint_yes_no": "Jibu 1 kwa Ndiyo au 2 kwa Hapana.",
+        "hint_scale": "Jibu namba kutoka {min} hadi {max}.",
+        "hint_text": "Tafadhali jibu kwa maneno machache.",
+        "hint_skip": "Jibu SKIP kuruka.",
+        "keys_choice": "Bonyeza kitufe kutoka 1 hadi {max}.",
+        "keys_yes_no": "Bonyeza 1 kwa Ndiyo au 2 kwa Hapana.",
+        "keys_scale": "Bonyeza kitufe kutoka {min} hadi {max}.",
+        "keys_skip": "Bonyeza 0 kuruka.",
+        "yes": "Ndiyo",
+        "no": "Hapana",
+    },
+    "fr": {
+        "welcome": "{title}: {count} questions courtes. Repondez STOP pour arreter, HELP "
+        "pour l'aide.",
+        "help": "{title}: repondez avec le numero de votre choix. SKIP passe une question "
+        "facultative, LANG change la langue, STOP arrete. Envoyez {keyword} pour reprendre.",
+        "thanks": "Merci. Vos reponses a {title} sont enregistrees.",
+        "closed": "{title} est close. Merci de votre interet.",
+        "invalid": "Desole, reponse non valide. {hint}",
+        "upcoming": "{title} ouvre le {opens}. Merci de renvoyer a ce moment.",
+        "opted_out": "Vous ne recevrez plus de messages. Repondez START pour revenir.",
+        "opted_in": "Bon retour. Envoyez un mot-cle pour participer.",
+        "language_set": "Langue: francais.",
+        "unknown_language": "Langue inconnue. Repondez LANG avec: {choices}",
+        "no_consultation": "Pour participer, envoyez: {keywords}",
+        "unparsed_next": "Reponse illisible. Question suivante:",
+        "already_done": "Vous avez repondu a {title}. Merci. Envoyez {keyword} pour modifier.",
+        "hint_choice": "Repondez 1 a {max}.",
+        "hint_yes_no": "Repondez 1 pour Oui ou 2 pour Non.",
+        "hint_scale": "Repondez un nombre de {min} a {max}.",
+        "hint_text": "Repondez en quelques mots.",
+        "hint_skip": "Repondez SKIP pour passer.",
+        "keys_choice": "Appuyez sur une touche de 1 à {max}.",
+        "keys_yes_no": "Appuyez sur 1 pour Oui ou 2 pour Non.",
+        "keys_scale": "Appuyez sur une touche de {min} à {max}.",
+        "keys_skip": "Appuyez sur 0 pour passer.",
+        "yes": "Oui",
+        "no": "Non",
+    },
+}
+
+# Names of languages as a participant might type them after LANG.
+LANGUAGE_NAMES: dict[str, tuple[str, ...]] = {
+    "en": ("english", "eng", "kiingereza", "anglais"),
+    "sw": ("swahili", "kiswahili", "kisw"),
+    "fr": ("french", "francais", "kifaransa"),
+}
+
+
+def builtin_message(name: str, language: str) -> str:
+    """The built-in template; falls back to English for a language CivicLine lacks."""
+    texts = BUILTIN.get(language) or BUILTIN["en"]
+    return texts[name]
+
+
+def has_builtin(name: str, language: str) -> bool:
+    return name in BUILTIN.get(language, {})
+
+
+def placeholders(template: str) -> set[str]:
+    """The {names} a template uses; raises ValueError on a malformed template."""
+    return {field for _, field, _, _ in Formatter().parse(template) if field}

@@ -1,0 +1,53 @@
+"""Apply one inbound SMS: load state, run the engine, commit, then wake the sync."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from gateway.consultation.engine import Conversation, advance
+from gateway.privacy import mask_number, pseudonym
+from gateway.regions import region_for
+from gateway.services import Services
+from gateway.store.local import InboundRecord
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class InboundSms:
+    message_sid: str
+    sender: str  # E.164
+    body: str
+
+
+def handle_sms(services: Services, sms: InboundSms, now: datetime | None = None) -> str | None:
+    """The reply to send (None for none). Effects are committed before this returns."""
+    now = now or datetime.now(UTC)
+    settings = services.settings
+    who = pseudonym(settings.pseudonym_key, sms.sender)
+    with services.store.participant(who, sms.sender, now) as tx:
+        seen, reply = tx.previous_reply(sms.message_sid)
+        if seen:
+            log.info("sms %s is a retry; replaying the reply", sms.message_sid)
+            return reply
+        conversation = Conversation(
+            catalog=services.catalog.current(),
+            participant=tx.state(),
+            sessions=tx.sessions(),
+            now=now,
+            max_invalid_tries=settings.max_invalid_tries,
+        )
+        step = advance(conversation, sms.body)
+        reply = step.reply
+        if reply is not None and tx.replies_since(now - timedelta(hours=1)) >= (
+            settings.replies_per_hour
+        ):
+            log.warning("reply cap reached for %s; answer kept, no reply", mask_number(sms.sender))
+            reply = None
+        region = region_for(sms.sender, services.region_prefixes) if step.recorded else None
+        recorded = tx.apply(step, InboundRecord(sms.message_sid, "sms", now, reply), region)
+    if recorded:
+        services.trigger.notify()
+    return reply

@@ -1,0 +1,1 @@
+"""The gateway's local store: the only module that writes SQL on the gateway."""

@@ -1,0 +1,1 @@
+"""Moving response events from the gateway's outbox to the central store."""

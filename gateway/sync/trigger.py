@@ -1,0 +1,81 @@
+"""Wake the sync worker after a commit, cheaply, and never at the cost of a reply.
+
+One RQ job per answer would cap the gateway at the worker's job rate; instead one
+flag in Redis says "a sync is pending" and a job is enqueued only when the flag was
+not already set. The job clears the flag when it starts, so answers that arrive
+during a sync wake the next one. If Redis is down the events stay in the outbox and
+the periodic sweep finds them.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Protocol
+
+from redis import Redis
+from redis.exceptions import RedisError
+from rq import Queue
+
+log = logging.getLogger(__name__)
+
+SYNC_JOB = "gateway.sync.jobs.sync_outbox_job"
+QUEUE_NAME = "civicline"
+PENDING_TTL_SECONDS = 600  # a lost job cannot block syncs for longer than this
+REDIS_RETRY_AFTER_SECONDS = 5.0  # after a Redis failure, skip it for this long
+
+
+class SyncTrigger(Protocol):
+    def notify(self) -> None: ...
+
+
+def pending_key(gateway_id: str) -> str:
+    return f"civicline:{gateway_id}:sync-pending"
+
+
+class RedisSyncTrigger:
+    def __init__(self, redis: Redis, gateway_id: str) -> None:
+        self.redis = redis
+        self.queue = Queue(QUEUE_NAME, connection=redis)
+        self.key = pending_key(gateway_id)
+        self._skip_until = 0.0
+
+    def notify(self) -> None:
+        if time.monotonic() < self._skip_until:
+            return
+        try:
+            if self.redis.set(self.key, "1", nx=True, ex=PENDING_TTL_SECONDS):
+                self.queue.enqueue(SYNC_JOB, job_timeout=PENDING_TTL_SECONDS)
+        except RedisError as exc:
+            self._skip_until = time.monotonic() + REDIS_RETRY_AFTER_SECONDS
+            log.warning("sync trigger: Redis unavailable (%s); the sweep will sync later", exc)
+
+
+class InProcessSyncTrigger:
+    """For single-node trials without Redis: a background thread runs the sync."""
+
+    def __init__(self, sync: Callable[[], object], interval: float) -> None:
+        self._sync = sync
+        self._interval = interval
+        self._wake = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="civicline-sync", daemon=True)
+        self._thread.start()
+
+    def notify(self) -> None:
+        self._wake.set()
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait(self._interval)
+            self._wake.clear()
+            try:
+                self._sync()
+            except Exception:  # keep the thread alive; the next wake retries
+                log.exception("in-process sync failed; will retry")
+
+
+def redis_connection(url: str) -> Redis:
+    """A client that fails fast: a webhook must not hang on an unreachable Redis."""
+    return Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=1.0)

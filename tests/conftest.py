@@ -1,0 +1,122 @@
+"""Shared fixtures: real Redis, real SQLite files, PostgreSQL when configured, signed webhooks."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from redis import Redis
+from redis.exceptions import RedisError
+
+from gateway.catalog_source import StaticCatalog
+from gateway.consultation.loader import load_catalog
+from gateway.services import Services, build_services
+from gateway.settings import Settings
+from tests.twilio_signing import TwilioClient
+
+FIXTURE_FLOWS = Path(__file__).parent / "fixtures" / "flows"
+TEST_TOKEN = "test-auth-token-0123456789"
+TEST_REDIS_URL = os.environ.get("REDIS_URL_TEST", "redis://127.0.0.1:6379/13")
+# CI sets this so that a missing service fails the run instead of skipping tests.
+REQUIRE_SERVICES = os.environ.get("CIVICLINE_REQUIRE_SERVICES") == "1"
+
+
+@dataclass
+class RecordingTrigger:
+    """Counts sync wake-ups instead of starting a worker."""
+
+    calls: int = 0
+
+    def notify(self) -> None:
+        self.calls += 1
+
+
+@dataclass
+class GatewayHarness:
+    services: Services
+    client: TwilioClient
+    trigger: RecordingTrigger = field(default_factory=RecordingTrigger)
+
+
+def _service_missing(what: str) -> None:
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{what} is required (CIVICLINE_REQUIRE_SERVICES=1) but unreachable")
+    pytest.skip(f"{what} unreachable")
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    try:
+        Redis.from_url(TEST_REDIS_URL, socket_connect_timeout=1).flushdb()
+    except RedisError:
+        _service_missing(f"Redis at {TEST_REDIS_URL}")
+    return TEST_REDIS_URL
+
+
+@pytest.fixture
+def redis_client(redis_url: str) -> Iterator[Redis]:
+    client = Redis.from_url(redis_url)
+    client.flushdb()
+    yield client
+    client.flushdb()
+    client.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh SQLite file, and PostgreSQL when DATABASE_URL_TEST is set."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'gateway.db'}"
+    url = os.environ.get("DATABASE_URL_TEST")
+    if not url:
+        pytest.skip("DATABASE_URL_TEST not set")
+    return fresh_postgres_schema(url)
+
+
+def fresh_postgres_schema(url: str) -> str:
+    """Drop every table in the test database, so each test starts empty."""
+    from sqlalchemy import MetaData, create_engine
+
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    try:
+        metadata = MetaData()
+        metadata.reflect(engine)
+        metadata.drop_all(engine)
+    except Exception as exc:  # noqa: BLE001 - any connection failure means "not here"
+        _service_missing(f"PostgreSQL at {url} ({exc.__class__.__name__})")
+    finally:
+        engine.dispose()
+    return url
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(
+        twilio_auth_token=TEST_TOKEN,
+        database_url=f"sqlite:///{tmp_path / 'gateway.db'}",
+        central_database_url=f"sqlite:///{tmp_path / 'central.db'}",
+        flows_dir=FIXTURE_FLOWS,
+        pseudonym_key="test-pseudonym-key-0123456789",
+    )
+
+
+def make_harness(settings: Settings) -> GatewayHarness:
+    from gateway.app import create_app
+
+    trigger = RecordingTrigger()
+    services = build_services(
+        settings,
+        catalog=StaticCatalog(load_catalog([settings.flows_dir])),
+        trigger=trigger,
+    )
+    app = create_app(services=services)
+    return GatewayHarness(services, TwilioClient(app.test_client(), settings.twilio_auth_token),
+                          trigger)
+
+
+@pytest.fixture
+def gateway(settings: Settings) -> GatewayHarness:
+    return make_harness(settings)
