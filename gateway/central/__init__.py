@@ -1,0 +1,1 @@
+"""The central consultation store: receives events from gateways, holds the truth for tallies."""

@@ -1,0 +1,59 @@
+"""Tables of the central consultation store. It never holds a phone number."""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, DateTime, Index, Integer, MetaData, String, Table, Text
+
+metadata = MetaData()
+
+# Gateways allowed to send events; the token is stored as a SHA-256 hash only.
+gateways = Table(
+    "gateways",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("last_contact_at", DateTime(timezone=True)),
+    Column("newest_event_at", DateTime(timezone=True)),
+    Column("backlog", Integer),  # events the gateway still held when it last synced
+)
+
+# Published consultation definitions; `version` grows with each publish.
+consultations = Table(
+    "consultations",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("definition", Text, nullable=False),  # the YAML as published
+    Column("published_at", DateTime(timezone=True), nullable=False),
+)
+
+# Response events, exactly once each: the primary key is the id made at ingest.
+events = Table(
+    "events",
+    metadata,
+    Column("event_id", String(36), primary_key=True),
+    Column("consultation_id", String(64), nullable=False),
+    Column("question_id", String(64), nullable=False),
+    Column("pseudonym", String(64), nullable=False),
+    Column("channel", String(8), nullable=False),  # sms | voice
+    Column("status", String(16), nullable=False),  # answered | unparsed | skipped | no_answer
+    Column("value", Text),
+    Column("raw", Text),
+    Column("language", String(8), nullable=False),
+    Column("answered_at", DateTime(timezone=True), nullable=False),
+    Column("region", String(64)),
+    Column("gateway", String(64), nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Index("ix_events_tally", "consultation_id", "question_id", "pseudonym", "answered_at"),
+)
+
+# Officials who may sign in to the dashboard; passwords hashed (werkzeug.security).
+officials = Table(
+    "officials",
+    metadata,
+    Column("username", String(64), primary_key=True),
+    Column("password_hash", String(256), nullable=False),
+    Column("is_admin", Integer, nullable=False, default=0),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
