@@ -10,6 +10,7 @@ import click
 from gateway.commands.flows import flows
 from gateway.commands.server import db, serve, worker
 from gateway.commands.simulate import simulate
+from gateway.consultation.loader import FlowsInvalid
 from gateway.settings import SettingsError
 
 
@@ -31,3 +32,5 @@ def main() -> None:
         cli()
     except SettingsError as exc:
         raise SystemExit(f"civicline: configuration error: {exc}") from exc
+    except FlowsInvalid as exc:
+        raise SystemExit(f"civicline: consultation files are not valid:\n{exc}") from exc

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -66,30 +68,42 @@ def redis_client(redis_url: str) -> Iterator[Redis]:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A fresh SQLite file, and PostgreSQL when DATABASE_URL_TEST is set."""
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh SQLite file, and a fresh PostgreSQL schema when DATABASE_URL_TEST is set."""
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'gateway.db'}"
+        yield f"sqlite:///{tmp_path / 'gateway.db'}"
+        return
     url = os.environ.get("DATABASE_URL_TEST")
     if not url:
         pytest.skip("DATABASE_URL_TEST not set")
-    return fresh_postgres_schema(url)
+    with postgres_schema(url) as schema_url:
+        yield schema_url
 
 
-def fresh_postgres_schema(url: str) -> str:
-    """Drop every table in the test database, so each test starts empty."""
-    from sqlalchemy import MetaData, create_engine
+@contextmanager
+def postgres_schema(url: str) -> Iterator[str]:
+    """A URL whose connections use a new, empty schema, dropped afterwards.
 
-    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    Each test (and each store within a test) gets its own schema, so gateway and
+    central tables never collide and concurrent test runs don't see each other.
+    """
+    from sqlalchemy import create_engine, text
+
+    name = f"t_{uuid.uuid4().hex[:16]}"
+    admin = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
     try:
-        metadata = MetaData()
-        metadata.reflect(engine)
-        metadata.drop_all(engine)
+        with admin.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{name}"'))
     except Exception as exc:  # noqa: BLE001 - any connection failure means "not here"
+        admin.dispose()
         _service_missing(f"PostgreSQL at {url} ({exc.__class__.__name__})")
+    separator = "&" if "?" in url else "?"
+    try:
+        yield f"{url}{separator}options=-csearch_path%3D{name}"
     finally:
-        engine.dispose()
-    return url
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{name}" CASCADE'))
+        admin.dispose()
 
 
 @pytest.fixture

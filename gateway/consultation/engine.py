@@ -79,7 +79,7 @@ def advance(conv: Conversation, text: str) -> Step:
     if keyword is not None and keyword.only_when_opted_out:
         keyword = None  # "YES" from a participant in good standing is an answer
 
-    if keyword is None:
+    if keyword is None or _answers_current_question(conv, keyword, text):
         return _answer(conv, text)
     if keyword.command is Command.JOIN:
         return _join(conv, keyword.argument)
@@ -176,6 +176,18 @@ def _resend_current(conv: Conversation, prefix: str) -> Step:
 
 
 # --- answers --------------------------------------------------------------------------
+
+
+def _answers_current_question(conv: Conversation, keyword: Keyword, text: str) -> bool:
+    """"water" is both WATER's keyword and an answer alias: mid-consultation, it answers."""
+    active = _active(conv)
+    if keyword.command is not Command.JOIN or active is None:
+        return False
+    consultation, session = active
+    if keyword.argument not in consultation.keywords:
+        return False
+    question = consultation.steps[session.position]
+    return isinstance(parse_sms_answer(consultation, question, text, session.language), Answer)
 
 
 def _answer(conv: Conversation, text: str) -> Step:

@@ -295,3 +295,12 @@ def make_client(gateway: GatewayHarness):
 
     app: Flask = gateway.client.client.application
     return TwilioClient(app.test_client(), gateway.client.validator.token.decode())
+
+
+def test_keyword_that_is_also_an_answer_alias_answers(gateway: GatewayHarness) -> None:
+    sms = gateway.client.sms
+    sms(KE, "WATER")
+    assert "Do you have enough water" in sms(KE, "water").reply
+    assert answers(gateway) == {"priority": ("answered", "water")}
+    # Where it is no answer, the keyword resends the current question.
+    assert sms(KE, "WATER").reply.startswith("Do you have enough water at home?")
