@@ -160,7 +160,11 @@ def _mark(mark: yaml.Mark | None) -> str:
 
 def _read_yaml(text: str, report: Callable[[str, str], None]) -> tuple[bool, Any]:
     """(parsed?, document); syntax errors and duplicate keys go to `report`."""
-    loader = _FlowYamlLoader(text)
+    try:
+        loader = _FlowYamlLoader(text)  # reads the text: rejects control characters here
+    except yaml.YAMLError as exc:
+        report("", f"YAML error: {exc}")
+        return False, None
     try:
         document = loader.get_single_data()
     except yaml.MarkedYAMLError as exc:
