@@ -8,9 +8,13 @@ from flask import Flask, Response, jsonify, request
 from sqlalchemy import text
 from werkzeug.exceptions import HTTPException
 
-from gateway.channels import sms, status
+from gateway.callbacks import configuration_warnings as callback_warnings
+from gateway.central.app import register_central
+from gateway.central.store import PublishRefused
+from gateway.channels import sms, status, voice
 from gateway.services import Services, build_services
-from gateway.settings import Settings
+from gateway.settings import Settings, SettingsError
+from gateway.store.outbox import OutboxStore
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +24,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         settings = settings or Settings.from_env()
         services = build_services(settings)
     settings = services.settings
-    for warning in settings.warnings():
+    for warning in settings.warnings() + callback_warnings(services):
         log.warning("WARNING: %s", warning)
 
     app = Flask(__name__)
@@ -29,6 +33,10 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.extensions["civicline"] = services
     app.register_blueprint(sms.blueprint)
     app.register_blueprint(status.blueprint)
+    app.register_blueprint(voice.blueprint)
+    app.register_blueprint(voice.audio_blueprint)
+    if services.central is not None:
+        _embed_central(app, services)
 
     @app.get("/healthz")
     def health() -> Response:
@@ -47,3 +55,19 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         return response
 
     return app
+
+
+def _embed_central(app: Flask, services: Services) -> None:
+    """No CENTRAL_URL: serve the central API here, publish FLOWS_DIR to it and make sure
+    this gateway holds a token for it, so one machine works out of the box."""
+    assert services.central is not None
+    settings = services.settings
+    register_central(app, services.central.store)
+    try:
+        services.central.publish_flows(settings.flows_dir)
+    except PublishRefused as exc:
+        raise SettingsError(
+            f"FLOWS_DIR={settings.flows_dir} cannot be published to the central store at "
+            f"{settings.central_database_url}: {exc}"
+        ) from exc
+    services.central.gateway_token(OutboxStore(services.store.engine))

@@ -7,9 +7,13 @@ import os
 
 import click
 
+from gateway.commands.callbacks import callbacks
+from gateway.commands.central import central
 from gateway.commands.flows import flows
+from gateway.commands.officials import export, officials
 from gateway.commands.server import db, serve, worker
 from gateway.commands.simulate import simulate
+from gateway.commands.sync import status, sync
 from gateway.consultation.loader import FlowsInvalid
 from gateway.settings import SettingsError
 
@@ -23,7 +27,8 @@ def cli() -> None:
     )
 
 
-for command in (serve, worker, db, flows, simulate):
+for command in (serve, worker, db, flows, simulate, central, sync, status, export, officials,
+                callbacks):
     cli.add_command(command)
 
 

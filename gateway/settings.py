@@ -88,6 +88,11 @@ class Settings:
                 raise SettingsError("production mode refuses SIGNATURE_CHECKS=off")
             if len(self.pseudonym_key) < 16:
                 raise SettingsError("PSEUDONYM_KEY must be at least 16 characters")
+        if self.central_url and not self.central_token:
+            raise SettingsError(
+                "CENTRAL_URL is set but CENTRAL_TOKEN is not: issue one on the centre with "
+                "`civicline central add-gateway NAME`"
+            )
         if self.sqlite_synchronous.upper() not in {"FULL", "NORMAL", "EXTRA"}:
             raise SettingsError("SQLITE_SYNCHRONOUS must be FULL, NORMAL or EXTRA")
 

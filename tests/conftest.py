@@ -37,10 +37,41 @@ class RecordingTrigger:
 
 
 @dataclass
+class RecordingCallPlacer:
+    """Stands in for Twilio's REST API: records each call placed; `fail` makes it refuse."""
+
+    placed: list[dict[str, str]] = field(default_factory=list)
+    fail: str | None = None
+
+    def place_call(self, *, to: str, from_: str, url: str, status_callback: str) -> str:
+        from gateway.outbound import CallPlacementError
+
+        if self.fail is not None:
+            raise CallPlacementError(self.fail)
+        sid = f"CA{uuid.uuid4().hex}"
+        self.placed.append(
+            {"sid": sid, "to": to, "from_": from_, "url": url, "status_callback": status_callback}
+        )
+        return sid
+
+
+@dataclass
+class RecordingScheduler:
+    """Records call-back wake-ups (their delays) instead of running a placer thread."""
+
+    delays: list[float] = field(default_factory=list)
+
+    def notify(self, delay: float = 0.0) -> None:
+        self.delays.append(delay)
+
+
+@dataclass
 class GatewayHarness:
     services: Services
     client: TwilioClient
     trigger: RecordingTrigger = field(default_factory=RecordingTrigger)
+    placer: RecordingCallPlacer = field(default_factory=RecordingCallPlacer)
+    scheduler: RecordingScheduler = field(default_factory=RecordingScheduler)
 
 
 def _service_missing(what: str) -> None:
@@ -121,14 +152,18 @@ def make_harness(settings: Settings) -> GatewayHarness:
     from gateway.app import create_app
 
     trigger = RecordingTrigger()
+    placer = RecordingCallPlacer()
+    scheduler = RecordingScheduler()
     services = build_services(
         settings,
         catalog=StaticCatalog(load_catalog([settings.flows_dir])),
         trigger=trigger,
+        call_placer=placer,
+        callbacks=scheduler,
     )
     app = create_app(services=services)
     return GatewayHarness(services, TwilioClient(app.test_client(), settings.twilio_auth_token),
-                          trigger)
+                          trigger, placer, scheduler)
 
 
 @pytest.fixture

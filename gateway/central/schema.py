@@ -16,6 +16,7 @@ gateways = Table(
     Column("last_contact_at", DateTime(timezone=True)),
     Column("newest_event_at", DateTime(timezone=True)),
     Column("backlog", Integer),  # events the gateway still held when it last synced
+    Column("quarantined", Integer),  # events the centre refused as malformed, held back
 )
 
 # Published consultation definitions; `version` grows with each publish.
@@ -56,4 +57,14 @@ officials = Table(
     Column("password_hash", String(256), nullable=False),
     Column("is_admin", Integer, nullable=False, default=0),
     Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# Failed dashboard sign-ins, for the brute-force limit (gateway/officials/accounts.py).
+signin_failures = Table(
+    "signin_failures",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("username", String(64), nullable=False),
+    Column("failed_at", DateTime(timezone=True), nullable=False),
+    Index("ix_signin_failures_username", "username", "failed_at"),
 )

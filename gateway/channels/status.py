@@ -6,6 +6,7 @@ import logging
 
 from flask import Blueprint, Response, request
 
+from gateway.calls import handle_call_status
 from gateway.channels.security import require_twilio_signature
 from gateway.channels.twiml import services
 
@@ -14,6 +15,7 @@ log = logging.getLogger(__name__)
 blueprint = Blueprint("status", __name__)
 
 FAILED_MESSAGE_STATES = {"undelivered", "failed"}
+FINAL_CALL_STATES = {"completed", "busy", "failed", "no-answer", "canceled"}
 
 
 @blueprint.before_request
@@ -31,4 +33,10 @@ def status_callback() -> Response:
                         form.get("ErrorCode", "-"))
         else:
             log.info("message %s %s", form["MessageSid"], state)
+    elif "CallSid" in form:
+        state = form.get("CallStatus", "")
+        log.info("call %s %s", form["CallSid"], state)
+        if state in FINAL_CALL_STATES:
+            # Closes the call's session; a busy / unanswered call-back is tried again.
+            handle_call_status(services(), form["CallSid"], state)
     return Response(status=204)

@@ -16,9 +16,13 @@ def serve(host: str, port: int, workers: int) -> None:
     from gunicorn.app.base import BaseApplication
 
     from gateway.app import create_app
+    from gateway.services import build_services
+    from gateway.sync.trigger import NoSyncTrigger
 
     settings = Settings.from_env()
-    create_app(settings)  # fail here, before forking, on bad settings or consultations
+    # Fail here, before forking, on bad settings or consultations (and publish FLOWS_DIR to
+    # the embedded centre once); no sync thread in the arbiter, the workers run their own.
+    create_app(services=build_services(settings, trigger=NoSyncTrigger()))
 
     class Server(BaseApplication):
         def load_config(self) -> None:
@@ -30,7 +34,7 @@ def serve(host: str, port: int, workers: int) -> None:
         def load(self) -> object:
             return create_app(settings)
 
-    click.echo(f"CivicLine gateway on http://{host}:{port} (SMS webhook: /twilio/sms)")
+    click.echo(f"CivicLine gateway on http://{host}:{port} (webhooks: /twilio/sms, /twilio/voice)")
     Server().run()
 
 

@@ -1,4 +1,4 @@
-"""`civicline simulate sms`: take part from a terminal, through a running gateway."""
+"""`civicline simulate sms` and `simulate call`: take part through a running gateway."""
 
 from __future__ import annotations
 
@@ -77,3 +77,21 @@ def sms(sender: str, to: str, url: str, messages: tuple[str, ...]) -> None:
         except EOFError:
             return
         send(body)
+
+
+@simulate.command()
+@click.option("--from", "caller", required=True, help="Caller's number, E.164.")
+@click.option("--to", "to", default="+254700000001", show_default=True,
+              help="Number called (picks the consultation by its voice.numbers).")
+@click.option("--url", default=DEFAULT_URL, show_default=True, help="Gateway base URL.")
+@click.option("--keys", default=None,
+              help="Key presses, comma-separated, instead of the keyboard: an empty item is "
+              "a silence, # ends a recording (e.g. 1,2,*,1,,#).")
+def call(caller: str, to: str, url: str, keys: str | None) -> None:
+    """Play a voice call: print what is said, send key presses, follow the TwiML."""
+    from gateway.commands.simulate_call import CallSimulator
+
+    presses = keys.split(",") if keys is not None else None
+    if presses is None:
+        click.echo("Press a key and Enter; Enter alone is a silence; Ctrl-D hangs up.")
+    CallSimulator(Settings.from_env(), url, caller, to, presses).run()

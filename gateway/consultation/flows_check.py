@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gateway.consultation import segments
+from gateway.consultation.audio import prompt_recording_warnings
 from gateway.consultation.loader import FlowError, scan_catalog
 from gateway.consultation.model import Consultation
 from gateway.consultation.render import sms_texts
@@ -69,7 +70,10 @@ def sms_segment_warnings(consultation: Consultation) -> list[str]:
     return warnings
 
 
-WARNING_PRODUCERS: tuple[WarningProducer, ...] = (sms_segment_warnings,)
+WARNING_PRODUCERS: tuple[WarningProducer, ...] = (
+    sms_segment_warnings,
+    prompt_recording_warnings,  # voice prompts lacking a recording, per language
+)
 
 
 def check(

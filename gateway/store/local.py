@@ -107,6 +107,7 @@ class ParticipantTx:
             .where(
                 and_(
                     inbound.pseudonym == self.pseudonym,
+                    inbound.channel == "sms",  # voice steps keep their TwiML, not an SMS
                     inbound.received_at >= since,
                     inbound.reply.is_not(None),
                 )
@@ -137,6 +138,14 @@ class ParticipantTx:
         self.record_events(step.recorded, inbound.channel, now, region)
         self.log_inbound(inbound)
         return len(step.recorded)
+
+    def set_language(self, language: str, now: datetime) -> None:
+        """Remember the language a caller chose (the voice line's language menu)."""
+        self.conn.execute(
+            update(schema.participants)
+            .where(schema.participants.c.pseudonym == self.pseudonym)
+            .values(language=language, updated_at=now)
+        )
 
     def save_session(self, session: SessionState, now: datetime) -> None:
         values = {

@@ -75,6 +75,9 @@ events = Table(
     Column("answered_at", DateTime(timezone=True), nullable=False),
     Column("region", String(64)),
     Column("synced_at", DateTime(timezone=True)),
+    # Set when the central store rejected the event as malformed: it is quarantined (kept,
+    # never sent again until an operator runs `civicline sync --retry-quarantined`).
+    Column("sync_error", Text),
     Index("ix_events_unsynced", "seq", sqlite_where=text("synced_at IS NULL"),
           postgresql_where=text("synced_at IS NULL")),
 )
@@ -86,4 +89,58 @@ gateway_state = Table(
     Column("key", String(64), primary_key=True),
     Column("value", Text, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# The consultations last fetched from the central store (CENTRAL_URL set), so a gateway
+# that restarts offline still serves them. The set's ETag is in gateway_state.
+consultation_cache = Table(
+    "consultation_cache",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("definition", Text, nullable=False),  # the YAML as published
+    Column("fetched_at", DateTime(timezone=True), nullable=False),
+)
+
+# One row per voice call, keyed by Twilio's CallSid: where the call is, so every action
+# webhook continues it. Answers are response events (channel "voice"), written as given.
+# status: active | finished (reached the end) | ended (hung up before) | rejected (missed
+# call, for a call-back).
+calls = Table(
+    "calls",
+    metadata,
+    Column("call_sid", String(64), primary_key=True),
+    Column("pseudonym", String(64), nullable=False),
+    Column("consultation_id", String(64)),
+    Column("language", String(8)),
+    Column("position", Integer, nullable=False, default=0),
+    Column("silences", Integer, nullable=False, default=0),
+    Column("invalid_tries", Integer, nullable=False, default=0),
+    Column("step", Integer, nullable=False, default=0),
+    Column("status", String(16), nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("ended_at", DateTime(timezone=True)),
+    Index("ix_calls_pseudonym_updated", "pseudonym", "updated_at"),
+)
+
+# Free call-backs after a missed call. status: pending (due at next_attempt_at) | placing
+# (claimed by one placer) | placed (ringing; call_sid set) | answered | done | failed.
+callbacks = Table(
+    "callbacks",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("pseudonym", String(64), nullable=False),
+    Column("phone", String(32), nullable=False),
+    Column("consultation_id", String(64), nullable=False),
+    Column("requested_at", DateTime(timezone=True), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("status", String(16), nullable=False),
+    Column("next_attempt_at", DateTime(timezone=True)),
+    Column("call_sid", String(64)),
+    Column("last_error", Text),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("ix_callbacks_due", "status", "next_attempt_at"),
+    Index("ix_callbacks_pseudonym_requested", "pseudonym", "requested_at"),
+    Index("ix_callbacks_call_sid", "call_sid"),
 )

@@ -3,33 +3,97 @@
 from __future__ import annotations
 
 import logging
+import math
+from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import func, select
+from redis import Redis
+from redis.exceptions import RedisError
+from rq import Queue
 
+from gateway.central.embedded import EmbeddedCentral
 from gateway.settings import Settings
-from gateway.store import schema
 from gateway.store.database import make_engine
 from gateway.store.local import LocalStore
-from gateway.sync.trigger import pending_key, redis_connection
+from gateway.store.outbox import OutboxStore
+from gateway.sync.client import CentralClient, HttpTransport, WsgiTransport
+from gateway.sync.runner import Syncer, SyncReport
+from gateway.sync.trigger import (
+    PENDING_TTL_SECONDS,
+    QUEUE_NAME,
+    SYNC_JOB,
+    pending_key,
+    redis_connection,
+)
 
 log = logging.getLogger(__name__)
 
 
-def sync_once(settings: Settings, store: LocalStore) -> int:
-    """Count the outbox backlog (the central sync pass replaces this)."""
-    with store.engine.connect() as conn:
-        backlog = conn.execute(
-            select(func.count())
-            .select_from(schema.events)
-            .where(schema.events.c.synced_at.is_(None))
-        ).scalar_one()
-    log.info("sync: %d events waiting for gateway %s", backlog, settings.gateway_id)
-    return backlog
+def build_syncer(
+    settings: Settings, store: LocalStore, central: EmbeddedCentral | None = None
+) -> Syncer:
+    """A sync pass towards CENTRAL_URL, or towards the central store in this process."""
+    outbox = OutboxStore(store.engine)
+    if settings.central_url:
+        def remote() -> CentralClient:
+            return CentralClient(HttpTransport(settings.central_url), settings.central_token)
+
+        return Syncer(settings, outbox, remote, refresh_catalog=True)
+    embedded = central or EmbeddedCentral(settings)
+
+    def in_process() -> CentralClient:
+        return CentralClient(WsgiTransport(embedded.app), embedded.gateway_token(outbox),
+                             compress=False)
+
+    # The embedded gateway serves FLOWS_DIR and publishes it at start-up: nothing to fetch.
+    return Syncer(settings, outbox, in_process, refresh_catalog=False)
 
 
-def sync_outbox_job() -> int:
-    settings = Settings.from_env()
-    if settings.redis_url:
-        redis_connection(settings.redis_url).delete(pending_key(settings.gateway_id))
+def open_local_store(settings: Settings) -> LocalStore:
     store = LocalStore(make_engine(settings.database_url, synchronous=settings.sqlite_synchronous))
-    return sync_once(settings, store)
+    store.create_schema()
+    return store
+
+
+def sync_outbox_job() -> dict[str, Any]:
+    settings = Settings.from_env()
+    redis = redis_connection(settings.redis_url) if settings.redis_url else None
+    if redis is not None:
+        # First thing: answers committed from now on wake another job.
+        redis.delete(pending_key(settings.gateway_id))
+    store = open_local_store(settings)
+    central = None if settings.central_url else EmbeddedCentral(settings)
+    syncer = build_syncer(settings, store, central)
+    try:
+        report = syncer.run()
+    finally:
+        syncer.close()
+        if central is not None:
+            central.close()
+        store.engine.dispose()
+    if redis is not None:
+        follow_up(redis, settings.gateway_id, report)
+    return report.as_dict()
+
+
+def follow_up(redis: Redis, gateway_id: str, report: SyncReport) -> None:
+    """Schedule the retry after a failure, or the next job when the budget ran out.
+
+    The pending flag stays set until the retry runs, so answers arriving meanwhile do
+    not enqueue jobs that would only find the back-off in force.
+    """
+    queue = Queue(QUEUE_NAME, connection=redis)
+    key = pending_key(gateway_id)
+    try:
+        if report.more:
+            if redis.set(key, "1", nx=True, ex=PENDING_TTL_SECONDS):
+                queue.enqueue(SYNC_JOB, job_timeout=PENDING_TTL_SECONDS)
+        elif report.retry_in is not None and report.outcome in ("failed", "waiting"):
+            # RQ schedules to the whole second, rounding down: never run before it is due.
+            delay = math.ceil(max(report.retry_in, 0.5)) + 1.0
+            if redis.set(key, "1", nx=True, ex=int(delay) + 60):
+                queue.enqueue_in(timedelta(seconds=delay), SYNC_JOB,
+                                 job_timeout=PENDING_TTL_SECONDS)
+                log.info("sync: retry scheduled in %.0f s", delay)
+    except RedisError as exc:
+        log.warning("sync: cannot schedule the next attempt (%s); the sweep will", exc)

@@ -53,27 +53,53 @@ class RedisSyncTrigger:
             log.warning("sync trigger: Redis unavailable (%s); the sweep will sync later", exc)
 
 
+class NoSyncTrigger:
+    """Wakes nothing: for a process that only checks its configuration (pre-fork)."""
+
+    def notify(self) -> None:
+        return None
+
+
 class InProcessSyncTrigger:
-    """For single-node trials without Redis: a background thread runs the sync."""
+    """Without Redis: a background thread runs the sync pass when woken, and at least
+    every `interval` seconds as the sweep. It runs once at start, for events left by
+    the previous run, and sooner than `interval` when a back-off retry is due."""
 
     def __init__(self, sync: Callable[[], object], interval: float) -> None:
         self._sync = sync
         self._interval = interval
         self._wake = threading.Event()
+        self._stopped = threading.Event()
         self._thread = threading.Thread(target=self._run, name="civicline-sync", daemon=True)
         self._thread.start()
 
     def notify(self) -> None:
         self._wake.set()
 
+    def close(self, timeout: float = 10.0) -> None:
+        """Stop the thread after the pass in progress, if any."""
+        self._stopped.set()
+        self._wake.set()
+        self._thread.join(timeout)
+
     def _run(self) -> None:
-        while True:
-            self._wake.wait(self._interval)
+        wait = 0.0
+        while not self._stopped.is_set():
+            self._wake.wait(wait)
             self._wake.clear()
+            if self._stopped.is_set():
+                return
             try:
-                self._sync()
+                result = self._sync()
             except Exception:  # keep the thread alive; the next wake retries
                 log.exception("in-process sync failed; will retry")
+                result = None
+            wait = self._interval
+            if getattr(result, "more", False):
+                wait = 0.0
+            retry_in = getattr(result, "retry_in", None)
+            if isinstance(retry_in, (int, float)):
+                wait = min(wait, max(float(retry_in), 0.1))
 
 
 def redis_connection(url: str) -> Redis:

@@ -1,0 +1,450 @@
+"""Load test of POST /twilio/sms under gunicorn, beside a minimal signed-webhook baseline.
+
+    .venv/bin/python -m bench.sms_webhook [--concurrency 32] [--requests 20000]
+        [--duration 20] [--rate 200] [--rate-duration 20] [--synchronous FULL,NORMAL]
+
+Starts gunicorn (same settings for both apps, access log off) for
+  * the baseline, bench/baseline_app.py: SDK signature check + constant TwiML, and
+  * the gateway, gateway.app:create_app() on a fresh SQLite file in a temp dir, the
+    consultations of --flows, Redis DB 12 (flushed) so the real sync trigger runs,
+    once per SQLITE_SYNCHRONOUS value,
+and posts webhooks signed exactly as Twilio signs them (RequestValidator.compute_signature
+over the full URL and every form field) from many distinct participants texting a keyword
+and then answering, with invalid replies, HELP, SKIP, STOP and retries among them.
+
+(a) Closed loop, max throughput: --concurrency connections (wrk with a Lua script when wrk is
+    installed, else the Python client) until --requests responses or --duration seconds;
+    req/s and p50/p99/max latency for each app, and gateway/baseline ratio.
+(b) Open loop: --rate requests/s for --rate-duration s at fixed due times, latency measured
+    from the due time (no coordinated omission); p50/p99/max against the --target-p99.
+    Requests still unsent --grace s after the schedule ends are dropped and count as
+    unanswered, so an overloaded server cannot stretch the run.
+The same Python client is also run alone against the baseline (open loop at the same rate,
+and closed loop flat out), and CPU use of server and load generator is shown per row, to
+show the generator is not what limits the figures. Each app must first refuse (403) a
+webhook altered after signing. A default run takes about 3 minutes; wrk comes from Debian
+(`apt-get install -y wrk`). For per-request costs in one process see bench/_profile.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import math
+import os
+import platform
+import resource
+import sqlite3
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script: make `bench` and `gateway` importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from redis import Redis  # noqa: E402
+
+from bench import _client, _traffic, _wrk  # noqa: E402
+from bench._servers import BENCH_TOKEN, REPO, Server, WorkerSettings, gateway_env  # noqa: E402
+from gateway.sync.trigger import QUEUE_NAME  # noqa: E402
+
+BASELINE_APP = "bench.baseline_app:create_app()"
+GATEWAY_APP = "gateway.app:create_app()"
+
+
+@dataclass
+class Row:
+    """One line of a result table."""
+
+    name: str
+    tool: str
+    completed: int
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+    max_ms: float
+    statuses: Counter[int] = field(default_factory=Counter)
+    errors: int = 0
+    replies: int = 0
+    lag_p99_ms: float | None = None  # open loop: how late the client sent, p99
+    server_cores: float = 0.0  # gunicorn master + workers CPU seconds per second
+    client_cores: float = 0.0  # load generator CPU seconds per second
+    unsent: int = 0  # open loop: dropped, the schedule being too far behind
+
+    @property
+    def rate(self) -> float:
+        return self.completed / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def non_2xx(self) -> int:
+        return sum(n for code, n in self.statuses.items() if not 200 <= code < 300)
+
+
+@dataclass
+class StoreCheck:
+    name: str
+    inbound: int
+    events: int
+    participants: int
+    rq_jobs: int
+    answered: int  # 2xx responses over warm-up, (a) and (b)
+
+
+def client_row(name: str, result: _client.Result, tool: str = "python") -> Row:
+    lat = result.latencies
+    lost = result.unsent + sum(result.errors.values())  # never answered: infinite latency
+    return Row(
+        name=name, tool=tool, completed=result.completed, seconds=result.elapsed,
+        p50_ms=_client.percentile(lat, 50, lost) * 1000,
+        p99_ms=_client.percentile(lat, 99, lost) * 1000,
+        max_ms=(math.inf if lost else max(lat, default=0.0)) * 1000, statuses=result.statuses,
+        errors=sum(result.errors.values()), replies=result.replies,
+        lag_p99_ms=_client.percentile(result.lags, 99) * 1000 if result.lags else None,
+        unsent=result.unsent,
+    )
+
+
+def wrk_row(name: str, result: _wrk.WrkResult) -> Row:
+    return Row(
+        name=name, tool="wrk", completed=result.completed, seconds=result.seconds,
+        p50_ms=result.p50_ms, p99_ms=result.p99_ms, max_ms=result.max_ms,
+        statuses=result.statuses, errors=sum(result.errors.values()), replies=result.replies,
+    )
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.sms_webhook",
+        description="Signed Twilio SMS webhooks against the gateway and a baseline.",
+    )
+    parser.add_argument("--concurrency", type=int, default=32,
+                        help="(a) connections, closed loop (default 32)")
+    parser.add_argument("--requests", type=int, default=20_000,
+                        help="(a) requests per app, closed loop (default 20000)")
+    parser.add_argument("--duration", type=int, default=20,
+                        help="(a) upper bound in seconds per app (default 20)")
+    parser.add_argument("--rate", type=float, default=200.0,
+                        help="(b) open-loop requests per second (default 200)")
+    parser.add_argument("--rate-duration", type=float, default=20.0,
+                        help="(b) open-loop seconds (default 20)")
+    parser.add_argument("--open-connections", type=int, default=64,
+                        help="(b) client connections available to the open loop (default 64)")
+    parser.add_argument("--grace", type=float, default=5.0,
+                        help="(b) seconds past the schedule after which requests still unsent "
+                             "are dropped and counted as unanswered (default 5)")
+    parser.add_argument("--target-p99", type=float, default=50.0,
+                        help="(b) p99 target in ms (default 50)")
+    parser.add_argument("--client-check-seconds", type=float, default=5.0,
+                        help="Python client flat out against the baseline, seconds (default 5)")
+    parser.add_argument("--warmup", type=int, default=200,
+                        help="requests before each measurement, not counted (default 200)")
+    parser.add_argument("--synchronous", default="FULL,NORMAL",
+                        help="SQLITE_SYNCHRONOUS values to run the gateway with")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--worker-class", default="sync", choices=("sync", "gthread"))
+    parser.add_argument("--threads", type=int, default=1, help="gthread threads per worker")
+    parser.add_argument("--tool", default="auto", choices=("auto", "wrk", "python"),
+                        help="(a) load generator: wrk when installed (auto), or the Python one")
+    parser.add_argument("--wrk-threads", type=int, default=1)
+    parser.add_argument("--flows", type=Path, default=REPO / "tests" / "fixtures" / "flows",
+                        help="FLOWS_DIR for the gateway and the traffic (default test fixtures)")
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/12",
+                        help="Redis DB for the gateway's sync trigger; flushed (default DB 12)")
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--skip-baseline", action="store_true")
+    args = parser.parse_args(argv)
+    args.synchronous = [s.strip().upper() for s in args.synchronous.split(",") if s.strip()]
+    for value in args.synchronous:
+        if value not in {"FULL", "NORMAL", "EXTRA"}:
+            parser.error(f"--synchronous: {value!r} is not FULL, NORMAL or EXTRA")
+    if args.tool == "auto":
+        args.tool = "wrk" if _wrk.available() else "python"
+    elif args.tool == "wrk" and not _wrk.available():
+        parser.error("--tool wrk: wrk is not installed (apt-get install -y wrk)")
+    if min(args.concurrency, args.requests, args.duration, args.open_connections) < 1:
+        parser.error("counts and durations must be positive")
+    if args.rate <= 0 or args.rate_duration <= 0:
+        parser.error("--rate and --rate-duration must be positive")
+    if args.wrk_threads > args.concurrency:
+        parser.error("--wrk-threads cannot exceed --concurrency")
+    return args
+
+
+@dataclass
+class Slices:
+    """Disjoint parts of one traffic stream: warm-up, closed loop, open loop."""
+
+    warmup: slice
+    closed: slice
+    opened: slice
+
+    @classmethod
+    def of(cls, warmup: int, closed: int, opened: int) -> Slices:
+        return cls(slice(0, warmup), slice(warmup, warmup + closed),
+                   slice(warmup + closed, warmup + closed + opened))
+
+
+class Meter:
+    """CPU used by the server and by the load generator (this process + its children)."""
+
+    def __init__(self, server: Server) -> None:
+        self.server = server
+
+    def __enter__(self) -> Meter:
+        self.wall = time.perf_counter()
+        self.server_cpu = self.server.cpu_seconds()
+        self.client_cpu = _own_cpu()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        wall = max(time.perf_counter() - self.wall, 1e-9)
+        self.server_cores = (self.server.cpu_seconds() - self.server_cpu) / wall
+        self.client_cores = (_own_cpu() - self.client_cpu) / wall
+
+    def stamp(self, row: Row) -> Row:
+        row.server_cores, row.client_cores = self.server_cores, self.client_cores
+        return row
+
+
+def _own_cpu() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)  # wrk, once it has been waited for
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def measure_app(
+    args: argparse.Namespace, label: str, server: Server, workdir: Path,
+    stream: Sequence[_traffic.Sms], slices: Slices, *, client_check: bool,
+) -> tuple[Row, Row, Row | None, int]:
+    """Warm up, then (a) closed loop and (b) open loop against one running server.
+
+    Returns the rows of (a), (b), the client check (or None) and the warm-up's 2xx count.
+    """
+    signed = _traffic.sign_all(stream, server.url(_traffic.SMS_PATH), BENCH_TOKEN)
+    raw = [_traffic.raw_request(item, server.host) for item in signed]
+    progress(f"{label}: warm-up, then (a) closed loop")
+    warm = _client.closed_loop(server.port, raw[slices.warmup], connections=8, duration=30.0)
+    warm_ok = sum(n for code, n in warm.statuses.items() if 200 <= code < 300)
+    _check_signatures_enforced(label, server, signed[0])
+
+    with Meter(server) as meter:
+        if args.tool == "wrk":
+            closed = wrk_row(label, _wrk.run(
+                workdir, server.name, server.host, signed[slices.closed],
+                connections=args.concurrency, threads=args.wrk_threads,
+                max_seconds=args.duration,
+            ))
+        else:
+            closed = client_row(label, _client.closed_loop(
+                server.port, raw[slices.closed], connections=args.concurrency,
+                duration=args.duration,
+            ))
+    meter.stamp(closed)
+
+    check = None
+    if client_check:  # the Python client flat out: what it can drive at most
+        with Meter(server) as meter:
+            check = client_row(f"{label} (python client)", _client.closed_loop(
+                server.port, raw[slices.closed], connections=args.concurrency,
+                duration=args.client_check_seconds,
+            ))
+        meter.stamp(check)
+    time.sleep(0.5)
+    progress(f"{label}: (b) open loop")
+    with Meter(server) as meter:
+        opened = client_row(label, _client.open_loop(
+            server.port, raw[slices.opened], rate=args.rate, duration=args.rate_duration,
+            connections=args.open_connections, grace=args.grace,
+        ))
+    meter.stamp(opened)
+    return closed, opened, check, warm_ok
+
+
+def _check_signatures_enforced(label: str, server: Server, good: _traffic.Signed) -> None:
+    """A webhook whose form was altered after signing must get 403: checks are really on."""
+    forged = dataclasses.replace(good, body=good.body.replace(b"Body=", b"Body=X", 1))
+    conn = _client.Connection(server.port, timeout=15.0)
+    try:
+        status, _ = conn.exchange(_traffic.raw_request(forged, server.host))
+    finally:
+        conn.close()
+    if status != 403:
+        raise RuntimeError(f"{label}: a forged signature got HTTP {status}, not 403")
+
+
+def check_store(name: str, database: Path, redis: Redis, answered: int) -> StoreCheck:
+    with sqlite3.connect(database) as conn:
+        def count(table: str) -> int:
+            return int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])  # noqa: S608
+
+        inbound, events, participants = count("inbound"), count("events"), count("participants")
+    conn.close()
+    return StoreCheck(name, inbound, events, participants,
+                      int(redis.llen(f"rq:queue:{QUEUE_NAME}")), answered)
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = WorkerSettings(args.workers, args.worker_class, args.threads)
+    consultations = _traffic.open_consultations(args.flows)
+    closed_words = _traffic.closed_keywords(args.flows)
+    open_count = int(args.rate * args.rate_duration)
+    slices = Slices.of(args.warmup, args.requests, open_count)
+    window = max(256, 4 * max(args.concurrency, args.open_connections))
+    # (b) gets its own participants, so where (a) stopped (by count or by time) does not
+    # leave it half-finished conversations; each stream starts with a burst of keywords.
+    stream = [
+        *_traffic.conversation_stream(slices.closed.stop, consultations, seed=args.seed,
+                                      window=window, closed=closed_words),
+        *_traffic.conversation_stream(open_count, consultations, seed=args.seed + 1,
+                                      window=window, closed=closed_words),
+    ]
+    redis = Redis.from_url(args.redis_url, socket_connect_timeout=2)
+    redis.ping()
+
+    load_before = os.getloadavg()
+    started = time.monotonic()
+    closed_rows: list[Row] = []
+    open_rows: list[Row] = []
+    checks: list[Row] = []
+    stores: list[StoreCheck] = []
+    try:
+        with tempfile.TemporaryDirectory(prefix="civicline-bench-") as tmp:
+            _run_all(args, settings, Path(tmp), stream, slices, redis, closed_rows, open_rows,
+                     checks, stores)
+    finally:
+        redis.flushdb()
+        redis.close()
+
+    print_report(args, settings, closed_rows, open_rows, checks, stores, len(consultations))
+    elapsed = time.monotonic() - started
+    load_after = os.getloadavg()
+    print(f"\nrun took {elapsed:.0f} s; Python {platform.python_version()}; load average "
+          f"(1 min) {load_before[0]:.2f} before, {load_after[0]:.2f} after, on "
+          f"{os.cpu_count()} cores (other processes on the machine skew the figures)")
+    failed = any(r.errors or r.non_2xx for r in closed_rows + open_rows)
+    return 1 if failed else 0
+
+
+def progress(message: str) -> None:
+    print(f"... {message}", file=sys.stderr, flush=True)
+
+
+def _run_all(args: argparse.Namespace, settings: WorkerSettings, workdir: Path,
+             stream: Sequence[_traffic.Sms], slices: Slices, redis: Redis,
+             closed_rows: list[Row], open_rows: list[Row], checks: list[Row],
+             stores: list[StoreCheck]) -> None:
+    if not args.skip_baseline:
+        env = {"TWILIO_AUTH_TOKEN": BENCH_TOKEN}
+        with Server("baseline", BASELINE_APP, workdir, settings, env) as server:
+            closed, opened, check, _ = measure_app(args, "baseline", server, workdir,
+                                                   stream, slices, client_check=True)
+        closed_rows.append(closed)
+        open_rows.append(opened)
+        if check is not None:
+            checks.append(check)
+    for synchronous in args.synchronous:
+        name = f"gateway {synchronous}"
+        server_name = f"gateway-{synchronous.lower()}"
+        database = workdir / f"{server_name}.db"
+        redis.flushdb()
+        env = gateway_env(workdir, server_name, args.flows, args.redis_url, synchronous)
+        server = Server(server_name, GATEWAY_APP, workdir, settings, env)
+        with server:
+            closed, opened, _, warm_ok = measure_app(args, name, server, workdir, stream,
+                                                     slices, client_check=False)
+        closed_rows.append(closed)
+        open_rows.append(opened)
+        answered = warm_ok + sum(
+            n for row in (closed, opened) for code, n in row.statuses.items()
+            if 200 <= code < 300
+        )
+        stores.append(check_store(name, database, redis, answered))
+        redis.flushdb()
+
+
+def _fmt_statuses(row: Row) -> str:
+    bad = {code: n for code, n in sorted(row.statuses.items()) if not 200 <= code < 300}
+    text = " ".join(f"{code}x{n}" for code, n in bad.items()) or "0"
+    return text + (f" err{row.errors}" if row.errors else "")
+
+
+def print_report(args: argparse.Namespace, settings: WorkerSettings, closed: Sequence[Row],
+                 opened: Sequence[Row], checks: Sequence[Row], stores: Sequence[StoreCheck],
+                 consultations: int) -> None:
+    baseline = next((r for r in closed if r.name == "baseline"), None)
+    tool = f"wrk -t{args.wrk_threads}" if args.tool == "wrk" else "python client"
+    print(f"CivicLine SMS webhook benchmark: {settings.describe()} for both apps "
+          f"(timeouts/keepalive of config/gunicorn.conf.py, access log off, max_requests off)")
+    print(f"traffic: signed Twilio webhooks from distinct participants, {consultations} open "
+          f"consultation(s) in {args.flows}; {args.warmup} warm-up requests per app first")
+    print("each app first answered 403 to a webhook altered after signing: checks are on")
+    print("columns: replies = answers carrying an SMS reply; srv/gen CPU = cores used by "
+          "gunicorn / by the load generator")
+    print()
+    print(f"(a) closed loop, {args.concurrency} connections, {tool}, "
+          f"{args.requests} requests or {args.duration} s per app, whichever comes first")
+    header = (f"{'app':<15} {'requests':>8} {'secs':>5} {'req/s':>7} {'p50 ms':>7} "
+              f"{'p99 ms':>7} {'max ms':>7} {'replies':>7} {'non-2xx':>7} {'srv CPU':>7} "
+              f"{'gen CPU':>7} {'ratio':>5}")
+    print(header)
+    print("-" * len(header))
+    for row in closed:
+        ratio = f"{row.rate / baseline.rate:.2f}" if baseline and baseline.rate else "-"
+        print(f"{row.name:<15} {row.completed:>8} {row.seconds:>5.1f} {row.rate:>7.0f} "
+              f"{row.p50_ms:>7.1f} {row.p99_ms:>7.1f} {row.max_ms:>7.1f} {row.replies:>7} "
+              f"{_fmt_statuses(row):>7} {row.server_cores:>7.2f} {row.client_cores:>7.2f} "
+              f"{ratio:>5}")
+    print("ratio = gateway req/s / baseline req/s")
+    print()
+    target = format(args.target_p99, "g")
+    print(f"(b) open loop, {args.rate:g} req/s for {args.rate_duration:g} s, python client "
+          f"({args.open_connections} connections), latency from each request's scheduled "
+          f"time")
+    header = (f"{'app':<15} {'answered':>8} {'unsent':>6} {'req/s':>6} {'p50 ms':>7} "
+              f"{'p99 ms':>7} {'max ms':>7} {'lag p99':>7} {'replies':>7} {'non-2xx':>7} "
+              f"{'srv CPU':>7} {'gen CPU':>7} {'p99<' + target + 'ms':>8}")
+    print(header)
+    print("-" * len(header))
+    for row in opened:
+        verdict = "yes" if row.p99_ms < args.target_p99 else "NO"
+        lag = f"{row.lag_p99_ms:.1f}" if row.lag_p99_ms is not None else "-"
+        print(f"{row.name:<15} {row.completed:>8} {row.unsent:>6} {row.rate:>6.1f} "
+              f"{row.p50_ms:>7.1f} {row.p99_ms:>7.1f} {row.max_ms:>7.1f} {lag:>7} "
+              f"{row.replies:>7} {_fmt_statuses(row):>7} {row.server_cores:>7.2f} "
+              f"{row.client_cores:>7.2f} {verdict:>8}")
+    print("lag p99 = how late the client sent, in ms; it grows only when every client "
+          "connection is waiting on a saturated server (the latency still counts from the "
+          f"scheduled time); unsent = still unsent {args.grace:g} s after the schedule ended, "
+          "dropped and counted as infinite latency")
+    if checks:
+        print()
+        print("load generator check, against the baseline:")
+        for row in checks:
+            reached = f"; {tool} reached {baseline.rate:.0f} req/s in (a)" if baseline else ""
+            print(f"  python client flat out, {args.concurrency} connections: {row.rate:.0f} "
+                  f"req/s, p99 {row.p99_ms:.1f} ms, {row.client_cores:.2f} cores{reached}")
+        base_open = next((r for r in opened if r.name == "baseline"), None)
+        if base_open is not None:
+            print(f"  python client open loop at {args.rate:g} req/s: p99 {base_open.p99_ms:.1f}"
+                  f" ms, send lag p99 {base_open.lag_p99_ms or 0:.1f} ms, "
+                  f"{base_open.client_cores:.2f} cores")
+    if stores:
+        print()
+        print("gateway store after each run (warm-up + (a) + (b)):")
+        for st in stores:
+            print(f"  {st.name}: {st.inbound} inbound rows, {st.answered} 2xx responses counted "
+                  f"(retries add no row; requests in flight when wrk stops add rows), "
+                  f"{st.events} response events, {st.participants} participants, "
+                  f"{st.rq_jobs} RQ sync job(s) enqueued")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    return run(parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,130 @@
+"""The central store's API for gateways, under /api/v1 (JSON, per-gateway bearer tokens).
+
+POST /api/v1/events          {"events": [...], "backlog": n} -> {"new": n, "known": n}
+GET  /api/v1/consultations   [{"id", "version", "definition"}], ETag / If-None-Match -> 304
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import zlib
+from datetime import UTC, datetime
+
+from flask import Blueprint, Response, current_app, g, jsonify, request
+
+from gateway.central.store import CentralStore
+from gateway.central.validation import BatchTooLarge, parse_batch
+
+log = logging.getLogger(__name__)
+
+blueprint = Blueprint("central_api", __name__, url_prefix="/api/v1")
+
+EXTENSION = "civicline_central"
+MAX_BODY_BYTES = 24 * 1024 * 1024  # after gzip decoding, too
+MAX_PROBLEMS_LISTED = 1_000
+
+
+def central_store() -> CentralStore:
+    return current_app.extensions[EXTENSION]
+
+
+def _json_error(status: int, error: str, detail: str, **extra: object) -> Response:
+    response = jsonify(error=error, detail=detail, **extra)
+    response.status_code = status
+    return response
+
+
+@blueprint.before_request
+def _authenticate() -> Response | None:
+    request.max_content_length = MAX_BODY_BYTES
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if not header:
+        return _unauthorized("missing 'Authorization: Bearer <gateway token>' header")
+    if scheme.lower() != "bearer" or not token.strip():
+        return _unauthorized("expected 'Authorization: Bearer <gateway token>'")
+    gateway = central_store().authenticate(token.strip())
+    if gateway is None:
+        return _unauthorized("unknown gateway token (issue one with `civicline central "
+                             "add-gateway NAME`)")
+    g.gateway = gateway
+    return None
+
+
+def _unauthorized(detail: str) -> Response:
+    response = _json_error(401, "unauthorized", detail)
+    response.headers["WWW-Authenticate"] = 'Bearer realm="civicline-central"'
+    return response
+
+
+@blueprint.post("/events")
+def receive_events() -> Response:
+    body = _body()
+    if isinstance(body, Response):
+        return body
+    try:
+        payload = json.loads(body)
+    except ValueError as exc:
+        return _json_error(400, "malformed batch", f"body is not JSON: {exc}",
+                           problems=[{"index": None, "field": None, "reason": "not JSON"}])
+    try:
+        batch, problems = parse_batch(payload)
+    except BatchTooLarge as exc:
+        return _json_error(413, "batch too large", str(exc))
+    if batch is None:
+        listed = [p.as_json() for p in problems[:MAX_PROBLEMS_LISTED]]
+        log.warning("gateway %s: refused a batch with %d problems (first: %s)",
+                    g.gateway, len(problems), listed[0])
+        return _json_error(
+            400, "malformed batch",
+            "nothing was stored; fix or drop the events listed and send the batch again",
+            problems=listed, problems_total=len(problems),
+        )
+    receipt = central_store().receive(g.gateway, batch, datetime.now(UTC))
+    log.info("gateway %s: %d new events, %d already known, backlog %s",
+             g.gateway, receipt.new, receipt.known, batch.backlog)
+    return jsonify(new=receipt.new, known=receipt.known)
+
+
+def _body() -> bytes | Response:
+    """The request body, gzip-decoded when sent so (slow uplinks), within MAX_BODY_BYTES."""
+    raw = request.get_data(cache=False)
+    encoding = request.headers.get("Content-Encoding", "identity").strip().lower()
+    if encoding in {"", "identity"}:
+        return raw
+    if encoding != "gzip":
+        return _json_error(415, "unsupported encoding", f"Content-Encoding {encoding!r}: "
+                           "send gzip or nothing")
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        data = inflater.decompress(raw, MAX_BODY_BYTES + 1)
+    except zlib.error as exc:
+        return _json_error(400, "malformed batch", f"bad gzip body: {exc}",
+                           problems=[{"index": None, "field": None, "reason": "bad gzip"}])
+    if len(data) > MAX_BODY_BYTES or inflater.unconsumed_tail:
+        return _json_error(413, "batch too large",
+                           f"decoded body is larger than {MAX_BODY_BYTES} bytes")
+    if not inflater.eof:
+        return _json_error(400, "malformed batch", "truncated gzip body",
+                           problems=[{"index": None, "field": None, "reason": "bad gzip"}])
+    return data
+
+
+@blueprint.get("/consultations")
+def list_consultations() -> Response:
+    store = central_store()
+    store.touch(g.gateway, datetime.now(UTC))
+    etag = store.catalog_etag()
+    if request.if_none_match.contains(etag):
+        response = Response(status=304)
+    else:
+        response = jsonify(
+            [
+                {"id": c.id, "version": c.version, "definition": c.definition}
+                for c in store.consultations()
+            ]
+        )
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = "no-cache"
+    return response

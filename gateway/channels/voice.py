@@ -1,0 +1,238 @@
+"""POST /twilio/voice and its action URLs: Twilio <-> the voice flow, as TwiML.
+
+    POST /twilio/voice           incoming call (or our call-back, ?c=<consultation>&cb=<id>)
+    POST /twilio/voice/step      ?n=<step>&q=<question or menu>[&r=1]: a Gather's key, a
+                                 silence (the Redirect after a Gather), or a Record's result
+    GET  /audio/<c>/<lang>/<f>   recorded prompts, for <Play> (public: Twilio fetches them
+                                 unsigned; only .mp3/.wav under FLOWS_DIR/audio)
+
+No consultation rules here: gateway.consultation.voice_flow decides, gateway.calls commits.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from urllib.parse import quote, urlencode
+
+from flask import Blueprint, Response, abort, request, send_from_directory
+from twilio.twiml.voice_response import Gather, VoiceResponse
+
+from gateway.calls import CallStart, handle_call_start, handle_call_step
+from gateway.channels.phone import to_e164
+from gateway.channels.security import require_twilio_signature
+from gateway.channels.twiml import required_field, services
+from gateway.consultation.audio import MIMETYPES, audio_dir, find_prompt
+from gateway.consultation.voice_flow import (
+    CallInput,
+    CallState,
+    Collect,
+    Keys,
+    Pause,
+    RecordingResult,
+    Segment,
+    Speech,
+    VoiceStep,
+    hidden_number,
+)
+from gateway.settings import Settings
+
+blueprint = Blueprint("voice", __name__)
+audio_blueprint = Blueprint("voice_audio", __name__)  # not signature-checked
+
+STEP_PATH = "/twilio/voice/step"
+AUDIO_PATH = "/audio"
+# Text-to-speech per consultation language, unless TTS_VOICES / TTS_LANGUAGES say otherwise.
+# Polly and Google voices take SSML <prosody>, which slows the speech down.
+DEFAULT_TTS_VOICES: dict[str, str] = {
+    "en": "Polly.Amy",
+    "sw": "Google.sw-KE-Standard-A",
+    "fr": "Polly.Lea",
+}
+DEFAULT_TTS_LANGUAGES: dict[str, str] = {"en": "en-GB", "sw": "sw-KE", "fr": "fr-FR"}
+RECORD_PROMPT_TIMEOUT = 1  # seconds after a comment's prompt before the beep
+
+_CONSULTATION_ID = re.compile(r"[a-z0-9-]{1,64}")
+_LANGUAGE = re.compile(r"[a-z]{2,3}")
+_AUDIO_FILE = re.compile(r"[a-z0-9_]{1,64}(\.options)?\.(mp3|wav)")
+
+
+@blueprint.before_request
+def _check_signature() -> None:
+    require_twilio_signature(services().settings)
+
+
+@blueprint.post("/twilio/voice")
+def incoming_call() -> Response:
+    call_sid = required_field("CallSid")
+    settings = services().settings
+    renderer = _renderer(settings)
+    outbound = _outbound()
+    caller = _caller(settings, outbound)
+    if caller is None:
+        return _twiml(renderer.render(hidden_number(_fallback_language())))
+    if outbound:  # our call-back: the consultation is in the URL we gave Twilio
+        consultation_id = request.args.get("c") or None
+        callback_id = request.args.get("cb", type=int)
+    else:
+        called = to_e164(request.form.get("Called") or request.form.get("To", ""),
+                         settings.default_region)
+        consultation = services().catalog.current().by_voice_number(called) if called else None
+        consultation_id = consultation.id if consultation is not None else None
+        callback_id = None
+    start = CallStart(call_sid, caller, consultation_id, inbound=not outbound,
+                      callback_id=callback_id)
+    return _twiml(handle_call_start(services(), start, renderer.render))
+
+
+@blueprint.post(STEP_PATH)
+def call_step() -> Response:
+    call_sid = required_field("CallSid")
+    token = request.args.get("n", type=int)
+    if token is None:
+        abort(400, description="missing step number n")
+    settings = services().settings
+    renderer = _renderer(settings)
+    caller = _caller(settings, _outbound())
+    if caller is None:
+        return _twiml(renderer.render(hidden_number(_fallback_language())))
+    target = request.args.get("q", "")
+    reply = handle_call_step(services(), call_sid, caller, token, target, _input(),
+                             renderer.render)
+    return _twiml(reply)
+
+
+@audio_blueprint.get(f"{AUDIO_PATH}/<consultation_id>/<language>/<filename>")
+def prompt_audio(consultation_id: str, language: str, filename: str) -> Response:
+    """A recorded prompt. Names are checked against strict patterns before any file access."""
+    if not (_CONSULTATION_ID.fullmatch(consultation_id) and _LANGUAGE.fullmatch(language)
+            and _AUDIO_FILE.fullmatch(filename)):
+        abort(404)
+    folder = audio_dir(services().settings.flows_dir).resolve() / consultation_id / language
+    mimetype = MIMETYPES[Path(filename).suffix]
+    return send_from_directory(folder, filename, mimetype=mimetype, max_age=3600)
+
+
+# --- request -> flow ------------------------------------------------------------------------
+
+
+def _outbound() -> bool:
+    return request.form.get("Direction", "inbound").startswith("outbound")
+
+
+def _caller(settings: Settings, outbound: bool) -> str | None:
+    """The participant: who called, or whom we called back."""
+    raw = request.form.get("To" if outbound else "From", "")
+    return to_e164(raw, settings.default_region)
+
+
+def _input() -> CallInput:
+    if request.args.get("r") == "1":  # the Record's action, or the Redirect after it
+        url = request.form.get("RecordingUrl", "").strip() or None
+        try:
+            duration = int(request.form.get("RecordingDuration", "0") or 0)
+        except ValueError:
+            duration = 0
+        return RecordingResult(url, max(duration, 0))
+    return Keys(request.form.get("Digits", "").strip())
+
+
+def _fallback_language() -> str:
+    consultations = services().catalog.current().consultations
+    return consultations[0].default_language if consultations else "en"
+
+
+def _renderer(settings: Settings) -> TwimlRenderer:
+    media_base = settings.public_base_url or request.url_root
+    return TwimlRenderer(settings, media_base)
+
+
+def _twiml(document: str) -> Response:
+    return Response(document, status=200, mimetype="text/xml")
+
+
+# --- flow -> TwiML --------------------------------------------------------------------------
+
+
+class TwimlRenderer:
+    """Turns a VoiceStep into TwiML with the SDK's VoiceResponse."""
+
+    def __init__(self, settings: Settings, media_base: str) -> None:
+        self.settings = settings
+        self.media_base = media_base.rstrip("/")
+        self.audio_base = audio_dir(settings.flows_dir)
+        self.voices = {**DEFAULT_TTS_VOICES, **settings.tts_voices}
+        self.languages = {**DEFAULT_TTS_LANGUAGES, **settings.tts_languages}
+
+    def render(self, step: VoiceStep) -> str:
+        response = VoiceResponse()
+        for segment in step.before:
+            self._speak(response, segment, step.consultation_id)
+        if step.collect is Collect.REJECT:
+            response.reject(reason="busy")
+        elif step.collect is Collect.HANGUP or step.target is None:
+            for segment in step.prompt:
+                self._speak(response, segment, step.consultation_id)
+            response.hangup()
+        elif step.collect is Collect.KEY:
+            url = self.action_url(step.state, step.target)
+            gather = response.gather(input="dtmf", num_digits=1,
+                                     timeout=self.settings.gather_timeout, action=url,
+                                     method="POST", finish_on_key="")
+            for segment in step.prompt:
+                self._speak(gather, segment, step.consultation_id)
+            response.redirect(url, method="POST")  # no key in time: a silence
+        else:
+            self._record(response, step, step.target)
+        return str(response)
+
+    def _record(self, response: VoiceResponse, step: VoiceStep, target: str) -> None:
+        if step.interruptible:  # a key during the prompt: 0 skips, * repeats
+            gather = response.gather(input="dtmf", num_digits=1,
+                                     timeout=RECORD_PROMPT_TIMEOUT,
+                                     action=self.action_url(step.state, target),
+                                     method="POST", finish_on_key="")
+            for segment in step.prompt:
+                self._speak(gather, segment, step.consultation_id)
+        else:
+            for segment in step.prompt:
+                self._speak(response, segment, step.consultation_id)
+        url = self.action_url(step.state, target, recording=True)
+        response.record(action=url, method="POST", finish_on_key="#",
+                        max_length=self.settings.max_recording_seconds, play_beep=True,
+                        timeout=self.settings.gather_timeout, trim="trim-silence")
+        response.redirect(url, method="POST")  # nothing recorded: Twilio skips the action
+
+    def action_url(self, state: CallState, target: str, *, recording: bool = False) -> str:
+        query = {"n": str(state.step), "q": target}
+        if recording:
+            query["r"] = "1"
+        base = self.settings.public_base_url.rstrip("/")
+        return f"{base}{STEP_PATH}?{urlencode(query)}"
+
+    def _speak(
+        self, parent: VoiceResponse | Gather, segment: Segment, consultation_id: str | None
+    ) -> None:
+        if isinstance(segment, Pause):
+            parent.pause(length=segment.seconds)
+            return
+        audio = self._audio_url(segment, consultation_id)
+        if audio is not None:
+            parent.play(audio)
+            return
+        voice = self.voices.get(segment.language)
+        language = self.languages.get(segment.language)
+        if self.settings.speech_rate:  # SSML: slower speech for callers who need time
+            say = parent.say(voice=voice, language=language)
+            say.prosody(segment.text, rate=self.settings.speech_rate)
+        else:
+            parent.say(segment.text, voice=voice, language=language)
+
+    def _audio_url(self, speech: Speech, consultation_id: str | None) -> str | None:
+        if speech.audio is None or consultation_id is None:
+            return None
+        filename = find_prompt(self.audio_base, consultation_id, speech.language, speech.audio)
+        if filename is None:
+            return None
+        path = "/".join(quote(part) for part in (consultation_id, speech.language, filename))
+        return f"{self.media_base}{AUDIO_PATH}/{path}"

@@ -1,0 +1,221 @@
+"""`civicline export tallies|responses|open-data` and `civicline officials add`.
+
+Both read CENTRAL_DATABASE_URL. Exports from the command line are administrator
+actions: a results embargo hides results from the dashboard, not from these.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO
+
+import click
+
+from gateway.settings import Settings
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _reports(settings: Settings):  # type: ignore[no-untyped-def]
+    from gateway.officials.reports import Reports
+    from gateway.store.database import make_engine
+
+    engine = make_engine(settings.central_database_url)
+    click.get_current_context().call_on_close(engine.dispose)
+    reports = Reports(engine, settings.small_cell_k)
+    if not reports.store.has_tables():
+        raise click.ClickException(
+            f"no central store at {settings.central_database_url}: it has no events table "
+            "(is CENTRAL_DATABASE_URL right?)"
+        )
+    return reports
+
+
+def _published(reports, consultation_id: str):  # type: ignore[no-untyped-def]
+    from gateway.officials.reports import UnknownConsultation, UnreadableConsultation
+
+    try:
+        return reports.consultation(consultation_id)
+    except UnknownConsultation:
+        known = ", ".join(row.id for row in reports.store.published()) or "none"
+        raise click.ClickException(
+            f"no published consultation {consultation_id!r} (published: {known})"
+        ) from None
+    except UnreadableConsultation as exc:
+        raise click.ClickException(f"the published definition does not validate: {exc}") from exc
+
+
+@contextmanager
+def _output(path: Path | None, *, binary_format: bool) -> Iterator[IO[bytes]]:
+    """The file to write (replaced only once complete), or standard output."""
+    if path is None:
+        stdout = sys.stdout.buffer
+        if binary_format and stdout.isatty():
+            raise click.ClickException("refusing to write binary data to a terminal: use --output")
+        yield stdout
+        stdout.flush()
+        return
+    partial = path.with_name(path.name + ".part")
+    try:
+        with partial.open("wb") as out:
+            yield out
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def _write_text(out: IO[bytes], chunks: Iterable[str]) -> None:
+    for chunk in chunks:
+        out.write(chunk.encode("utf-8"))
+
+
+def _done(path: Path | None, what: str) -> None:
+    if path is not None:
+        click.echo(f"wrote {what} to {path}", err=True)
+
+
+FORMAT = click.option(
+    "--format", "fmt", type=click.Choice(["csv", "xlsx", "json"]), default="csv",
+    show_default=True, help="File format.",
+)  # fmt: skip
+OUTPUT = click.option(
+    "--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+    help="File to write (default: standard output).",
+)  # fmt: skip
+
+
+@click.group()
+def export() -> None:
+    """Export a consultation's results from the central store (CENTRAL_DATABASE_URL).
+
+    An administrator's action: embargoed results are exported too.
+    """
+
+
+@export.command()
+@click.argument("consultation")
+@FORMAT
+@click.option("--by", default="", help="Break down by a question id, 'region' or 'channel'.")
+@OUTPUT
+def tallies(consultation: str, fmt: str, by: str, output: Path | None) -> None:
+    """Tallies of CONSULTATION: per question and answer, by channel, with percentages.
+
+    With --by, per group of a breakdown instead (counts below SMALL_CELL_K shown as <k).
+    JSON: {"consultation", "questions": [{"id", "options": [{"id", "sms", "voice",
+    "total", "percent"}], "unparsed", "skipped", "no_answer", "breakdown"?}], ...}.
+    """
+    from gateway.officials import exports
+    from gateway.officials.results import breakdown_choices
+
+    settings = Settings.from_env()
+    reports = _reports(settings)
+    published = _published(reports, consultation)
+    tally = reports.tally(published)
+    choices = breakdown_choices(published.consultation)
+    if by and by not in {c.key for c in choices}:
+        raise click.BadParameter(
+            f"{by!r}: choose one of " + ", ".join(c.key for c in choices), param_hint="--by"
+        )
+    breakdown = reports.breakdown(tally, by) if by else None
+    now = _now()
+    with _output(output, binary_format=fmt == "xlsx") as out:
+        if fmt == "csv":
+            _write_text(out, [exports.tallies_csv(tally, breakdown)])
+        elif fmt == "json":
+            _write_text(out, [exports.tallies_json(tally, published, now, reports.k, breakdown)])
+        else:
+            breakdowns = [breakdown] if breakdown else reports.all_breakdowns(tally)
+            exports.write_tallies_xlsx(out, tally, published, now, breakdowns)
+    _done(output, f"tallies of {consultation}")
+
+
+@export.command()
+@click.argument("consultation")
+@FORMAT
+@OUTPUT
+def responses(consultation: str, fmt: str, output: Path | None) -> None:
+    """Every response event of CONSULTATION, one row each, with whether it is counted.
+
+    Columns: event_id, pseudonym, question, status, answer_id, answer_text, channel,
+    language, answered_at, region, gateway, counted.
+    """
+    from gateway.officials import exports
+
+    reports = _reports(Settings.from_env())
+    published = _published(reports, consultation)
+    rows = reports.responses(published)
+    with _output(output, binary_format=fmt == "xlsx") as out:
+        if fmt == "csv":
+            _write_text(out, exports.responses_csv(published, rows))
+        elif fmt == "json":
+            _write_text(out, exports.responses_json(published, rows))
+        else:
+            exports.write_responses_xlsx(out, published, rows)
+    _done(output, f"responses of {consultation}")
+
+
+@export.command("open-data")
+@click.argument("consultation")
+@click.option(
+    "--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
+    help="Zip file to write (default: CONSULTATION-open-data.zip here).",
+)  # fmt: skip
+def open_data(consultation: str, output: Path | None) -> None:
+    """A zip to publish: responses and tallies as CSV, the consultation, a README and
+    SHA256SUMS (check with `sha256sum -c SHA256SUMS` in the unzipped folder)."""
+    from gateway.officials import exports
+
+    reports = _reports(Settings.from_env())
+    published = _published(reports, consultation)
+    tally = reports.tally(published)
+    breakdowns = reports.all_breakdowns(tally)
+    target = output or Path(f"{published.id}-open-data.zip")
+    with _output(target, binary_format=True) as out:
+        sums = exports.write_open_data(
+            out,
+            published,
+            tally,
+            breakdowns,
+            lambda: reports.responses(published),
+            _now(),
+            reports.k,
+        )
+    _done(target, f"{len(sums)} files and SHA256SUMS of {consultation}")
+
+
+@click.group()
+def officials() -> None:
+    """Officials who may sign in to the dashboard at /officials/ (central store)."""
+
+
+@officials.command()
+@click.argument("name")
+@click.option("--admin", is_flag=True, help="May export embargoed results.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def add(name: str, admin: bool, password_stdin: bool) -> None:
+    """Create the official NAME; the password is asked for twice, or read from stdin."""
+    from gateway.officials.accounts import AccountError, Accounts
+    from gateway.store.database import make_engine
+
+    settings = Settings.from_env()
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    engine = make_engine(settings.central_database_url)
+    click.get_current_context().call_on_close(engine.dispose)
+    accounts = Accounts(engine)
+    accounts.create_tables()
+    try:
+        official = accounts.add(name, password, admin=admin, now=_now())
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from exc
+    role = "administrator" if official.is_admin else "official"
+    click.echo(f"added {role} {official.username}")

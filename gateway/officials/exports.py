@@ -1,0 +1,605 @@
+"""Tallies and responses as CSV, XLSX and JSON, and the open-data zip.
+
+Tallies are small (aggregates) and are built whole. Responses can be millions of rows:
+they are written row by row from the database cursor, as chunks a caller writes to a
+file or streams over HTTP, and XLSX uses openpyxl's write-only mode.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import re
+import zipfile
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from datetime import UTC, datetime
+from typing import IO, Any
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Font
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+
+from gateway.consultation.model import Consultation, QuestionType
+from gateway.officials.reports import Published
+from gateway.officials.results import (
+    STATUS_ROWS,
+    Breakdown,
+    Cell,
+    ConsultationTally,
+    QuestionTally,
+    RowKind,
+    option_label,
+)
+from gateway.officials.tallies import ResponseRow
+
+FORMATS = ("csv", "xlsx", "json")
+MIMETYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "json": "application/json",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "zip": "application/zip",
+}
+CHUNK_BYTES = 64 * 1024
+
+TALLY_COLUMNS = (
+    "consultation", "question", "question_type", "profile", "row", "option", "label",
+    "sms", "voice", "total", "percent",
+)  # fmt: skip
+BREAKDOWN_COLUMNS = (
+    "consultation", "question", "breakdown", "group", "group_label", "row", "option", "label",
+    "count", "percent",
+)  # fmt: skip
+RESPONSE_COLUMNS = (
+    "event_id", "pseudonym", "question", "status", "answer_id", "answer_text", "channel",
+    "language", "answered_at", "region", "gateway", "counted",
+)  # fmt: skip
+OPEN_RESPONSE_COLUMNS = ("participant",) + tuple(
+    c for c in RESPONSE_COLUMNS if c not in ("pseudonym",)
+)
+
+# A spreadsheet runs a cell starting with one of these as a formula: CSV injection.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+WITHHELD = "(withheld)"
+
+
+def iso(moment: datetime | None) -> str:
+    if moment is None:
+        return ""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def inert(text: str) -> str:
+    """Participant-written text, so that a spreadsheet shows it rather than runs it."""
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def _percent(value: float | None) -> str:
+    return "" if value is None else f"{value:.1f}"
+
+
+# --- tallies as rows ----------------------------------------------------------------------
+
+
+def tally_rows(tally: ConsultationTally) -> Iterator[tuple[Any, ...]]:
+    cid = tally.consultation.id
+    for q in tally.questions:
+        head = (cid, q.question.id, q.question.type.value, int(q.question.profile))
+        for row in q.rows:
+            option = row.id if row.kind is RowKind.OPTION else ""
+            yield (
+                *head,
+                row.kind.value,
+                option,
+                row.label,
+                row.counts.sms,
+                row.counts.voice,
+                row.counts.total,
+                row.percent,
+            )
+        yield (
+            *head,
+            "reached",
+            "",
+            "Reached the question",
+            q.reached.sms,
+            q.reached.voice,
+            q.reached.total,
+            100.0 if q.reached.total else None,
+        )
+
+
+def breakdown_rows(tally: ConsultationTally, breakdown: Breakdown) -> Iterator[tuple[Any, ...]]:
+    """Long format: one row per question, group and answer row; counts below k as "<k"."""
+    k = breakdown.k
+    cid = tally.consultation.id
+    for q in breakdown.questions:
+        for group in q.groups:
+            head = (cid, q.question_id, breakdown.by, group.id or "", group.label)
+            for spec, cell in zip(q.rows, group.cells, strict=True):
+                option = spec.id if spec.kind is RowKind.OPTION else ""
+                yield (*head, spec.kind.value, option, spec.label, cell.shown(k), cell.percent)
+            yield (
+                *head,
+                "reached",
+                "",
+                "Reached the question",
+                group.reached.shown(k),
+                None if group.reached.suppressed or not group.reached.count else 100.0,
+            )
+
+
+def summary_rows(tally: ConsultationTally, published: Published, now: datetime) -> list[tuple]:
+    c = tally.consultation
+    p = tally.participation
+    return [
+        ("consultation", c.id),
+        ("title", c.title[c.default_language]),
+        ("version", published.version),
+        ("status", c.status(now).value),
+        ("opens", iso(c.opens)),
+        ("closes", iso(c.closes)),
+        ("generated_at", iso(now)),
+        ("participants", p.participants),
+        ("participants_sms", p.participants_sms),
+        ("participants_voice", p.participants_voice),
+        ("responded", p.responded),
+        ("completed", p.completed),
+        ("response_rate", tally.response_rate),
+        ("completion_rate", tally.completion_rate),
+    ]
+
+
+def _csv_text(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow(["" if v is None else _csv_value(v) for v in row])
+    return out.getvalue()
+
+
+def _csv_value(value: Any) -> Any:
+    if isinstance(value, float):
+        return f"{value:.1f}"
+    if isinstance(value, str):
+        return inert(value)  # labels and region names are not participants' text, but
+    return value  # a gateway's region name need not be trusted to be inert either
+
+
+def tallies_csv(tally: ConsultationTally, breakdown: Breakdown | None = None) -> str:
+    if breakdown is None:
+        return _csv_text(TALLY_COLUMNS, tally_rows(tally))
+    return _csv_text(BREAKDOWN_COLUMNS, breakdown_rows(tally, breakdown))
+
+
+# --- tallies as JSON ----------------------------------------------------------------------
+
+
+def _cell_json(cell: Cell, k: int) -> dict[str, Any]:
+    return {"count": cell.shown(k) if cell.suppressed else cell.count, "percent": cell.percent}
+
+
+def _question_json(q: QuestionTally, breakdown: Breakdown | None) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "id": q.question.id,
+        "type": q.question.type.value,
+        "profile": q.question.profile,
+        "prompt": q.prompt,
+        "reached": {"sms": q.reached.sms, "voice": q.reached.voice, "total": q.reached.total},
+        "options": [
+            {
+                "id": r.id,
+                "label": r.label,
+                "sms": r.counts.sms,
+                "voice": r.counts.voice,
+                "total": r.counts.total,
+                "percent": r.percent,
+            }
+            for r in q.options
+        ],
+    }
+    for kind in STATUS_ROWS:
+        r = q.status_row(kind)
+        item[kind.value] = {
+            "sms": r.counts.sms,
+            "voice": r.counts.voice,
+            "total": r.counts.total,
+            "percent": r.percent,
+        }
+    if breakdown is not None:
+        k = breakdown.k
+        qb = breakdown.question(q.question.id)
+        groups = []
+        for group in qb.groups:
+            entry: dict[str, Any] = {
+                "id": group.id,
+                "label": group.label,
+                "reached": group.reached.shown(k)
+                if group.reached.suppressed
+                else group.reached.count,
+                "options": [],
+            }
+            for spec, cell in zip(qb.rows, group.cells, strict=True):
+                if spec.kind is RowKind.OPTION:
+                    entry["options"].append({"id": spec.id, **_cell_json(cell, k)})
+                else:
+                    entry[spec.kind.value] = _cell_json(cell, k)
+            groups.append(entry)
+        item["breakdown"] = {"by": breakdown.by, "label": breakdown.label, "groups": groups}
+    return item
+
+
+def tallies_document(
+    tally: ConsultationTally,
+    published: Published,
+    now: datetime,
+    k: int,
+    breakdown: Breakdown | None = None,
+) -> dict[str, Any]:
+    c = tally.consultation
+    p = tally.participation
+    return {
+        "consultation": c.id,
+        "version": published.version,
+        "title": c.title[c.default_language],
+        "status": c.status(now).value,
+        "generated_at": iso(now),
+        "small_cell_k": k,
+        "participants": {
+            "sms": p.participants_sms,
+            "voice": p.participants_voice,
+            "total": p.participants,
+        },
+        "responded": p.responded,
+        "completed": p.completed,
+        "response_rate": tally.response_rate,
+        "completion_rate": tally.completion_rate,
+        "questions": [_question_json(q, breakdown) for q in tally.questions],
+    }
+
+
+def tallies_json(
+    tally: ConsultationTally,
+    published: Published,
+    now: datetime,
+    k: int,
+    breakdown: Breakdown | None = None,
+) -> str:
+    document = tallies_document(tally, published, now, k, breakdown)
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+# --- tallies as XLSX ----------------------------------------------------------------------
+
+_SHEET_NAME_BAD = re.compile(r"[\[\]:*?/\\]")
+
+
+def _sheet_title(text: str, taken: set[str]) -> str:
+    base = _SHEET_NAME_BAD.sub(" ", text).strip()[:31] or "Sheet"
+    title, n = base, 2
+    while title.lower() in taken:
+        suffix = f" ({n})"
+        title, n = base[: 31 - len(suffix)] + suffix, n + 1
+    taken.add(title.lower())
+    return title
+
+
+def _xlsx_value(ws: WriteOnlyWorksheet, value: Any) -> Any:
+    """A cell openpyxl will not read as a formula, without characters XML forbids."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).replace(tzinfo=None)
+    if isinstance(value, str):
+        cell = WriteOnlyCell(ws, value=ILLEGAL_CHARACTERS_RE.sub("", value))
+        cell.data_type = "s"  # never "f": participants' text stays text
+        return cell
+    return value
+
+
+def _header(ws: WriteOnlyWorksheet, columns: Sequence[str]) -> list[WriteOnlyCell]:
+    bold = Font(bold=True)
+    cells = []
+    for name in columns:
+        cell = WriteOnlyCell(ws, value=name)
+        cell.font = bold
+        cells.append(cell)
+    return cells
+
+
+def _sheet(
+    wb: Workbook, title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]], taken: set[str]
+) -> None:
+    ws = wb.create_sheet(_sheet_title(title, taken))
+    ws.freeze_panes = "A2"
+    ws.append(_header(ws, columns))
+    for row in rows:
+        ws.append([_xlsx_value(ws, v) for v in row])
+
+
+def write_tallies_xlsx(
+    out: IO[bytes],
+    tally: ConsultationTally,
+    published: Published,
+    now: datetime,
+    breakdowns: Sequence[Breakdown],
+) -> None:
+    """Summary, Tallies, then one sheet per breakdown."""
+    wb = Workbook(write_only=True)
+    taken: set[str] = set()
+    _sheet(wb, "Summary", ("item", "value"), summary_rows(tally, published, now), taken)
+    _sheet(wb, "Tallies", TALLY_COLUMNS, tally_rows(tally), taken)
+    for breakdown in breakdowns:
+        _sheet(wb, f"By {breakdown.by}", BREAKDOWN_COLUMNS, breakdown_rows(tally, breakdown), taken)
+    wb.save(out)
+
+
+# --- responses ----------------------------------------------------------------------------
+
+
+def answer_fields(consultation: Consultation, row: ResponseRow) -> tuple[str, str]:
+    """(answer id, answer text): option id and its label in the default language for a
+    choice; yes/no and its word; the scale value twice; for a text question no id and
+    the text (or the recording URL). Empty for unparsed, skipped and no answer."""
+    if row.status != "answered" or row.value is None:
+        return "", ""
+    question = consultation.question(row.question_id)
+    if question is None:  # a question since removed: keep what was stored
+        return row.value, row.value
+    if question.type is QuestionType.TEXT:
+        return "", row.value
+    return row.value, option_label(consultation, question, row.value)
+
+
+def _is_text(consultation: Consultation, question_id: str) -> bool:
+    question = consultation.question(question_id)
+    return question is not None and question.type is QuestionType.TEXT
+
+
+def response_values(consultation: Consultation, row: ResponseRow) -> tuple[Any, ...]:
+    answer_id, answer_text = answer_fields(consultation, row)
+    return (
+        row.event_id,
+        row.pseudonym,
+        row.question_id,
+        row.status,
+        answer_id,
+        answer_text,
+        row.channel,
+        row.language,
+        row.answered_at,
+        row.region or "",
+        row.gateway,
+        row.counted,
+    )
+
+
+def open_participant(consultation_id: str, pseudonym: str) -> str:
+    """A participant id for open data: stable within one consultation, not linkable to
+    the same person in another consultation's data or to the central pseudonym."""
+    digest = hashlib.sha256(f"civicline-open-data:{consultation_id}:{pseudonym}".encode())
+    return digest.hexdigest()[:20]
+
+
+def open_response_values(consultation: Consultation, row: ResponseRow) -> tuple[Any, ...]:
+    values = response_values(consultation, row)
+    answer_text = values[5]
+    if _is_text(consultation, row.question_id) and answer_text:
+        answer_text = WITHHELD  # free text and recordings can identify people
+    return (
+        open_participant(consultation.id, row.pseudonym),
+        values[0],
+        *values[2:5],
+        answer_text,
+        *values[6:],
+    )
+
+
+def _csv_field(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, datetime):
+        return iso(value)
+    return str(value)
+
+
+def csv_chunks(
+    header: Sequence[str], rows: Iterable[Sequence[Any]], text_columns: Sequence[int] = ()
+) -> Iterator[str]:
+    """CSV text in chunks of about CHUNK_BYTES; `text_columns` hold participants' text."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    for row in rows:
+        fields = [_csv_field(v) for v in row]
+        for i in text_columns:
+            fields[i] = inert(fields[i])
+        writer.writerow(fields)
+        if out.tell() >= CHUNK_BYTES:
+            yield out.getvalue()
+            out.seek(0)
+            out.truncate()
+    yield out.getvalue()
+
+
+# answer_id, answer_text and region come from outside (participants, gateways)
+_RESPONSE_TEXT_COLUMNS = (4, 5, 9)
+
+
+def responses_csv(published: Published, rows: Iterable[ResponseRow]) -> Iterator[str]:
+    c = published.consultation
+    return csv_chunks(
+        RESPONSE_COLUMNS, (response_values(c, r) for r in rows), _RESPONSE_TEXT_COLUMNS
+    )
+
+
+def open_responses_csv(published: Published, rows: Iterable[ResponseRow]) -> Iterator[str]:
+    c = published.consultation
+    return csv_chunks(
+        OPEN_RESPONSE_COLUMNS, (open_response_values(c, r) for r in rows), _RESPONSE_TEXT_COLUMNS
+    )
+
+
+def responses_json(published: Published, rows: Iterable[ResponseRow]) -> Iterator[str]:
+    """`{"consultation": id, "version": n, "responses": [{column: value}, ...]}`, streamed."""
+    c = published.consultation
+    head = json.dumps({"consultation": c.id, "version": published.version})[:-1]
+    yield head + ', "responses": [\n'
+    buffer: list[str] = []
+    size = 0
+    first = True
+    for row in rows:
+        values = response_values(c, row)
+        item = dict(zip(RESPONSE_COLUMNS, values, strict=True))
+        item["answered_at"] = iso(row.answered_at)
+        item["region"] = row.region
+        line = ("" if first else ",\n") + json.dumps(item, ensure_ascii=False)
+        first = False
+        buffer.append(line)
+        size += len(line)
+        if size >= CHUNK_BYTES:
+            yield "".join(buffer)
+            buffer, size = [], 0
+    buffer.append("\n]}\n")
+    yield "".join(buffer)
+
+
+def write_responses_xlsx(out: IO[bytes], published: Published, rows: Iterable[ResponseRow]) -> None:
+    c = published.consultation
+    wb = Workbook(write_only=True)
+    _sheet(wb, "Responses", RESPONSE_COLUMNS, (response_values(c, r) for r in rows), set())
+    wb.save(out)
+
+
+# --- open data ----------------------------------------------------------------------------
+
+OPEN_DATA_README = """\
+# Open data: {title}
+
+Consultation `{cid}`, version {version}, exported {generated} (UTC). Made by CivicLine.
+
+## Files
+
+- `consultation.yaml`: the consultation as published (questions, options, languages).
+- `responses.csv`: one row per response event. Recount any tally from it.
+- `tallies.csv`: the overall tallies.
+- `tallies-by-<breakdown>.csv`: the tallies broken down by a profile question, region,
+  channel or another question, with small cells suppressed (see below).
+- `SHA256SUMS`: the SHA-256 of every other file; check with `sha256sum -c SHA256SUMS`.
+
+## How responses are counted
+
+- A participant's final state for a question is their latest event for it: latest
+  `answered_at`, ties broken by the greater `event_id`. Whatever its status, it replaces
+  their earlier events (a later skip replaces an earlier answer). `counted` is 1 on
+  that event and 0 on the events it replaced; tallies count `counted` rows only.
+- Statuses: `answered`; `unparsed` (the reply could not be read after repeated tries);
+  `skipped` (the participant said SKIP or pressed 0 on an optional or profile
+  question); `no_answer` (reached the question, gave nothing: silence, an empty
+  recording). Each is its own row in the tallies.
+- `reached` is the number of participants with a final state for the question; the
+  percentages of a question are of `reached` and add up to 100.
+- Channel columns (`sms`, `voice`) follow the channel of the counted event.
+- Participants: distinct participants with any event; `responded`: those who answered
+  at least one consultation question (profile questions aside); `completed`: those with
+  a final state for the last consultation question.
+
+## Columns of responses.csv
+
+- `participant`: an id for the participant, the same across this file, different
+  from the one in any other consultation's data. Phone numbers never leave the gateway.
+- `event_id`: the response event's unique id, made when it was received.
+- `question`: the question id (see consultation.yaml).
+- `status`: answered, unparsed, skipped or no_answer.
+- `answer_id`: the option id (choice), `yes`/`no`, or the number (scale); empty for a
+  text question and when not answered.
+- `answer_text`: the option's label in the consultation's first language, the yes/no
+  word or the number. Free text and voice recordings are {withheld}: they can identify
+  people.
+- `channel`: sms or voice. `language`: the language the participant used.
+- `answered_at`: when the participant answered, ISO 8601 in UTC.
+- `region`: the region worked out on the gateway from the phone number's prefix;
+  empty when unknown.
+- `gateway`: the gateway that received the response.
+- `counted`: 1 when this is the participant's final state for the question, else 0.
+- A text cell starting with `=`, `+`, `-` or `@` starts with an added `'` so that
+  spreadsheets do not run it as a formula.
+
+## Columns of the tallies
+
+`tallies.csv`: consultation, question, question_type, profile (1 for a profile
+question), row (option, unparsed, skipped, no_answer, or reached: the total), option
+(its id), label, sms, voice, total, percent.
+
+`tallies-by-*.csv`: consultation, question, breakdown, group (empty: not stated),
+group_label, row, option, label, count, percent. A group is the participant's final
+answer to the breakdown question ("Not stated" when they gave none, skipped it or it
+was not understood), the region or the channel of the counted event.
+
+Small cells: in breakdowns every count below {k} (zero included) is shown as `<{k}`
+with no percentage, and where a row or column would otherwise hold exactly one such
+cell, another is hidden too, so that none can be worked out by subtraction from the
+overall tallies. The overall tallies are not suppressed. Note that `responses.csv`
+holds each response, so it does not protect small groups the way breakdowns do.
+"""
+
+
+class _HashingWriter:
+    def __init__(self, target: IO[bytes]) -> None:
+        self.target = target
+        self.digest = hashlib.sha256()
+
+    def write(self, data: bytes) -> None:
+        self.digest.update(data)
+        self.target.write(data)
+
+
+def write_open_data(
+    out: IO[bytes],
+    published: Published,
+    tally: ConsultationTally,
+    breakdowns: Sequence[Breakdown],
+    responses: Callable[[], Iterable[ResponseRow]],
+    now: datetime,
+    k: int,
+) -> list[tuple[str, str]]:
+    """The zip: README.md, consultation.yaml, responses.csv, tallies*.csv, SHA256SUMS,
+    all in one folder. Returns (name, sha256) of the files SHA256SUMS lists."""
+    c = published.consultation
+    folder = f"{c.id}-open-data"
+    sums: list[tuple[str, str]] = []
+
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+
+        def add(name: str, chunks: Iterable[str]) -> None:
+            info = zipfile.ZipInfo(f"{folder}/{name}", date_time=now.timetuple()[:6])
+            info.compress_type = zipfile.ZIP_DEFLATED
+            with zf.open(info, "w", force_zip64=True) as entry:
+                writer = _HashingWriter(entry)  # type: ignore[arg-type]
+                for chunk in chunks:
+                    writer.write(chunk.encode("utf-8"))
+            sums.append((name, writer.digest.hexdigest()))
+
+        readme = OPEN_DATA_README.format(
+            title=c.title[c.default_language],
+            cid=c.id,
+            version=published.version,
+            generated=iso(now),
+            k=k,
+            withheld=f"replaced by `{WITHHELD}`",
+        )
+        add("README.md", [readme])
+        add("consultation.yaml", [published.definition])
+        add("responses.csv", open_responses_csv(published, responses()))
+        add("tallies.csv", [tallies_csv(tally)])
+        for breakdown in breakdowns:
+            add(f"tallies-by-{breakdown.by}.csv", [tallies_csv(tally, breakdown)])
+        lines = "".join(f"{digest}  {name}\n" for name, digest in sums)
+        info = zipfile.ZipInfo(f"{folder}/SHA256SUMS", date_time=now.timetuple()[:6])
+        info.compress_type = zipfile.ZIP_DEFLATED
+        zf.writestr(info, lines)
+    return sums

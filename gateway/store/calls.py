@@ -1,0 +1,300 @@
+"""Voice calls and missed-call call-backs in the local store."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy import ColumnElement, Connection, Engine, and_, func, insert, select, update
+
+from gateway.consultation.voice_flow import CallState
+from gateway.store import schema
+from gateway.store.local import ParticipantTx
+
+
+class CallStatus(StrEnum):
+    ACTIVE = "active"
+    FINISHED = "finished"  # reached the end of the consultation
+    ENDED = "ended"  # hung up (or dropped) before the end
+    REJECTED = "rejected"  # a missed call, refused so that it costs nothing
+
+
+class CallbackStatus(StrEnum):
+    PENDING = "pending"  # to place at next_attempt_at
+    PLACING = "placing"  # claimed by one placer
+    PLACED = "placed"  # Twilio is ringing the caller; call_sid set
+    ANSWERED = "answered"  # the caller picked up
+    DONE = "done"
+    FAILED = "failed"
+
+
+OPEN_CALLBACK = (CallbackStatus.PENDING, CallbackStatus.PLACING, CallbackStatus.PLACED)
+STALE_CLAIM = timedelta(minutes=10)  # a claim older than this died with its placer
+
+
+@dataclass(frozen=True)
+class StoredCall:
+    pseudonym: str
+    state: CallState
+    status: CallStatus
+
+
+@dataclass(frozen=True)
+class DueCallback:
+    id: int
+    phone: str
+    consultation_id: str
+    attempts: int  # including the one just claimed
+
+
+@dataclass(frozen=True)
+class CallEnd:
+    """What a final call status changed."""
+
+    callback_id: int | None = None
+    retry_at: datetime | None = None  # a call-back to try again then
+
+
+class CallsTx:
+    """One participant's calls and call-backs, inside their ParticipantTx transaction."""
+
+    def __init__(self, tx: ParticipantTx) -> None:
+        self.conn: Connection = tx.conn
+        self.pseudonym = tx.pseudonym
+
+    def get(self, call_sid: str) -> StoredCall | None:
+        row = self.conn.execute(
+            select(schema.calls).where(schema.calls.c.call_sid == call_sid)
+        ).first()
+        if row is None:
+            return None
+        state = CallState(
+            consultation_id=row.consultation_id,
+            language=row.language,
+            position=row.position,
+            silences=row.silences,
+            invalid_tries=row.invalid_tries,
+            step=row.step,
+            finished=row.status in (CallStatus.FINISHED, CallStatus.REJECTED),
+        )
+        return StoredCall(row.pseudonym, state, CallStatus(row.status))
+
+    def save(self, call_sid: str, state: CallState, status: CallStatus, now: datetime) -> None:
+        values = {
+            "consultation_id": state.consultation_id,
+            "language": state.language,
+            "position": state.position,
+            "silences": state.silences,
+            "invalid_tries": state.invalid_tries,
+            "step": state.step,
+            "status": str(status),
+            "updated_at": now,
+        }
+        calls = schema.calls
+        changed = self.conn.execute(
+            update(calls).where(calls.c.call_sid == call_sid).values(**values)
+        ).rowcount
+        if changed == 0:
+            self.conn.execute(
+                insert(calls).values(
+                    call_sid=call_sid, pseudonym=self.pseudonym, started_at=now, **values
+                )
+            )
+
+    def resume_positions(self, since: datetime, exclude_call: str) -> dict[str, int]:
+        """Per consultation, how far this caller's latest unfinished call since `since` got."""
+        c = schema.calls.c
+        rows = self.conn.execute(
+            select(c.consultation_id, c.position)
+            .where(
+                and_(
+                    c.pseudonym == self.pseudonym,
+                    c.call_sid != exclude_call,
+                    c.status.in_([CallStatus.ACTIVE, CallStatus.ENDED]),
+                    c.consultation_id.is_not(None),
+                    c.language.is_not(None),
+                    c.updated_at >= since,
+                )
+            )
+            .order_by(c.updated_at)
+        )
+        return {r.consultation_id: r.position for r in rows}  # the latest call wins
+
+    def callbacks_since(self, since: datetime) -> int:
+        c = schema.callbacks.c
+        return self.conn.execute(
+            select(func.count())
+            .select_from(schema.callbacks)
+            .where(and_(c.pseudonym == self.pseudonym, c.requested_at >= since))
+        ).scalar_one()
+
+    def has_open_callback(self) -> bool:
+        c = schema.callbacks.c
+        return self.conn.execute(
+            select(c.id).where(
+                and_(c.pseudonym == self.pseudonym, c.status.in_(list(OPEN_CALLBACK)))
+            ).limit(1)
+        ).first() is not None
+
+    def request_callback(self, phone: str, consultation_id: str, now: datetime) -> int:
+        result = self.conn.execute(
+            insert(schema.callbacks).values(
+                pseudonym=self.pseudonym,
+                phone=phone,
+                consultation_id=consultation_id,
+                requested_at=now,
+                attempts=0,
+                status=str(CallbackStatus.PENDING),
+                next_attempt_at=now,
+                updated_at=now,
+            )
+        )
+        return int(result.inserted_primary_key[0])
+
+    def callback_answered(self, callback_id: int, call_sid: str, now: datetime) -> None:
+        c = schema.callbacks.c
+        self.conn.execute(
+            update(schema.callbacks)
+            .where(and_(c.id == callback_id, c.pseudonym == self.pseudonym))
+            .values(status=str(CallbackStatus.ANSWERED), call_sid=call_sid, updated_at=now)
+        )
+
+
+class CallStore:
+    """Call-back placement and call status callbacks: transactions of their own."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def due_count(self, now: datetime) -> int:
+        with self.engine.begin() as conn:
+            return conn.execute(
+                select(func.count())
+                .select_from(schema.callbacks)
+                .where(_due(now))
+            ).scalar_one()
+
+    def open_callbacks(self) -> int:
+        """Call-backs not yet settled (waiting, being placed, or ringing)."""
+        c = schema.callbacks.c
+        with self.engine.begin() as conn:
+            return conn.execute(
+                select(func.count())
+                .select_from(schema.callbacks)
+                .where(c.status.in_(list(OPEN_CALLBACK)))
+            ).scalar_one()
+
+    def claim_due(self, now: datetime, limit: int = 20) -> list[DueCallback]:
+        """Mark up to `limit` due call-backs as being placed by this caller, and return them.
+
+        The claim is a conditional update, so two sweeps (two processes, or a job and a
+        sweep) never place the same call-back twice.
+        """
+        c = schema.callbacks.c
+        claimed = []
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(schema.callbacks)
+                .where(and_(c.status == CallbackStatus.PLACING, c.updated_at < now - STALE_CLAIM))
+                .values(status=str(CallbackStatus.PENDING), updated_at=now)
+            )
+            rows = conn.execute(
+                select(c.id, c.phone, c.consultation_id, c.attempts)
+                .where(_due(now))
+                .order_by(c.next_attempt_at, c.id)
+                .limit(limit)
+            ).all()
+            for row in rows:
+                won = conn.execute(
+                    update(schema.callbacks)
+                    .where(and_(c.id == row.id, c.status == CallbackStatus.PENDING))
+                    .values(
+                        status=str(CallbackStatus.PLACING),
+                        attempts=c.attempts + 1,
+                        updated_at=now,
+                    )
+                ).rowcount
+                if won == 1:
+                    claimed.append(
+                        DueCallback(row.id, row.phone, row.consultation_id, row.attempts + 1)
+                    )
+        return claimed
+
+    def placed(self, callback_id: int, call_sid: str, now: datetime) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(schema.callbacks)
+                .where(schema.callbacks.c.id == callback_id)
+                .values(status=str(CallbackStatus.PLACED), call_sid=call_sid,
+                        next_attempt_at=None, updated_at=now)
+            )
+
+    def placement_failed(
+        self, callback_id: int, error: str, now: datetime, retry_at: datetime | None
+    ) -> None:
+        status = CallbackStatus.PENDING if retry_at is not None else CallbackStatus.FAILED
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(schema.callbacks)
+                .where(schema.callbacks.c.id == callback_id)
+                .values(status=str(status), next_attempt_at=retry_at,
+                        last_error=error[:500], updated_at=now)
+            )
+
+    def call_ended(
+        self,
+        call_sid: str,
+        call_status: str,
+        now: datetime,
+        retry_delay: Callable[[str, int], timedelta | None],
+    ) -> CallEnd:
+        """Close the call's session; settle or reschedule the call-back it was, if any.
+
+        `retry_delay(call_status, attempts)` says when to try a call-back again (None:
+        never). Only a call-back still waiting for this call's outcome changes, so a
+        repeated status callback changes nothing.
+        """
+        calls = schema.calls.c
+        cb = schema.callbacks.c
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(schema.calls)
+                .where(and_(calls.call_sid == call_sid, calls.status == CallStatus.ACTIVE))
+                .values(status=str(CallStatus.ENDED), updated_at=now)
+            )
+            conn.execute(
+                update(schema.calls)
+                .where(and_(calls.call_sid == call_sid, calls.ended_at.is_(None)))
+                .values(ended_at=now)
+            )
+            row = conn.execute(
+                select(cb.id, cb.attempts, cb.status).where(
+                    and_(
+                        cb.call_sid == call_sid,
+                        cb.status.in_([CallbackStatus.PLACED, CallbackStatus.ANSWERED]),
+                    )
+                )
+            ).first()
+            if row is None:
+                return CallEnd()
+            answered = row.status == CallbackStatus.ANSWERED or call_status == "completed"
+            delay = None if answered else retry_delay(call_status, row.attempts)
+            if answered:
+                values: dict[str, object] = {"status": str(CallbackStatus.DONE)}
+            elif delay is not None:
+                values = {"status": str(CallbackStatus.PENDING), "next_attempt_at": now + delay}
+            else:
+                values = {"status": str(CallbackStatus.FAILED), "last_error": call_status}
+            conn.execute(
+                update(schema.callbacks)
+                .where(cb.id == row.id)
+                .values(updated_at=now, **values)
+            )
+        return CallEnd(row.id, now + delay if delay is not None else None)
+
+
+def _due(now: datetime) -> ColumnElement[bool]:
+    c = schema.callbacks.c
+    return and_(c.status == CallbackStatus.PENDING, c.next_attempt_at <= now)

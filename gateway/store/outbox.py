@@ -1,0 +1,297 @@
+"""The gateway's side of the sync: outbox batches, sync state, the sync lease and the
+cache of consultations fetched from the central store.
+
+All in the local store, because the local store is the record: nothing here depends on
+Redis being up.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine, delete, func, insert, select, update
+
+from gateway.store import schema
+from gateway.store.database import insert_ignoring_conflicts
+
+LEASE_KEY = "sync_lease"
+CATALOG_ETAG_KEY = "consultations_etag"
+EVENT_FIELDS = (
+    "event_id",
+    "consultation_id",
+    "question_id",
+    "pseudonym",
+    "channel",
+    "status",
+    "value",
+    "raw",
+    "language",
+    "answered_at",
+    "region",
+)
+
+
+@dataclass(frozen=True)
+class OutboxEvent:
+    seq: int
+    payload: dict[str, Any]  # what the central store receives, answered_at as ISO 8601
+
+
+@dataclass(frozen=True)
+class QuarantinedEvent:
+    seq: int
+    event_id: str
+    consultation_id: str
+    question_id: str
+    error: str
+
+
+@dataclass(frozen=True)
+class Lease:
+    holder: str
+    host: str
+    pid: int
+    expires_at: datetime
+
+    def to_text(self) -> str:
+        return json.dumps(
+            {"holder": self.holder, "host": self.host, "pid": self.pid,
+             "expires_at": self.expires_at.isoformat()}
+        )
+
+    @classmethod
+    def from_text(cls, value: str) -> Lease | None:
+        if not value:
+            return None
+        try:
+            data = json.loads(value)
+            return cls(data["holder"], data["host"], int(data["pid"]),
+                       datetime.fromisoformat(data["expires_at"]))
+        except (ValueError, KeyError, TypeError):
+            return None  # unreadable: treat as free
+
+
+@dataclass(frozen=True)
+class CachedConsultation:
+    id: str
+    version: int
+    definition: str
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; the store writes UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+class OutboxStore:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    # --- events ---------------------------------------------------------------------------
+
+    def next_batch(self, limit: int) -> list[OutboxEvent]:
+        """The oldest unsynced events that are not quarantined."""
+        e = schema.events.c
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(e.seq, *(e[name] for name in EVENT_FIELDS))
+                .where(e.synced_at.is_(None), e.sync_error.is_(None))
+                .order_by(e.seq)
+                .limit(limit)
+            ).all()
+        batch = []
+        for seq, *values in rows:
+            payload = dict(zip(EVENT_FIELDS, values, strict=True))
+            payload["answered_at"] = _aware(payload["answered_at"]).isoformat()
+            batch.append(OutboxEvent(seq, payload))
+        return batch
+
+    def mark_synced(self, seqs: Sequence[int], now: datetime) -> int:
+        """Mark exactly these events synced (never a seq range: on PostgreSQL a lower seq
+        can commit after a higher one, and a range would mark it unsent)."""
+        if not seqs:
+            return 0
+        e = schema.events.c
+        with self.engine.begin() as conn:
+            return conn.execute(
+                update(schema.events)
+                .where(e.seq.in_(list(seqs)), e.synced_at.is_(None))
+                .values(synced_at=now)
+            ).rowcount
+
+    def quarantine(self, reasons: Mapping[int, str]) -> int:
+        """Stop sending these events (seq -> reason); they stay in the outbox."""
+        e = schema.events.c
+        count = 0
+        with self.engine.begin() as conn:
+            for seq, reason in reasons.items():
+                count += conn.execute(
+                    update(schema.events)
+                    .where(e.seq == seq, e.synced_at.is_(None))
+                    .values(sync_error=reason[:2000])
+                ).rowcount
+        return count
+
+    def release_quarantined(self) -> int:
+        """Send quarantined events again (after the centre or the gateway was fixed)."""
+        e = schema.events.c
+        with self.engine.begin() as conn:
+            return conn.execute(
+                update(schema.events)
+                .where(e.synced_at.is_(None), e.sync_error.is_not(None))
+                .values(sync_error=None)
+            ).rowcount
+
+    def backlog(self) -> int:
+        """Events still to send (quarantined ones not included)."""
+        e = schema.events.c
+        with self.engine.connect() as conn:
+            return conn.execute(
+                select(func.count())
+                .select_from(schema.events)
+                .where(e.synced_at.is_(None), e.sync_error.is_(None))
+            ).scalar_one()
+
+    def quarantined(self, limit: int = 20) -> tuple[int, list[QuarantinedEvent]]:
+        e = schema.events.c
+        where = (e.synced_at.is_(None), e.sync_error.is_not(None))
+        with self.engine.connect() as conn:
+            total = conn.execute(
+                select(func.count()).select_from(schema.events).where(*where)
+            ).scalar_one()
+            rows = conn.execute(
+                select(e.seq, e.event_id, e.consultation_id, e.question_id, e.sync_error)
+                .where(*where)
+                .order_by(e.seq)
+                .limit(limit)
+            ).all()
+        return total, [QuarantinedEvent(*row) for row in rows]
+
+    # --- state ----------------------------------------------------------------------------
+
+    def state(self, keys: Iterable[str] | None = None) -> dict[str, str]:
+        s = schema.gateway_state.c
+        query = select(s.key, s.value)
+        if keys is not None:
+            query = query.where(s.key.in_(list(keys)))
+        with self.engine.connect() as conn:
+            return {row.key: row.value for row in conn.execute(query)}
+
+    def set_state(self, values: Mapping[str, str], now: datetime) -> None:
+        with self.engine.begin() as conn:
+            self._set_state(conn, values, now)
+
+    @staticmethod
+    def _set_state(conn: Any, values: Mapping[str, str], now: datetime) -> None:
+        s = schema.gateway_state
+        for key, value in values.items():
+            if conn.execute(
+                update(s).where(s.c.key == key).values(value=value, updated_at=now)
+            ).rowcount == 0:
+                insert_ignoring_conflicts(
+                    conn, s, [{"key": key, "value": value, "updated_at": now}]
+                )
+                conn.execute(update(s).where(s.c.key == key).values(value=value, updated_at=now))
+
+    def settle_state(self, key: str, decide: Callable[[str | None], str], now: datetime) -> str:
+        """Read `key` under a write lock and store what `decide(current)` returns.
+
+        One process at a time, so concurrent starts agree on one value (e.g. the embedded
+        gateway's token).
+        """
+        s = schema.gateway_state
+        with self.engine.begin() as conn:
+            insert_ignoring_conflicts(conn, s, [{"key": key, "value": "", "updated_at": now}])
+            query = select(s.c.value).where(s.c.key == key)
+            if conn.dialect.name == "postgresql":
+                query = query.with_for_update()
+            current = conn.execute(query).scalar_one() or None
+            value = decide(current)
+            if value != current:
+                conn.execute(update(s).where(s.c.key == key).values(value=value, updated_at=now))
+        return value
+
+    # --- the sync lease -------------------------------------------------------------------
+
+    def acquire_lease(
+        self,
+        lease: Lease,
+        now: datetime,
+        holder_alive: Callable[[Lease], bool],
+    ) -> Lease | None:
+        """Take or renew the lease; returns None on success, else the lease in force.
+
+        One transaction: on SQLite BEGIN IMMEDIATE, on PostgreSQL a row lock, so two
+        processes never both see the lease free.
+        """
+        s = schema.gateway_state
+        with self.engine.begin() as conn:
+            insert_ignoring_conflicts(conn, s, [{"key": LEASE_KEY, "value": "",
+                                                 "updated_at": now}])
+            query = select(s.c.value).where(s.c.key == LEASE_KEY)
+            if conn.dialect.name == "postgresql":
+                query = query.with_for_update()
+            current = Lease.from_text(conn.execute(query).scalar_one())
+            if (
+                current is not None
+                and current.holder != lease.holder
+                and _aware(current.expires_at) > now
+                and holder_alive(current)
+            ):
+                return current
+            conn.execute(
+                update(s).where(s.c.key == LEASE_KEY).values(value=lease.to_text(),
+                                                              updated_at=now)
+            )
+        return None
+
+    def release_lease(self, holder: str, now: datetime) -> None:
+        s = schema.gateway_state
+        with self.engine.begin() as conn:
+            query = select(s.c.value).where(s.c.key == LEASE_KEY)
+            if conn.dialect.name == "postgresql":
+                query = query.with_for_update()
+            current = Lease.from_text(conn.execute(query).scalar() or "")
+            if current is not None and current.holder == holder:
+                conn.execute(update(s).where(s.c.key == LEASE_KEY).values(value="",
+                                                                          updated_at=now))
+
+    def current_lease(self) -> Lease | None:
+        return Lease.from_text(self.state([LEASE_KEY]).get(LEASE_KEY, ""))
+
+    # --- consultations fetched from the centre --------------------------------------------
+
+    def replace_consultations(
+        self, items: Sequence[CachedConsultation], etag: str, now: datetime
+    ) -> None:
+        """The whole set and its ETag in one transaction: a reader sees old or new."""
+        with self.engine.begin() as conn:
+            conn.execute(delete(schema.consultation_cache))
+            if items:
+                conn.execute(
+                    insert(schema.consultation_cache),
+                    [
+                        {"id": c.id, "version": c.version, "definition": c.definition,
+                         "fetched_at": now}
+                        for c in items
+                    ],
+                )
+            self._set_state(conn, {CATALOG_ETAG_KEY: etag}, now)
+
+    def cached_consultations(self) -> tuple[str | None, list[CachedConsultation]]:
+        """(ETag, consultations) read together."""
+        c = schema.consultation_cache.c
+        s = schema.gateway_state.c
+        with self.engine.connect() as conn:
+            etag = conn.execute(
+                select(s.value).where(s.key == CATALOG_ETAG_KEY)
+            ).scalar()
+            rows = conn.execute(select(c.id, c.version, c.definition).order_by(c.id)).all()
+        return etag, [CachedConsultation(*row) for row in rows]
+
+    def catalog_etag(self) -> str | None:
+        return self.state([CATALOG_ETAG_KEY]).get(CATALOG_ETAG_KEY)

@@ -1,0 +1,218 @@
+"""The gateway's client for the central store API, over HTTP or in-process.
+
+Both transports carry the same bytes to the same routes, so authentication, validation
+and idempotency are exercised identically whether the centre is across a 2G uplink or
+in the same process (the embedded default).
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import requests
+from flask import Flask
+
+from gateway.store.outbox import CachedConsultation
+
+CONNECT_TIMEOUT = 5.0
+READ_TIMEOUT = 60.0
+GZIP_MIN_BYTES = 1024
+
+
+@dataclass(frozen=True)
+class HttpReply:
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+class Transport(Protocol):
+    def request(
+        self, method: str, path: str, headers: Mapping[str, str], body: bytes | None
+    ) -> HttpReply: ...
+
+
+class CentralError(Exception):
+    """The centre did not accept what was sent; the events stay in the outbox."""
+
+
+class CentralUnreachable(CentralError):
+    """No answer, a timeout or a server error: try again later."""
+
+
+class CentralRefused(CentralError):
+    """The centre answered but refused (bad token, wrong URL, ...): needs an operator."""
+
+
+class BatchTooLarge(CentralError):
+    """413: send fewer events per request."""
+
+
+@dataclass
+class BatchRejected(CentralError):
+    """400 with per-event problems: nothing of the batch was stored."""
+
+    problems: list[dict[str, Any]] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return f"central store refused a batch: {len(self.problems)} problems"
+
+
+@dataclass(frozen=True)
+class Receipt:
+    new: int
+    known: int
+
+
+@dataclass(frozen=True)
+class ConsultationSet:
+    etag: str
+    consultations: list[CachedConsultation]
+
+
+class HttpTransport:
+    """HTTP(S) to CENTRAL_URL with a kept-alive connection."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.session = requests.Session()
+
+    def request(
+        self, method: str, path: str, headers: Mapping[str, str], body: bytes | None
+    ) -> HttpReply:
+        try:
+            response = self.session.request(
+                method, self.base_url + path, headers=dict(headers), data=body,
+                timeout=(CONNECT_TIMEOUT, READ_TIMEOUT), allow_redirects=False,
+            )
+        except requests.RequestException as exc:
+            raise CentralUnreachable(
+                f"cannot reach the central store at {self.base_url}: {_reason(exc)}"
+            ) from exc
+        return HttpReply(response.status_code, response.headers, response.content)
+
+    def close(self) -> None:
+        self.session.close()
+
+
+class WsgiTransport:
+    """The central app in this process, called through its routes like any client."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+
+    def request(
+        self, method: str, path: str, headers: Mapping[str, str], body: bytes | None
+    ) -> HttpReply:
+        response = self.app.test_client().open(path, method=method, headers=dict(headers),
+                                               data=body)
+        try:
+            return HttpReply(response.status_code, dict(response.headers), response.get_data())
+        finally:
+            response.close()
+
+
+class CentralClient:
+    def __init__(self, transport: Transport, token: str, *, compress: bool = True) -> None:
+        self.transport = transport
+        self.token = token
+        self.compress = compress
+
+    def _headers(self) -> dict[str, str]:
+        if not self.token:
+            raise CentralRefused("no gateway token: set CENTRAL_TOKEN (issued by "
+                                 "`civicline central add-gateway NAME` on the centre)")
+        return {"Authorization": f"Bearer {self.token}", "Accept": "application/json"}
+
+    def send_events(
+        self, events: Sequence[Mapping[str, Any]], backlog: int, quarantined: int = 0
+    ) -> Receipt:
+        body = json.dumps(
+            {"events": list(events), "backlog": backlog, "quarantined": quarantined},
+            separators=(",", ":"), ensure_ascii=False,
+        ).encode()
+        headers = {**self._headers(), "Content-Type": "application/json"}
+        if self.compress and len(body) >= GZIP_MIN_BYTES:
+            body = gzip.compress(body, compresslevel=5)
+            headers["Content-Encoding"] = "gzip"
+        reply = self.transport.request("POST", "/api/v1/events", headers, body)
+        if reply.status == 200:
+            data = reply.json()
+            return Receipt(new=int(data["new"]), known=int(data["known"]))
+        if reply.status == 400:
+            problems = _problems(reply)
+            if any(isinstance(p.get("index"), int) for p in problems):
+                raise BatchRejected(problems)
+        if reply.status == 413:
+            raise BatchTooLarge(f"central store: batch too large ({_detail(reply)})")
+        raise _error(reply, "sending events")
+
+    def fetch_consultations(self, etag: str | None) -> ConsultationSet | None:
+        """The published set, or None when it has not changed since `etag`."""
+        headers = self._headers()
+        if etag:
+            headers["If-None-Match"] = etag
+        reply = self.transport.request("GET", "/api/v1/consultations", headers, None)
+        if reply.status == 304:
+            return None
+        if reply.status != 200:
+            raise _error(reply, "fetching consultations")
+        try:
+            items = [
+                CachedConsultation(str(i["id"]), int(i["version"]), str(i["definition"]))
+                for i in reply.json()
+            ]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise CentralRefused(
+                f"central store sent an unreadable consultation list: {exc}"
+            ) from exc
+        return ConsultationSet(_header(reply, "ETag") or "", items)
+
+
+def _reason(exc: requests.RequestException) -> str:
+    """`[Errno 111] Connection refused` rather than urllib3's nested repr."""
+    found = re.search(r"\[Errno -?\d+\] [^'\")]+", str(exc))
+    if found:
+        return found.group(0).strip()
+    if isinstance(exc, requests.Timeout):
+        return f"no answer within the timeout ({exc.__class__.__name__})"
+    return f"{exc.__class__.__name__}: {str(exc)[:200]}"
+
+
+def _header(reply: HttpReply, name: str) -> str | None:
+    for key, value in reply.headers.items():
+        if key.lower() == name.lower():
+            return value
+    return None
+
+
+def _problems(reply: HttpReply) -> list[dict[str, Any]]:
+    try:
+        problems = reply.json().get("problems", [])
+    except (ValueError, AttributeError):
+        return []
+    return [p for p in problems if isinstance(p, dict)] if isinstance(problems, list) else []
+
+
+def _detail(reply: HttpReply) -> str:
+    try:
+        data = reply.json()
+        return str(data.get("detail") or data.get("error"))
+    except (ValueError, AttributeError):
+        text = reply.body[:200].decode("utf-8", "replace").strip()
+        return text or "no body (is CENTRAL_URL the central store?)"
+
+
+def _error(reply: HttpReply, doing: str) -> CentralError:
+    message = f"central store answered {reply.status} when {doing}: {_detail(reply)}"
+    if reply.status >= 500 or reply.status in (408, 429):
+        return CentralUnreachable(message)
+    return CentralRefused(message)

@@ -1,0 +1,352 @@
+"""One sync pass: drain the outbox to the central store in batches, oldest first.
+
+- Events are marked synced only after the centre acknowledged their batch. A pass that
+  dies in between (SIGKILL, lost response) leaves them unsynced; they are sent again and
+  the centre, keyed on event_id, counts them as already known. At-least-once delivery,
+  exactly-once effect.
+- A batch the centre refuses as malformed (400) names the bad events; those are
+  quarantined (kept, with the reason in `sync_error`, and shown by `civicline status`)
+  and the rest is sent again at once, so one poison event never blocks the outbox.
+- On any other failure the pass stops and the next attempt waits an exponentially
+  growing, jittered delay, capped at BACKOFF_CAP seconds. Attempts are never capped:
+  events wait as long as the centre is away, and logs and status say so.
+- One pass at a time per gateway: a lease row in the local store (gateway_state),
+  taken and renewed in a transaction, so it works with or without Redis. The lease is
+  an efficiency guard, not the correctness guard: the centre's unique key is.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import socket
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from gateway.consultation.loader import FlowsInvalid, parse_consultation
+from gateway.settings import Settings
+from gateway.store.outbox import Lease, OutboxEvent, OutboxStore
+from gateway.sync.client import (
+    BatchRejected,
+    BatchTooLarge,
+    CentralClient,
+    CentralError,
+    CentralRefused,
+    CentralUnreachable,
+)
+
+log = logging.getLogger(__name__)
+
+BACKOFF_BASE = 2.0  # seconds before the first retry
+BACKOFF_CAP = 300.0  # the longest wait between attempts; attempts themselves never stop
+LEASE_SECONDS = 180.0  # longer than one batch can take (60 s read timeout), renewed per batch
+PASS_BUDGET = 300.0  # a job stops after this long and asks for another (job timeout 600 s)
+
+LAST_SUCCESS = "sync_last_success_at"
+LAST_ERROR = "sync_last_error"
+LAST_ERROR_AT = "sync_last_error_at"
+FAILURES = "sync_failures"
+NEXT_ATTEMPT = "sync_next_attempt_at"
+LAST_RESULT = "sync_last_result"
+CATALOG_ERROR = "consultations_error"
+CATALOG_CHECKED = "consultations_checked_at"
+STATE_KEYS = (LAST_SUCCESS, LAST_ERROR, LAST_ERROR_AT, FAILURES, NEXT_ATTEMPT, LAST_RESULT,
+              CATALOG_ERROR, CATALOG_CHECKED)
+
+
+def backoff_delay(failures: int, rand: Callable[[], float] = random.random) -> float:
+    """Seconds before attempt `failures + 1`: doubling from BACKOFF_BASE, capped, jittered
+    into [delay/2, delay] so gateways that lost the centre together don't return together."""
+    delay = min(BACKOFF_CAP, BACKOFF_BASE * 2.0 ** min(max(failures - 1, 0), 32))
+    return delay * (0.5 + 0.5 * rand())
+
+
+def holder_alive(lease: Lease) -> bool:
+    """False only when the holder is a process on this host that no longer runs."""
+    if lease.host != socket.gethostname():
+        return True
+    try:
+        os.kill(lease.pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a killed child not yet reaped by its parent still answers kill(0)
+        with open(f"/proc/{lease.pid}/stat", encoding="ascii") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+@dataclass
+class SyncReport:
+    outcome: str = "synced"  # synced | waiting (backing off) | busy (another pass) | failed
+    sent: int = 0
+    new: int = 0
+    known: int = 0
+    quarantined: int = 0
+    backlog: int = 0
+    error: str | None = None
+    retry_in: float | None = None  # seconds until the next attempt is due
+    more: bool = False  # stopped by the time budget with events left
+    consultations: str | None = None  # updated | unchanged | refused
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class LeaseLost(Exception):
+    """Another pass took the lease (ours had expired): stop, it carries on."""
+
+
+def _parse_time(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+class Syncer:
+    def __init__(
+        self,
+        settings: Settings,
+        outbox: OutboxStore,
+        client_factory: Callable[[], CentralClient],
+        *,
+        refresh_catalog: bool,
+        rand: Callable[[], float] = random.random,
+    ) -> None:
+        self.settings = settings
+        self.outbox = outbox
+        self._client_factory = client_factory
+        self._client: CentralClient | None = None
+        self.refresh_catalog = refresh_catalog
+        self._rand = rand
+        self.holder = uuid.uuid4().hex
+        self._lease_until: datetime | None = None
+
+    @property
+    def client(self) -> CentralClient:
+        if self._client is None:
+            try:
+                self._client = self._client_factory()
+            except CentralError:
+                raise
+            except Exception as exc:  # e.g. the embedded centre's database is down
+                raise CentralUnreachable(f"central store unavailable: {exc}") from exc
+        return self._client
+
+    def close(self) -> None:
+        transport = getattr(self._client, "transport", None)
+        if transport is not None and hasattr(transport, "close"):
+            transport.close()
+        self._client = None
+
+    def run(self, *, force: bool = False, budget: float = PASS_BUDGET) -> SyncReport:
+        """Sync until the outbox is empty, the time budget is spent, or a failure.
+
+        `force` ignores the back-off delay (an operator's `civicline sync --once`).
+        """
+        deadline = time.monotonic() + budget
+        report = SyncReport()
+        while True:
+            self._pass(report, force, deadline)
+            if report.outcome != "synced" or report.more:
+                return report
+            # An answer committed while we held the lease may have found it taken and
+            # left its wake-up to us: look once more now that the lease is free.
+            if not self.outbox.next_batch(1):
+                return report
+
+    def _pass(self, report: SyncReport, force: bool, deadline: float) -> None:
+        now = datetime.now(UTC)
+        state = self.outbox.state(STATE_KEYS)
+        next_attempt = _parse_time(state.get(NEXT_ATTEMPT))
+        if not force and next_attempt is not None and next_attempt > now:
+            report.outcome = "waiting"
+            report.retry_in = (next_attempt - now).total_seconds()
+            report.error = state.get(LAST_ERROR)
+            report.backlog = self.outbox.backlog()
+            return
+        lease = self._lease(now)
+        held = self.outbox.acquire_lease(lease, now, holder_alive)
+        self._lease_until = lease.expires_at if held is None else None
+        if held is not None:
+            report.outcome = "busy"
+            report.backlog = self.outbox.backlog()
+            log.info("sync: another pass holds the lease (%s pid %d) until %s",
+                     held.host, held.pid, held.expires_at.isoformat())
+            return
+        try:
+            self._drain(report, deadline)
+            if self.refresh_catalog:
+                self._refresh_catalog(report)
+        except LeaseLost:
+            report.outcome = "busy"
+        except CentralError as exc:
+            self._failed(report, exc, state)
+        else:
+            report.outcome = "synced"
+            self._succeeded(report, state)
+        finally:
+            self.outbox.release_lease(lease.holder, datetime.now(UTC))
+        report.backlog = self.outbox.backlog()
+
+    def _lease(self, now: datetime) -> Lease:
+        return Lease(self.holder, socket.gethostname(), os.getpid(),
+                     now + timedelta(seconds=LEASE_SECONDS))
+
+    def _renew(self) -> None:
+        """Extend the lease when half of it is used (not per batch: a commit each time)."""
+        now = datetime.now(UTC)
+        if self._lease_until is not None and self._lease_until - now > timedelta(
+            seconds=LEASE_SECONDS / 2
+        ):
+            return
+        lease = self._lease(now)
+        if self.outbox.acquire_lease(lease, now, holder_alive) is not None:
+            raise LeaseLost()
+        self._lease_until = lease.expires_at
+
+    def _drain(self, report: SyncReport, deadline: float) -> None:
+        client = self.client
+        size = max(1, self.settings.sync_batch_size)
+        backlog = self.outbox.backlog()
+        held_back = self.outbox.quarantined(limit=0)[0]
+        delivered = False
+        while True:
+            if time.monotonic() > deadline:
+                report.more = True
+                return
+            batch = self.outbox.next_batch(size)
+            if not batch:
+                break
+            self._renew()
+            remaining = max(backlog - len(batch), 0)
+            try:
+                receipt = client.send_events([e.payload for e in batch], remaining, held_back)
+            except BatchRejected as rejected:
+                count = self._quarantine(batch, rejected.problems)
+                held_back += count
+                backlog -= count
+                report.quarantined += count
+                continue  # nothing of the batch was stored: send the rest again now
+            except BatchTooLarge as exc:
+                if len(batch) == 1:
+                    count = self.outbox.quarantine({batch[0].seq: f"too large to send: {exc}"})
+                    held_back += count
+                    report.quarantined += count
+                    continue
+                size = max(1, len(batch) // 2)
+                log.warning("sync: %s; sending %d events per batch from now on", exc, size)
+                continue
+            self.outbox.mark_synced([e.seq for e in batch], datetime.now(UTC))
+            delivered = True
+            backlog = remaining
+            report.sent += len(batch)
+            report.new += receipt.new
+            report.known += receipt.known
+            if receipt.known:
+                log.info("sync: the centre already had %d of %d events (a resend after a "
+                         "lost acknowledgement); counted once", receipt.known, len(batch))
+        if not delivered:
+            # A heartbeat: last contact, and the quarantine count, for the dashboard.
+            client.send_events([], 0, held_back)
+
+    def _quarantine(self, batch: list[OutboxEvent], problems: list[dict[str, Any]]) -> int:
+        reasons: dict[int, list[str]] = {}
+        for problem in problems:
+            index = problem.get("index")
+            if isinstance(index, int) and 0 <= index < len(batch):
+                where = problem.get("field") or "event"
+                reasons.setdefault(index, []).append(f"{where}: {problem.get('reason')}")
+        if not reasons:
+            raise CentralRefused(f"central store refused a batch without naming an event: "
+                                 f"{problems[:3]}")
+        marked = self.outbox.quarantine(
+            {batch[i].seq: "refused by the central store: " + "; ".join(r)
+             for i, r in reasons.items()}
+        )
+        for index, why in sorted(reasons.items())[:10]:
+            log.error("sync: quarantined event %s (%s/%s): %s", batch[index].payload["event_id"],
+                      batch[index].payload["consultation_id"],
+                      batch[index].payload["question_id"], "; ".join(why))
+        log.error("sync: %d events quarantined; `civicline status` lists them, "
+                  "`civicline sync --retry-quarantined` sends them again", marked)
+        return marked
+
+    def _refresh_catalog(self, report: SyncReport) -> None:
+        now = datetime.now(UTC)
+        fetched = self.client.fetch_consultations(self.outbox.catalog_etag())
+        if fetched is None:
+            report.consultations = "unchanged"
+            self.outbox.set_state({CATALOG_CHECKED: now.isoformat()}, now)
+            return
+        problems = []
+        for item in fetched.consultations:
+            try:
+                parse_consultation(item.definition, f"central {item.id} v{item.version}")
+            except FlowsInvalid as exc:
+                problems.append(str(exc))
+        if problems:
+            message = "consultations from the centre do not validate here, kept the " \
+                      "previous set: " + " | ".join(problems)
+            log.error("sync: %s", message)
+            self.outbox.set_state({CATALOG_ERROR: message, CATALOG_CHECKED: now.isoformat()},
+                                  now)
+            report.consultations = "refused"
+            return
+        self.outbox.replace_consultations(fetched.consultations, fetched.etag, now)
+        self.outbox.set_state({CATALOG_ERROR: "", CATALOG_CHECKED: now.isoformat()}, now)
+        report.consultations = "updated"
+        log.info("sync: consultations updated from the centre: %s",
+                 ", ".join(f"{c.id} v{c.version}" for c in fetched.consultations) or "none")
+
+    def _failed(self, report: SyncReport, exc: CentralError, state: Mapping[str, str]) -> None:
+        now = datetime.now(UTC)
+        failures = int(state.get(FAILURES) or 0) + 1
+        delay = backoff_delay(failures, self._rand)
+        self.outbox.set_state(
+            {
+                FAILURES: str(failures),
+                LAST_ERROR: str(exc),
+                LAST_ERROR_AT: now.isoformat(),
+                NEXT_ATTEMPT: (now + timedelta(seconds=delay)).isoformat(),
+            },
+            now,
+        )
+        if isinstance(exc, CentralRefused):
+            self.close()  # build the client again next time: a new token, a new session
+        waiting = self.outbox.backlog()
+        log.warning(
+            "sync failed (%d in a row): %s; %d events wait in the outbox, none lost; "
+            "next attempt in %.0f s (delays double up to %.0f s, attempts never stop)",
+            failures, exc, waiting, delay, BACKOFF_CAP,
+        )
+        report.outcome = "failed"
+        report.error = str(exc)
+        report.retry_in = delay
+
+    def _succeeded(self, report: SyncReport, state: Mapping[str, str]) -> None:
+        now = datetime.now(UTC)
+        failures = int(state.get(FAILURES) or 0)
+        if failures:
+            log.info("sync: the central store is reachable again after %d failed attempts",
+                     failures)
+        result = f"sent {report.sent} ({report.new} new, {report.known} already known)"
+        if report.quarantined:
+            result += f", quarantined {report.quarantined}"
+        self.outbox.set_state(
+            {LAST_SUCCESS: now.isoformat(), FAILURES: "0", NEXT_ATTEMPT: "",
+             LAST_RESULT: result},
+            now,
+        )
+        if report.sent or report.quarantined:
+            log.info("sync: %s", result)

@@ -1,0 +1,505 @@
+"""The voice line end to end: signed webhooks, real SQLite, TwiML parsed as XML."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from gateway.settings import Settings
+from gateway.store import schema
+from tests.channels.voice_calls import KE, Call, Twiml
+from tests.conftest import FIXTURE_FLOWS, GatewayHarness, make_harness
+
+RECORDING = "https://api.twilio.com/2010-04-01/Accounts/AC00000000000000000000000000000000/" \
+    "Recordings/RE0123456789abcdef0123456789abcdef"
+
+
+def events(gateway: GatewayHarness) -> list[dict]:
+    with gateway.services.store.engine.connect() as conn:
+        rows = conn.execute(select(schema.events).order_by(schema.events.c.seq))
+        return [dict(r._mapping) for r in rows]
+
+
+def answers(gateway: GatewayHarness) -> dict[str, tuple[str, str | None]]:
+    return {e["question_id"]: (e["status"], e["value"]) for e in events(gateway)}
+
+
+def call_row(gateway: GatewayHarness, sid: str) -> dict:
+    with gateway.services.store.engine.connect() as conn:
+        row = conn.execute(select(schema.calls).where(schema.calls.c.call_sid == sid)).one()
+        return dict(row._mapping)
+
+
+def participant_language(gateway: GatewayHarness) -> str | None:
+    with gateway.services.store.engine.connect() as conn:
+        return conn.execute(select(schema.participants.c.language)).scalar_one()
+
+
+def count(gateway: GatewayHarness, table) -> int:
+    with gateway.services.store.engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(table)).scalar_one()
+
+
+# --- TwiML shape ----------------------------------------------------------------------------
+
+
+def test_language_menu_twiml(gateway: GatewayHarness) -> None:
+    call = Call(gateway.client)
+    menu = call.start()
+    assert menu.verbs == ["Gather", "Redirect"]
+    gather = menu.gather
+    assert gather is not None
+    assert gather.attrib == {
+        "action": "/twilio/voice/step?n=1&q=_language",
+        "method": "POST",
+        "input": "dtmf",
+        "numDigits": "1",
+        "timeout": "8",
+        "finishOnKey": "",
+    }
+    say_en, say_sw = gather.findall("Say")
+    assert say_en.attrib == {"voice": "Polly.Amy", "language": "en-GB"}
+    assert say_sw.attrib == {"voice": "Google.sw-KE-Standard-A", "language": "sw-KE"}
+    prosody = say_en.find("prosody")
+    assert prosody is not None and prosody.get("rate") == "85%"
+    assert menu.prompt == ["For English, press 1.", "Kwa Kiswahili, bonyeza 2."]
+    assert menu.redirect == gather.get("action")  # silence comes back to the same step
+    assert menu.root.find("Redirect").get("method") == "POST"
+
+
+def test_question_twiml_nests_the_prompt_with_a_pause_before_the_options(
+    gateway: GatewayHarness,
+) -> None:
+    call = Call(gateway.client)
+    call.start()
+    question = call.press("1")
+    assert question.verbs == ["Say", "Gather", "Redirect"]  # the welcome is not interruptible
+    assert question.said[0].startswith("Welcome to Water services. There are 5 short questions.")
+    gather = question.gather
+    assert gather is not None
+    assert [child.tag for child in gather] == ["Say", "Pause", "Say", "Say"]
+    assert gather.find("Pause").get("length") == "1"
+    assert question.prompt == [
+        "What should the county fix first?",
+        "For Water points, press 1. For Roads, press 2. For Clinics, press 3. "
+        "For Schools, press 4.",
+        "Press star to repeat.",
+    ]
+    assert gather.get("action") == "/twilio/voice/step?n=2&q=priority"
+
+
+def test_settings_shape_the_speech(settings: Settings) -> None:
+    gateway = make_harness(settings.with_overrides(
+        gather_timeout=15, speech_rate="slow", tts_voices={"sw": "Polly.Custom"},
+        tts_languages={"en": "en-KE"}))
+    call = Call(gateway.client)
+    menu = call.start()
+    assert menu.gather.get("timeout") == "15"
+    say_en, say_sw = menu.gather.findall("Say")
+    assert say_en.attrib == {"voice": "Polly.Amy", "language": "en-KE"}
+    assert say_sw.attrib == {"voice": "Polly.Custom", "language": "sw-KE"}
+    assert say_en.find("prosody").get("rate") == "slow"
+    plain = make_harness(settings.with_overrides(speech_rate=""))
+    say = Call(plain.client).start().gather.find("Say")
+    assert say.find("prosody") is None and say.text == "For English, press 1."
+
+
+# --- whole calls ----------------------------------------------------------------------------
+
+
+def test_whole_call_in_english(gateway: GatewayHarness) -> None:
+    call = Call(gateway.client)
+    call.start()
+    call.press("1")  # English
+    assert call.press("1").said[0] == "You chose Water points."
+    satisfaction = call.press("1")
+    assert satisfaction.said[0] == "You chose Yes."
+    assert "Press a key from 1 to 5." in satisfaction.prompt
+    comment = call.press("4")
+    assert comment.said[0] == "You chose 4."
+    assert comment.verbs == ["Say", "Gather", "Record", "Redirect"]
+    assert comment.prompt == [
+        "Any other comment?", "Press 0 to skip.", "Press star to repeat.",
+        "After the beep, say your comment, then press hash.",
+    ]
+    assert comment.gather.get("timeout") == "1"  # then the beep
+    record = comment.record
+    assert record.attrib == {
+        "action": "/twilio/voice/step?n=5&q=comment&r=1",
+        "method": "POST",
+        "finishOnKey": "#",
+        "maxLength": "120",
+        "playBeep": "true",
+        "timeout": "8",
+        "trim": "trim-silence",
+    }
+    assert comment.redirect == record.get("action")  # an empty recording falls through
+    age = call.record(RECORDING, 12)
+    assert age.said[0] == "Thank you. Your comment was recorded."
+    assert age.prompt[1].endswith("Press 0 to skip.")
+    done = call.press("2")
+    assert done.said == ["You chose 18 to 34.", "Thank you for your voice.", "Goodbye."]
+    assert done.hangs_up and done.gather is None
+    assert answers(gateway) == {
+        "priority": ("answered", "water"),
+        "enough": ("answered", "yes"),
+        "satisfaction": ("answered", "4"),
+        "comment": ("answered", RECORDING),
+        "age_band": ("answered", "18_34"),
+    }
+    rows = events(gateway)
+    assert {r["channel"] for r in rows} == {"voice"}
+    assert {r["language"] for r in rows} == {"en"}
+    assert rows[3]["raw"] == "duration=12s"
+    assert [r["raw"] for r in rows if r["question_id"] != "comment"] == ["1", "1", "4", "2"]
+    assert all(r["region"] for r in rows)
+    assert gateway.trigger.calls == 5  # one wake-up per committed answer
+    state = call_row(gateway, call.sid)
+    assert (state["status"], state["position"], state["language"]) == ("finished", 5, "en")
+    assert participant_language(gateway) == "en"
+    call.hang_up()
+    assert call_row(gateway, call.sid)["ended_at"] is not None
+
+
+def test_whole_call_in_swahili_with_star_silence_and_invalid_keys(
+    gateway: GatewayHarness,
+) -> None:
+    call = Call(gateway.client)
+    call.start()
+    first = call.press("2")
+    assert first.said[0].startswith("Karibu kwenye Huduma za maji.")
+    again = call.press("*")
+    assert again.said == first.said[1:]  # the same question, without the welcome
+    assert gateway.trigger.calls == 0
+    quiet = call.stay_silent()
+    assert quiet.said[0] == "Hatukusikia kitufe chochote."
+    assert quiet.prompt[0] == "Kaunti irekebishe nini kwanza?"
+    wrong = call.press("8")
+    assert wrong.said[0] == "Kitufe hicho si sahihi. Bonyeza kitufe kutoka 1 hadi 4."
+    assert call.press("2").said[0] == "Umechagua Barabara."
+    assert call.press("2").said[0] == "Umechagua Hapana."
+    call.press("5")
+    comment = call.last
+    assert comment.record is not None
+    skipped = call.press("0")  # pressed during the comment's prompt: skip it
+    assert skipped.said[0] == "Umeruka swali hili."
+    done = call.stay_silent()
+    done = call.stay_silent()
+    done = call.stay_silent()
+    assert done.said[:2] == ["Hatukusikia kitufe chochote.", "Twende kwenye swali linalofuata."]
+    assert done.said[-1] == "Kwaheri." and done.hangs_up
+    assert answers(gateway) == {
+        "priority": ("answered", "roads"),
+        "enough": ("answered", "no"),
+        "satisfaction": ("answered", "5"),
+        "comment": ("skipped", None),
+        "age_band": ("no_answer", None),
+    }
+    assert {e["language"] for e in events(gateway)} == {"sw"}
+    assert participant_language(gateway) == "sw"
+
+
+def test_silence_twice_then_the_question_is_left_unanswered(gateway: GatewayHarness) -> None:
+    call = Call(gateway.client)
+    call.start()
+    call.press("1")
+    for _ in range(2):
+        repeat = call.stay_silent()
+        assert repeat.said[0] == "We did not hear a key."
+        assert repeat.prompt[0] == "What should the county fix first?"
+        assert events(gateway) == []
+    moved = call.stay_silent()
+    assert moved.said[:2] == ["We did not hear a key.", "Let us go to the next question."]
+    assert moved.prompt[0] == "Do you have enough water at home?"
+    assert answers(gateway) == {"priority": ("no_answer", None)}
+
+
+def test_invalid_keys_three_times_record_unparsed(gateway: GatewayHarness) -> None:
+    call = Call(gateway.client)
+    call.start()
+    call.press("1")
+    for key in ("9", "#"):
+        assert call.press(key).said[0] == "That key is not valid. Press a key from 1 to 4."
+    moved = call.press("0")
+    assert moved.said[:2] == ["That key is not valid.", "Let us go to the next question."]
+    assert answers(gateway) == {"priority": ("unparsed", None)}
+    assert events(gateway)[0]["raw"] == "0"
+
+
+def test_empty_recordings_count_as_no_answer(gateway: GatewayHarness) -> None:
+    for caller, finish in (("+254722000001", "redirect"), ("+254722000002", "zero")):
+        call = Call(gateway.client, caller=caller)
+        call.start()
+        for key in ("1", "1", "1", "3"):
+            call.press(key)
+        assert call.last.record is not None
+        if finish == "redirect":  # Twilio skips the action when nothing was recorded
+            moved = call.stay_silent()
+        else:
+            moved = call.record(RECORDING, 0)
+        assert moved.said[0] == "We did not hear a comment."
+        assert moved.prompt[0] == "Your age?"
+    comments = [e for e in events(gateway) if e["question_id"] == "comment"]
+    assert [(e["status"], e["value"]) for e in comments] == [("no_answer", None)] * 2
+
+
+def test_key_during_the_comment_prompt_goes_straight_to_the_beep(
+    gateway: GatewayHarness,
+) -> None:
+    call = Call(gateway.client)
+    call.start()
+    for key in ("1", "1", "1", "3"):
+        call.press(key)
+    ready = call.press("5")
+    assert ready.verbs == ["Say", "Record", "Redirect"]
+    assert ready.said == ["After the beep, say your comment, then press hash."]
+    call.record(RECORDING, 30)
+    assert answers(gateway)["comment"] == ("answered", RECORDING)
+
+
+# --- durability and retries -----------------------------------------------------------------
+
+
+def test_retried_action_returns_the_same_twiml_and_records_once(gateway: GatewayHarness) -> None:
+    call = Call(gateway.client)
+    call.start()
+    call.press("1")
+    action = call.last.gather.get("action")
+    first = call.post(action, Digits="2")
+    again = call.post(action, Digits="2")
+    assert again.xml == first.xml
+    different = call.post(action, Digits="3")  # a replay of the same step, whatever it says
+    assert different.xml == first.xml
+    assert answers(gateway) == {"priority": ("answered", "roads")}
+    assert gateway.trigger.calls == 1
+    assert call_row(gateway, call.sid)["position"] == 1
+
+
+def test_retried_start_replays_the_menu(gateway: GatewayHarness) -> None:
+    call = Call(gateway.client)
+    first = call.start()
+    again = call.start()
+    assert again.xml == first.xml
+    assert count(gateway, schema.calls) == 1
+
+
+def test_stale_action_repeats_the_current_question_and_records_nothing(
+    gateway: GatewayHarness,
+) -> None:
+    call = Call(gateway.client)
+    call.start()
+    call.press("1")
+    call.press("1")  # priority answered; now at "enough" (step 3)
+    stale = call.post("/twilio/voice/step?n=2&q=enough", Digits="1")  # never sent this way
+    assert stale.prompt[0] == "Do you have enough water at home?"
+    assert stale.gather.get("action") == "/twilio/voice/step?n=3&q=enough"
+    forged = call.post("/twilio/voice/step?n=3&q=priority", Digits="4")
+    assert forged.gather.get("action") == "/twilio/voice/step?n=3&q=enough"
+    assert answers(gateway) == {"priority": ("answered", "water")}
+
+
+def test_hang_up_midway_keeps_answers_and_the_next_call_resumes(gateway: GatewayHarness) -> None:
+    call = Call(gateway.client)
+    call.start()
+    call.press("2")
+    call.press("3")
+    call.press("1")
+    call.hang_up()
+    assert answers(gateway) == {"priority": ("answered", "clinics"),
+                                "enough": ("answered", "yes")}
+    row = call_row(gateway, call.sid)
+    assert row["status"] == "ended" and row["ended_at"] is not None and row["position"] == 2
+    # A late webhook for the closed call changes nothing it should not.
+    assert call.hang_up().status_code == 204
+    later = Call(gateway.client)
+    later.start()
+    resumed = later.press("2")
+    assert resumed.said[0] == "Karibu tena kwenye Huduma za maji. Tunaendelea ulipoishia."
+    assert resumed.prompt[0] == "Umeridhika kiasi gani na huduma za maji?"
+
+
+def test_a_recording_that_arrives_after_the_hang_up_is_kept(gateway: GatewayHarness) -> None:
+    call = Call(gateway.client)
+    call.start()
+    for key in ("1", "1", "1", "3"):
+        call.press(key)
+    record_action = call.last.record.get("action")
+    call.hang_up()  # the caller hung up while speaking; the status callback came first
+    call.post(record_action, RecordingUrl=RECORDING, RecordingDuration="9", Digits="hangup")
+    assert answers(gateway)["comment"] == ("answered", RECORDING)
+    assert call_row(gateway, call.sid)["status"] == "ended"
+
+
+def test_unknown_call_sid_on_an_action_starts_over(gateway: GatewayHarness) -> None:
+    call = Call(gateway.client)
+    menu = call.post("/twilio/voice/step?n=4&q=priority", Digits="1")
+    assert menu.prompt == ["For English, press 1.", "Kwa Kiswahili, bonyeza 2."]
+    assert events(gateway) == []
+
+
+def test_action_from_another_number_changes_nothing(gateway: GatewayHarness) -> None:
+    call = Call(gateway.client)
+    call.start()
+    question = call.press("1")
+    before = call_row(gateway, call.sid)
+    other = Call(gateway.client, caller="+254722000111", sid=call.sid)
+    answer = other.post(question.gather.get("action"), Digits="2")
+    assert answer.said == ["Goodbye."] and answer.hangs_up
+    assert call_row(gateway, call.sid) == before
+    assert events(gateway) == []
+
+
+# --- voice and SMS together -----------------------------------------------------------------
+
+
+def test_voice_and_sms_answers_land_in_the_same_events(gateway: GatewayHarness) -> None:
+    gateway.client.sms(KE, "WATER")
+    gateway.client.sms(KE, "2")
+    call = Call(gateway.client)
+    call.start()
+    call.press("1")
+    call.press("3")
+    rows = events(gateway)
+    assert [(r["question_id"], r["channel"], r["value"]) for r in rows] == [
+        ("priority", "sms", "roads"),
+        ("priority", "voice", "clinics"),
+    ]
+    assert len({r["pseudonym"] for r in rows}) == 1  # one participant, two channels
+    assert count(gateway, schema.participants) == 1
+
+
+def test_voice_steps_do_not_use_up_the_sms_reply_cap(settings: Settings) -> None:
+    gateway = make_harness(settings.with_overrides(replies_per_hour=2))
+    call = Call(gateway.client)
+    call.start()
+    for key in ("1", "1", "1", "1"):
+        call.press(key)
+    assert gateway.client.sms(KE, "WATER").replies  # still answered by SMS
+
+
+def test_opted_out_numbers_may_still_call(gateway: GatewayHarness) -> None:
+    gateway.client.sms(KE, "STOP")
+    call = Call(gateway.client)
+    call.start()
+    call.press("1")
+    call.press("4")
+    assert answers(gateway) == {"priority": ("answered", "schools")}
+
+
+# --- refusals -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/twilio/voice", "/twilio/voice/step?n=1&q=_language"])
+def test_unsigned_voice_webhooks_are_refused(gateway: GatewayHarness, path: str) -> None:
+    call = Call(gateway.client)
+    params = call.params(Digits="1")
+    assert gateway.client.post(path, params, signature="bm90IGl0").status_code == 403
+    tampered = dict(params, Digits="2")
+    good = gateway.client.signature(path, params)
+    assert gateway.client.post(path, tampered, signature=good).status_code == 403
+    assert count(gateway, schema.calls) == 0
+    assert count(gateway, schema.inbound) == 0
+
+
+def test_step_without_its_number_is_400(gateway: GatewayHarness) -> None:
+    call = Call(gateway.client)
+    response = gateway.client.post("/twilio/voice/step", call.params(Digits="1"))
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize("caller", ["anonymous", "+266696687", ""])
+def test_hidden_numbers_are_asked_to_call_again(gateway: GatewayHarness, caller: str) -> None:
+    call = Call(gateway.client, caller=caller or "x")
+    twiml = call.start()
+    assert twiml.said == ["Please call again without hiding your number. Goodbye."]
+    assert twiml.hangs_up
+    assert count(gateway, schema.participants) == 0
+
+
+def test_unknown_called_number_uses_the_open_consultation(gateway: GatewayHarness) -> None:
+    menu = Call(gateway.client, called="+254799999999").start()
+    assert menu.prompt == ["For English, press 1.", "Kwa Kiswahili, bonyeza 2."]
+
+
+# --- recorded prompts -----------------------------------------------------------------------
+
+
+@pytest.fixture
+def flows_with_audio(tmp_path: Path) -> Path:
+    flows = tmp_path / "flows"
+    shutil.copytree(FIXTURE_FLOWS, flows)
+    english = flows / "audio" / "water-test" / "en"
+    english.mkdir(parents=True)
+    (english / "priority.mp3").write_bytes(b"ID3\x03\x00fake mp3 bytes")
+    swahili = flows / "audio" / "water-test" / "sw"
+    swahili.mkdir(parents=True)
+    (swahili / "priority.options.wav").write_bytes(b"RIFF\x00\x00\x00\x00WAVEfmt ")
+    (flows / "secret.txt").write_text("not for callers")
+    return flows
+
+
+def test_recorded_prompt_replaces_text_to_speech(settings: Settings,
+                                                 flows_with_audio: Path) -> None:
+    gateway = make_harness(settings.with_overrides(flows_dir=flows_with_audio))
+    call = Call(gateway.client)
+    call.start()
+    english = call.press("1")
+    gather = english.gather
+    assert [child.tag for child in gather] == ["Play", "Pause", "Say", "Say"]
+    assert english.plays == ["http://localhost/audio/water-test/en/priority.mp3"]
+    assert english.prompt[0].startswith("For Water points, press 1.")  # options by TTS
+    swahili = Call(gateway.client, caller="+254722000111")
+    swahili.start()
+    sw = swahili.press("2")
+    assert sw.prompt[0] == "Kaunti irekebishe nini kwanza?"
+    assert sw.plays == ["http://localhost/audio/water-test/sw/priority.options.wav"]
+
+    public = make_harness(settings.with_overrides(flows_dir=flows_with_audio,
+                                                  public_base_url="https://ivr.example.org"))
+    public.client.base_url = "https://ivr.example.org"
+    call = Call(public.client)
+    call.start()
+    assert call.press("1").plays == ["https://ivr.example.org/audio/water-test/en/priority.mp3"]
+    assert call.last.gather.get("action") == \
+        "https://ivr.example.org/twilio/voice/step?n=2&q=priority"
+
+
+def test_audio_route_serves_only_prompt_recordings(settings: Settings,
+                                                   flows_with_audio: Path) -> None:
+    gateway = make_harness(settings.with_overrides(flows_dir=flows_with_audio))
+    web = gateway.client.client
+    with web.get("/audio/water-test/en/priority.mp3") as mp3:  # unsigned, as Twilio fetches
+        assert mp3.status_code == 200
+        assert mp3.mimetype == "audio/mpeg"
+        assert mp3.data == b"ID3\x03\x00fake mp3 bytes"
+    with web.get("/audio/water-test/sw/priority.options.wav") as wav:
+        assert wav.status_code == 200 and wav.mimetype == "audio/wav"
+    for path in (
+        "/audio/water-test/en/missing.mp3",
+        "/audio/water-test/en/..%2F..%2Fwater.yaml",
+        "/audio/water-test/en/../../secret.txt",
+        "/audio/..%2F..%2Fflows/en/secret.txt",
+        "/audio/water-test/en/priority.txt",
+        "/audio/Water-Test/en/priority.mp3",
+        "/audio/water-test/EN/priority.mp3",
+    ):
+        assert web.get(path).status_code == 404, path
+    assert web.post("/audio/water-test/en/priority.mp3").status_code == 405
+
+
+def test_twiml_documents_are_valid_xml_for_every_step(gateway: GatewayHarness) -> None:
+    call = Call(gateway.client)
+    seen: list[Twiml] = [call.start()]
+    for key in ("1", "*", "1", "1", "1", "3"):
+        seen.append(call.press(key))
+    seen.append(call.record(RECORDING, 3))
+    seen.append(call.press("0"))
+    assert seen[-1].hangs_up
+    assert all(t.root.tag == "Response" for t in seen)
+    assert count(gateway, schema.inbound) == len(seen)  # CallSid:0 .. CallSid:8
+    with gateway.services.store.engine.connect() as conn:
+        keys = conn.execute(select(schema.inbound.c.provider_id)).scalars().all()
+    assert sorted(keys) == sorted(f"{call.sid}:{n}" for n in range(len(seen)))

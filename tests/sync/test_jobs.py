@@ -1,0 +1,139 @@
+"""The sync as RQ jobs on a real Redis, and the sweep when Redis was down."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections import Counter
+from collections.abc import Iterator
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+from redis import Redis
+from rq import Queue, SimpleWorker
+from rq.registry import ScheduledJobRegistry
+
+from gateway.sync import runner
+from gateway.sync.trigger import QUEUE_NAME, RedisSyncTrigger, pending_key, redis_connection
+from tests.live import CIVICLINE, cli_env, free_port, settings_env, wait_until
+from tests.sync.conftest import Centre, Gateway, gateway_settings, make_gateway, take_part
+
+
+@pytest.fixture
+def sync_redis_url(redis_url: str) -> str:
+    """The test Redis server, one database further along: other suites flush theirs
+    and run workers on the same queue name while these tests wait on a scheduled job."""
+    parts = urlsplit(redis_url)
+    database = int(parts.path.strip("/") or 0)
+    return urlunsplit(parts._replace(path=f"/{(database + 1) % 16}"))
+
+
+@pytest.fixture
+def redis_client(sync_redis_url: str) -> Iterator[Redis]:
+    client = Redis.from_url(sync_redis_url)
+    client.flushdb()
+    yield client
+    client.flushdb()
+    client.close()
+
+
+@pytest.fixture
+def redis_gateway(
+    database_url: str, centre: Centre, sync_redis_url: str, redis_client: Redis,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[Gateway]:
+    redis_url = sync_redis_url
+    settings = gateway_settings(database_url, centre, "gw-rq", redis_url=redis_url)
+    gateway = make_gateway(
+        settings, trigger=RedisSyncTrigger(redis_connection(redis_url), "gw-rq")
+    )
+    # The job reads its settings from the environment, as in the worker process.
+    for name, value in settings_env(
+        database_url=settings.database_url, central_url=settings.central_url,
+        central_token=settings.central_token, gateway_id="gw-rq", redis_url=redis_url,
+    ).items():
+        monkeypatch.setenv(name, value)
+    yield gateway
+    gateway.close()
+
+
+def work(redis_client: Redis) -> None:
+    SimpleWorker([Queue(QUEUE_NAME, connection=redis_client)],
+                 connection=redis_client).work(burst=True, with_scheduler=True)
+
+
+def test_the_job_syncs_and_clears_the_pending_flag(
+    redis_gateway: Gateway, redis_client: Redis, centre: Centre
+) -> None:
+    queue = Queue(QUEUE_NAME, connection=redis_client)
+    accepted: Counter = Counter()
+    for n in range(4):
+        accepted += take_part(redis_gateway.client, n)
+    assert queue.count == 1  # 20 answers, one wake-up
+    assert redis_client.exists(pending_key("gw-rq"))
+    work(redis_client)
+    assert not redis_client.exists(pending_key("gw-rq"))
+    assert centre.total() == 20
+    assert centre.tally() == accepted
+    assert redis_gateway.unsynced() == 0
+
+
+def test_a_failed_job_schedules_its_retry_and_answers_wait_for_it(
+    redis_gateway: Gateway, redis_client: Redis, centre: Centre
+) -> None:
+    queue = Queue(QUEUE_NAME, connection=redis_client)
+    take_part(redis_gateway.client, 1)
+    centre.stop()
+    work(redis_client)
+    registry = ScheduledJobRegistry(queue=queue)
+    assert registry.count == 1
+    assert redis_client.exists(pending_key("gw-rq"))  # held until the retry runs
+    state = redis_gateway.outbox.state()
+    assert state[runner.FAILURES] == "1"
+    assert "cannot reach" in state[runner.LAST_ERROR]
+    take_part(redis_gateway.client, 2)  # answers during the back-off enqueue nothing
+    assert queue.count == 0
+    assert redis_gateway.unsynced() == 10
+
+    centre.start()
+    [job_id] = registry.get_job_ids()
+    due = registry.get_scheduled_time(job_id)
+    wait_until(lambda: time.time() >= due.timestamp(), timeout=10)
+    work(redis_client)  # the scheduler enqueues the due retry, the worker runs it
+    assert centre.total() == 10
+    assert redis_gateway.unsynced() == 0
+    assert redis_gateway.outbox.state()[runner.FAILURES] == "0"
+
+
+def test_redis_down_during_ingest_then_the_sweep_syncs(
+    database_url: str, centre: Centre, redis_client: Redis
+) -> None:
+    closed = f"redis://127.0.0.1:{free_port()}/0"
+    settings = gateway_settings(database_url, centre, "gw-sweep", redis_url=closed)
+    gateway = make_gateway(settings, trigger=RedisSyncTrigger(redis_connection(closed),
+                                                              "gw-sweep"))
+    sweep = None
+    try:
+        accepted: Counter = Counter()
+        started = time.monotonic()
+        for n in range(6):
+            accepted += take_part(gateway.client, n)  # every webhook answered normally
+        assert time.monotonic() - started < 20  # no webhook waited on the dead Redis
+        assert gateway.unsynced() == 30
+        assert Queue(QUEUE_NAME, connection=redis_client).count == 0
+        env = cli_env(settings_env(
+            database_url=settings.database_url, central_url=centre.url,
+            central_token=settings.central_token, gateway_id="gw-sweep",
+            redis_url=closed, sync_interval=0.2,
+        ))
+        sweep = subprocess.Popen([CIVICLINE, "sync"], env=env, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True)
+        wait_until(lambda: gateway.unsynced() == 0, timeout=30)
+        assert centre.total() == 30
+        assert centre.tally() == accepted
+    finally:
+        if sweep is not None:
+            sweep.terminate()
+            out, _ = sweep.communicate(timeout=20)
+            assert "syncing every 0.2 s" in out
+        gateway.close()
