@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import phonenumbers
 
 
+@lru_cache(maxsize=16384)  # the same numbers write again and again
 def to_e164(raw: str, default_region: str = "") -> str | None:
     """E.164 for a phone number; None for short codes, alphanumeric senders, junk.
 

@@ -10,6 +10,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from gateway.consultation.model import Consultation, Question, QuestionType
 from gateway.consultation.render import answer_hint
@@ -78,6 +79,7 @@ def _is_separator(ch: str) -> bool:
     return category[0] in "PSZ" or category in ("Cc", "Co", "Cn", "Cs")
 
 
+@lru_cache(maxsize=8192)  # labels and aliases are normalised again for every reply
 def normalise(text: str) -> str:
     """Lower-case, accent-free, ASCII digits, single spaces between words; no punctuation."""
     text = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text).casefold())

@@ -44,7 +44,8 @@ def make_engine(url: str, *, synchronous: str = "FULL") -> Engine:
 
     @event.listens_for(engine, "begin")
     def _begin_immediate(connection: Connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Straight to the driver: this runs for every transaction.
+        connection.connection.driver_connection.execute("BEGIN IMMEDIATE")
 
     return engine
 

@@ -1,18 +1,75 @@
-"""The gateway's local store: participants, inbound log, sessions and the event outbox."""
+"""The gateway's local store: participants, inbound log, sessions and the event outbox.
+
+Statements are built once, at import: building a SQLAlchemy statement per call cost
+more than running it, inside the write lock of every webhook.
+"""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, func, insert, select, update
+from sqlalchemy import Connection, Engine, and_, bindparam, func, insert, select, update
 
 from gateway.consultation.engine import ParticipantState, Recorded, SessionState, Step
 from gateway.store import schema
 from gateway.store.database import insert_ignoring_conflicts
+
+_participant = schema.participants.c
+_inbound = schema.inbound.c
+_session = schema.sessions.c
+
+SELECT_PARTICIPANT = select(schema.participants).where(
+    _participant.pseudonym == bindparam("pseudonym")
+)
+SELECT_PARTICIPANT_FOR_UPDATE = SELECT_PARTICIPANT.with_for_update()
+UPDATE_PARTICIPANT = (
+    update(schema.participants)
+    .where(_participant.pseudonym == bindparam("b_pseudonym"))
+    .values(
+        opted_out=bindparam("b_opted_out"),
+        language=bindparam("b_language"),
+        active_consultation=bindparam("b_active"),
+        updated_at=bindparam("b_now"),
+    )
+)
+SELECT_REPLY = select(_inbound.reply).where(_inbound.provider_id == bindparam("provider_id"))
+SELECT_SESSIONS = select(schema.sessions).where(_session.pseudonym == bindparam("pseudonym"))
+COUNT_SMS_REPLIES = (
+    select(func.count())
+    .select_from(schema.inbound)
+    .where(
+        and_(
+            _inbound.pseudonym == bindparam("pseudonym"),
+            _inbound.channel == "sms",  # voice steps keep their TwiML, not an SMS
+            _inbound.received_at >= bindparam("since"),
+            _inbound.reply.is_not(None),
+        )
+    )
+)
+UPDATE_SESSION = (
+    update(schema.sessions)
+    .where(
+        and_(
+            _session.pseudonym == bindparam("b_pseudonym"),
+            _session.consultation_id == bindparam("b_consultation"),
+        )
+    )
+    .values(
+        language=bindparam("b_language"),
+        position=bindparam("b_position"),
+        invalid_tries=bindparam("b_invalid_tries"),
+        completed=bindparam("b_completed"),
+        updated_at=bindparam("b_now"),
+    )
+)
+INSERT_SESSION = insert(schema.sessions)
+INSERT_EVENTS = insert(schema.events)
+INSERT_INBOUND = insert(schema.inbound)
 
 
 @dataclass(frozen=True)
@@ -34,61 +91,50 @@ class LocalStore:
     def participant(self, pseudonym: str, phone: str, now: datetime) -> Iterator[ParticipantTx]:
         """One transaction holding this participant's row lock until it commits.
 
-        Concurrent webhooks for one number queue here and are applied in turn.
+        Concurrent webhooks for one number queue here and are applied in turn (SQLite
+        serialises whole write transactions; PostgreSQL locks the participant's row).
         """
+        query = (
+            SELECT_PARTICIPANT_FOR_UPDATE
+            if self.engine.dialect.name == "postgresql"
+            else SELECT_PARTICIPANT
+        )
         with self.engine.begin() as conn:
-            insert_ignoring_conflicts(
-                conn,
-                schema.participants,
-                [
-                    {
-                        "pseudonym": pseudonym,
-                        "phone": phone,
-                        "opted_out": False,
-                        "created_at": now,
-                        "updated_at": now,
-                    }
-                ],
-            )
-            query = select(schema.participants).where(
-                schema.participants.c.pseudonym == pseudonym
-            )
-            if conn.dialect.name == "postgresql":
-                query = query.with_for_update()
-            row = conn.execute(query).one()
+            row = conn.execute(query, {"pseudonym": pseudonym}).first()
+            if row is None:
+                new = {"pseudonym": pseudonym, "phone": phone, "opted_out": False,
+                       "created_at": now, "updated_at": now}
+                insert_ignoring_conflicts(conn, schema.participants, [new])
+                row = conn.execute(query, {"pseudonym": pseudonym}).one()
             yield ParticipantTx(conn, pseudonym, row._mapping)
 
 
 class ParticipantTx:
     """What one webhook may read and write for one participant, inside its transaction."""
 
-    def __init__(self, conn: Connection, pseudonym: str, row: object) -> None:
+    def __init__(self, conn: Connection, pseudonym: str, row: Mapping[str, Any]) -> None:
         self.conn = conn
         self.pseudonym = pseudonym
         self.row = row
+        self._session_ids: set[str] | None = None
 
     # --- reads ------------------------------------------------------------------------
 
     def previous_reply(self, provider_id: str) -> tuple[bool, str | None]:
         """(seen, reply): a webhook retried with the same id gets the same reply."""
-        row = self.conn.execute(
-            select(schema.inbound.c.reply).where(schema.inbound.c.provider_id == provider_id)
-        ).first()
+        row = self.conn.execute(SELECT_REPLY, {"provider_id": provider_id}).first()
         return (row is not None, row.reply if row is not None else None)
 
     def state(self) -> ParticipantState:
-        row = self.row
         return ParticipantState(
-            opted_out=bool(row["opted_out"]),  # type: ignore[index]
-            language=row["language"],  # type: ignore[index]
-            active_consultation=row["active_consultation"],  # type: ignore[index]
+            opted_out=bool(self.row["opted_out"]),
+            language=self.row["language"],
+            active_consultation=self.row["active_consultation"],
         )
 
     def sessions(self) -> dict[str, SessionState]:
-        rows = self.conn.execute(
-            select(schema.sessions).where(schema.sessions.c.pseudonym == self.pseudonym)
-        )
-        return {
+        rows = self.conn.execute(SELECT_SESSIONS, {"pseudonym": self.pseudonym})
+        sessions = {
             r.consultation_id: SessionState(
                 consultation_id=r.consultation_id,
                 language=r.language,
@@ -98,21 +144,13 @@ class ParticipantTx:
             )
             for r in rows
         }
+        self._session_ids = set(sessions)
+        return sessions
 
     def replies_since(self, since: datetime) -> int:
-        inbound = schema.inbound.c
-        return self.conn.execute(
-            select(func.count())
-            .select_from(schema.inbound)
-            .where(
-                and_(
-                    inbound.pseudonym == self.pseudonym,
-                    inbound.channel == "sms",  # voice steps keep their TwiML, not an SMS
-                    inbound.received_at >= since,
-                    inbound.reply.is_not(None),
-                )
-            )
-        ).scalar_one()
+        """SMS replies sent to this participant since `since` (for the hourly cap)."""
+        params = {"pseudonym": self.pseudonym, "since": since}
+        return self.conn.execute(COUNT_SMS_REPLIES, params).scalar_one()
 
     # --- writes -----------------------------------------------------------------------
 
@@ -122,52 +160,68 @@ class ParticipantTx:
         Returns how many response events were recorded.
         """
         now = inbound.received_at
-        participant = step.participant
-        self.conn.execute(
-            update(schema.participants)
-            .where(schema.participants.c.pseudonym == self.pseudonym)
-            .values(
-                opted_out=participant.opted_out,
-                language=participant.language,
-                active_consultation=participant.active_consultation,
-                updated_at=now,
-            )
-        )
+        if step.participant != self.state():
+            self.save_participant(step.participant, now)
         if step.session is not None:
             self.save_session(step.session, now)
         self.record_events(step.recorded, inbound.channel, now, region)
         self.log_inbound(inbound)
         return len(step.recorded)
 
+    def save_participant(self, participant: ParticipantState, now: datetime) -> None:
+        self.conn.execute(
+            UPDATE_PARTICIPANT,
+            {
+                "b_pseudonym": self.pseudonym,
+                "b_opted_out": participant.opted_out,
+                "b_language": participant.language,
+                "b_active": participant.active_consultation,
+                "b_now": now,
+            },
+        )
+
     def set_language(self, language: str, now: datetime) -> None:
         """Remember the language a caller chose (the voice line's language menu)."""
-        self.conn.execute(
-            update(schema.participants)
-            .where(schema.participants.c.pseudonym == self.pseudonym)
-            .values(language=language, updated_at=now)
+        self.save_participant(
+            ParticipantState(
+                opted_out=bool(self.row["opted_out"]),
+                language=language,
+                active_consultation=self.row["active_consultation"],
+            ),
+            now,
         )
 
     def save_session(self, session: SessionState, now: datetime) -> None:
         values = {
-            "language": session.language,
-            "position": session.position,
-            "invalid_tries": session.invalid_tries,
-            "completed": session.completed,
-            "updated_at": now,
+            "b_pseudonym": self.pseudonym,
+            "b_consultation": session.consultation_id,
+            "b_language": session.language,
+            "b_position": session.position,
+            "b_invalid_tries": session.invalid_tries,
+            "b_completed": session.completed,
+            "b_now": now,
         }
-        key = and_(
-            schema.sessions.c.pseudonym == self.pseudonym,
-            schema.sessions.c.consultation_id == session.consultation_id,
-        )
-        if self.conn.execute(update(schema.sessions).where(key).values(**values)).rowcount == 0:
+        known = self._session_ids
+        if known is not None and session.consultation_id not in known:
+            updated = 0  # loaded this transaction: certainly new
+        else:
+            updated = self.conn.execute(UPDATE_SESSION, values).rowcount
+        if updated == 0:
             self.conn.execute(
-                insert(schema.sessions).values(
-                    pseudonym=self.pseudonym,
-                    consultation_id=session.consultation_id,
-                    started_at=now,
-                    **values,
-                )
+                INSERT_SESSION,
+                {
+                    "pseudonym": self.pseudonym,
+                    "consultation_id": session.consultation_id,
+                    "language": session.language,
+                    "position": session.position,
+                    "invalid_tries": session.invalid_tries,
+                    "completed": session.completed,
+                    "started_at": now,
+                    "updated_at": now,
+                },
             )
+            if known is not None:
+                known.add(session.consultation_id)
 
     def record_events(
         self, recorded: tuple[Recorded, ...], channel: str, now: datetime, region: str | None
@@ -175,7 +229,7 @@ class ParticipantTx:
         if not recorded:
             return
         self.conn.execute(
-            insert(schema.events),
+            INSERT_EVENTS,
             [
                 {
                     "event_id": str(uuid.uuid4()),
@@ -196,11 +250,12 @@ class ParticipantTx:
 
     def log_inbound(self, inbound: InboundRecord) -> None:
         self.conn.execute(
-            insert(schema.inbound).values(
-                provider_id=inbound.provider_id,
-                channel=inbound.channel,
-                pseudonym=self.pseudonym,
-                received_at=inbound.received_at,
-                reply=inbound.reply,
-            )
+            INSERT_INBOUND,
+            {
+                "provider_id": inbound.provider_id,
+                "channel": inbound.channel,
+                "pseudonym": self.pseudonym,
+                "received_at": inbound.received_at,
+                "reply": inbound.reply,
+            },
         )
