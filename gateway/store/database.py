@@ -10,6 +10,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 
+from gateway.store.sqlite_lock import connection_class, writer_lock
+
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
@@ -26,11 +28,15 @@ def make_engine(url: str, *, synchronous: str = "FULL") -> Engine:
     if parsed.get_backend_name() != "sqlite":
         return create_engine(parsed, pool_pre_ping=True, future=True)
 
+    connect_args: dict[str, Any] = {
+        "check_same_thread": False,
+        "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
+    }
     if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(
-        parsed, connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
-    )
+        database = Path(parsed.database)
+        database.parent.mkdir(parents=True, exist_ok=True)
+        connect_args["factory"] = connection_class(writer_lock(database))
+    engine = create_engine(parsed, connect_args=connect_args)
 
     @event.listens_for(engine, "connect")
     def _configure(dbapi_connection: Any, _record: Any) -> None:
@@ -45,7 +51,11 @@ def make_engine(url: str, *, synchronous: str = "FULL") -> Engine:
     @event.listens_for(engine, "begin")
     def _begin_immediate(connection: Connection) -> None:
         # Straight to the driver: this runs for every transaction.
-        connection.connection.driver_connection.execute("BEGIN IMMEDIATE")
+        driver = connection.connection.driver_connection
+        if hasattr(driver, "begin_immediate"):
+            driver.begin_immediate()  # queues on the file's writer lock first
+        else:
+            driver.execute("BEGIN IMMEDIATE")
 
     return engine
 
