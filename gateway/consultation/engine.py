@@ -99,7 +99,10 @@ def _join(conv: Conversation, word: str) -> Step:
     consultation = conv.catalog.by_keyword(word) if word else None
     if consultation is None:
         return Step(_no_consultation(conv), conv.participant)
-    language = consultation.language_or_default(conv.participant.language)
+    chosen = conv.participant.language
+    if chosen not in consultation.languages:
+        chosen = consultation.keyword_languages.get(word.upper())
+    language = consultation.language_or_default(chosen)
     status = consultation.status(conv.now)
     if status is Status.UPCOMING:
         opens = consultation.opens.date().isoformat()

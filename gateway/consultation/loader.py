@@ -388,7 +388,7 @@ class _FileChecker:
         self.identity.id = cid
         languages = self.languages(root.get("languages"))
         title = self.localized(root.get("title"), "title", languages)
-        keywords = self.keywords(root.get("keywords"))
+        keywords = self.keywords(root.get("keywords"), languages)
         opens = self.moment(root.get("opens"), "opens")
         closes = self.moment(root.get("closes"), "closes")
         if opens is not None and closes is not None and closes <= opens:
@@ -406,12 +406,13 @@ class _FileChecker:
                 root.get("profile"), "profile", languages, seen_ids, profile=True
             )
         embargo = self.boolean(root, "embargo", "")
-        if self.errors:
+        if self.errors or keywords is None:
             return None
         return Consultation(
             id=cid,
             title=title,
-            keywords=keywords,
+            keywords=keywords[0],
+            keyword_languages=keywords[1],
             languages=languages,
             opens=opens,
             closes=closes,
@@ -452,21 +453,39 @@ class _FileChecker:
                 seen[code] = index
         return tuple(items) if valid else None
 
-    def keywords(self, value: object) -> tuple[str, ...] | None:
+    def keywords(
+        self, value: object, languages: tuple[str, ...] | None
+    ) -> tuple[tuple[str, ...], dict[str, str]] | None:
+        """All keywords, and the language of each keyword listed under one.
+
+        Either a list (`[WATER, MAJI]`) or a mapping per language
+        (`{en: [WATER], sw: [MAJI]}`): texting MAJI then starts in Swahili.
+        """
         if value is None:
             self.missing("keywords")
             return None
-        items = self.sequence(value, "keywords", "words such as [WATER, MAJI]")
-        if items is None:
-            return None
-        if not items:
+        entries: list[tuple[str, object, str | None]] = []  # (path, word, language)
+        if isinstance(value, dict):
+            for language, words in value.items():
+                where = _at("keywords", language)
+                if languages is not None and language not in languages:
+                    self.error(where, f"{language!r} is not one of the languages {languages}")
+                    continue
+                items = self.sequence(words, where, "words such as [MAJI]")
+                for index, word in enumerate(items or ()):
+                    entries.append((_item(where, index), word, str(language)))
+        else:
+            items = self.sequence(value, "keywords", "words such as [WATER, MAJI]")
+            if items is None:
+                return None
+            entries = [(_item("keywords", i), word, None) for i, word in enumerate(items)]
+        if not entries:
             self.error("keywords", "needs at least one keyword")
             return None
-        reserved = RESERVED_WORDS
         valid = True
-        seen: dict[str, int] = {}
-        for index, word in enumerate(items):
-            where = _item("keywords", index)
+        seen: dict[str, str] = {}
+        by_language: dict[str, str] = {}
+        for where, word, language in entries:
             if not isinstance(word, str) or not _KEYWORD.fullmatch(word):
                 self.error(
                     where,
@@ -478,16 +497,18 @@ class _FileChecker:
             if upper.isdigit():
                 self.error(where, f"{word!r} needs a letter: a number would be read as an answer")
                 valid = False
-            elif upper in reserved:
+            elif upper in RESERVED_WORDS:
                 self.error(where, f"{word!r} is a reserved command word")
                 valid = False
             elif upper in seen:
-                self.error(where, f"duplicate keyword {upper!r} (also keywords[{seen[upper]}])")
+                self.error(where, f"duplicate keyword {upper!r} (also {seen[upper]})")
                 valid = False
             else:
-                seen[upper] = index
+                seen[upper] = where
                 self.identity.keywords.append((where, upper))
-        return tuple(word.upper() for word in items) if valid else None
+                if language is not None:
+                    by_language[upper] = language
+        return (tuple(seen), by_language) if valid else None
 
     def moment(self, value: object, path: str) -> datetime | None:
         if value is None:

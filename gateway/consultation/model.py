@@ -86,6 +86,7 @@ class Consultation:
     voice: VoiceSettings = field(default_factory=VoiceSettings)
     messages: Mapping[str, LocalizedText] = field(default_factory=dict)  # overrides
     embargo: bool = False  # hide tallies from the dashboard until the consultation closes
+    keyword_languages: Mapping[str, str] = field(default_factory=dict)  # MAJI -> sw
     source: str = ""  # file it was loaded from, for error messages
 
     @property

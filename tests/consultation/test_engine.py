@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -110,3 +111,13 @@ def test_upcoming_consultation(catalog: Catalog) -> None:
     step = talk(catalog, "WATER", now=early)
     assert step.reply == "Water services opens on 2026-01-01. Please text again then."
     assert step.session is None
+
+
+def test_keyword_listed_under_a_language_starts_in_it(catalog: Catalog) -> None:
+    water = replace(catalog.get("water-test"), keyword_languages={"MAJI": "sw"})
+    swahili_catalog = Catalog((water,))
+    step = talk(swahili_catalog, "maji")
+    assert step.session is not None and step.session.language == "sw"
+    # A language the participant chose themselves still wins.
+    step = talk(swahili_catalog, "MAJI", ParticipantState(language="en"))
+    assert step.session is not None and step.session.language == "en"

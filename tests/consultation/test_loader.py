@@ -1,9 +1,6 @@
 from __future__ import annotations
 
 import copy
-import importlib.machinery
-import sys
-import types
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -19,6 +16,7 @@ from gateway.consultation.loader import (
     parse_consultation,
 )
 from gateway.consultation.model import QuestionType, Status
+from tests.conftest import FIXTURE_FLOWS
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -430,14 +428,10 @@ def test_reserved_keyword(word: str) -> None:
     )
 
 
-def test_reserved_words_from_keywords_module(monkeypatch: pytest.MonkeyPatch) -> None:
-    name = "gateway.consultation.keywords"
-    module = types.ModuleType(name)
-    module.__spec__ = importlib.machinery.ModuleSpec(name, None)
-    module.RESERVED_WORDS = frozenset({"jiunge"})  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, name, module)
-    assert only_error(document(keywords=["WATER", "JIUNGE"])) == (
-        "flows/water.yaml: keywords[1]: 'JIUNGE' is a reserved command word"
+@pytest.mark.parametrize("word", ["JIUNGE", "msaada", "Sitisha"])
+def test_local_language_command_words_are_reserved(word: str) -> None:
+    assert only_error(document(keywords=["WATER", word])) == (
+        f"flows/water.yaml: keywords[1]: {word!r} is a reserved command word"
     )
 
 
@@ -789,3 +783,21 @@ def test_load_file_raises_for_an_unreadable_file(tmp_path: Path) -> None:
     with pytest.raises(FlowsInvalid) as caught:
         load_file(path)
     assert str(caught.value) == f"{path}: not UTF-8 text (invalid continuation byte at byte 10)"
+
+
+def test_keywords_per_language(tmp_path: Path) -> None:
+    text = (FIXTURE_FLOWS / "water.yaml").read_text(encoding="utf-8").replace(
+        "keywords: [WATER, MAJI]", "keywords: {en: [WATER], sw: [MAJI, Maji2]}"
+    )
+    consultation = parse_consultation(text, "water.yaml")
+    assert consultation.keywords == ("WATER", "MAJI", "MAJI2")
+    assert consultation.keyword_languages == {"WATER": "en", "MAJI": "sw", "MAJI2": "sw"}
+
+
+def test_keywords_under_an_undeclared_language(tmp_path: Path) -> None:
+    text = (FIXTURE_FLOWS / "water.yaml").read_text(encoding="utf-8").replace(
+        "keywords: [WATER, MAJI]", "keywords: {en: [WATER], fr: [EAU]}"
+    )
+    with pytest.raises(FlowsInvalid) as caught:
+        parse_consultation(text, "water.yaml")
+    assert "water.yaml: keywords.fr: 'fr' is not one of the languages" in str(caught.value)
