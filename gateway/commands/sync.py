@@ -12,7 +12,7 @@ import click
 from sqlalchemy.engine import make_url
 
 from gateway.settings import Settings
-from gateway.store.outbox import LEASE_KEY, OutboxStore
+from gateway.store.outbox import OutboxStore
 from gateway.sync import runner
 from gateway.sync.runner import SyncReport
 
@@ -106,6 +106,8 @@ def _status(settings: Settings, outbox: OutboxStore) -> dict[str, Any]:
     quarantined_total, quarantined = outbox.quarantined(limit=20)
     lease = outbox.current_lease()
     now = datetime.now(UTC)
+    # A lease left by a process that has ended is not a sync in progress.
+    running = bool(lease and lease.expires_at > now and runner.holder_alive(lease))
     info: dict[str, Any] = {
         "gateway": settings.gateway_id,
         "central": settings.central_url or (
@@ -125,10 +127,10 @@ def _status(settings: Settings, outbox: OutboxStore) -> dict[str, Any]:
              "question_id": q.question_id, "error": q.error}
             for q in quarantined
         ],
-        "sync_running": bool(lease and lease.expires_at > now),
+        "sync_running": running,
         "consultations": _consultations(settings, outbox, state),
     }
-    if LEASE_KEY in state and lease is not None and lease.expires_at > now:
+    if running and lease is not None:
         info["sync_running_in"] = f"{lease.host} pid {lease.pid}"
     return info
 
