@@ -13,7 +13,7 @@ from pathlib import Path
 
 import phonenumbers
 import yaml
-from phonenumbers import geocoder
+from phonenumbers import PhoneNumberType
 
 
 class RegionsFileError(ValueError):
@@ -50,6 +50,10 @@ def region_for(e164: str, prefixes: Mapping[str, str]) -> str:
 def _phone_region(e164: str) -> str:
     number = phonenumbers.parse(e164, None)
     country = phonenumbers.region_code_for_number(number) or "ZZ"
+    if phonenumbers.number_type(number) == PhoneNumberType.MOBILE:
+        return country  # mobile ranges carry no area; skip the ~100 MiB geocoder data
+    from phonenumbers import geocoder  # imported on the first landline only
+
     area = geocoder.description_for_number(number, "en")
     country_name = geocoder.country_name_for_number(number, "en")
     if area and area != country_name:

@@ -27,3 +27,17 @@ def test_bad_regions_file_is_a_clear_error(tmp_path: Path, content: str) -> None
     path.write_text(content, encoding="utf-8")
     with pytest.raises(RegionsFileError, match=str(path)):
         load_region_prefixes(path)
+
+
+def test_mobile_numbers_do_not_load_the_geocoder() -> None:
+    """The geocoder's data costs about 100 MiB per web worker; mobiles never need it."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from gateway.regions import region_for;"
+        "assert region_for('+254712345678', {}) == 'KE';"
+        "assert 'phonenumbers.geocoder' not in sys.modules;"
+        "assert region_for('+254202345678', {}) == 'KE Nairobi'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
