@@ -7,7 +7,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import ColumnElement, Connection, Engine, and_, func, insert, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    and_,
+    bindparam,
+    func,
+    insert,
+    select,
+    update,
+)
 
 from gateway.consultation.voice_flow import CallState
 from gateway.store import schema
@@ -57,6 +67,41 @@ class CallEnd:
     retry_at: datetime | None = None  # a call-back to try again then
 
 
+_call = schema.calls.c
+
+# Built once (see gateway/store/local.py): voice steps run these inside the write lock.
+SELECT_CALL = select(schema.calls).where(_call.call_sid == bindparam("call_sid"))
+UPDATE_CALL = (
+    update(schema.calls)
+    .where(_call.call_sid == bindparam("b_call_sid"))
+    .values(
+        consultation_id=bindparam("b_consultation_id"),
+        language=bindparam("b_language"),
+        position=bindparam("b_position"),
+        silences=bindparam("b_silences"),
+        invalid_tries=bindparam("b_invalid_tries"),
+        step=bindparam("b_step"),
+        status=bindparam("b_status"),
+        updated_at=bindparam("b_updated_at"),
+    )
+)
+INSERT_CALL = insert(schema.calls)
+SELECT_RESUMABLE = (
+    select(_call.consultation_id, _call.position)
+    .where(
+        and_(
+            _call.pseudonym == bindparam("pseudonym"),
+            _call.call_sid != bindparam("exclude_call"),
+            _call.status.in_([str(CallStatus.ACTIVE), str(CallStatus.ENDED)]),
+            _call.consultation_id.is_not(None),
+            _call.language.is_not(None),
+            _call.updated_at >= bindparam("since"),
+        )
+    )
+    .order_by(_call.updated_at)
+)
+
+
 class CallsTx:
     """One participant's calls and call-backs, inside their ParticipantTx transaction."""
 
@@ -65,9 +110,7 @@ class CallsTx:
         self.pseudonym = tx.pseudonym
 
     def get(self, call_sid: str) -> StoredCall | None:
-        row = self.conn.execute(
-            select(schema.calls).where(schema.calls.c.call_sid == call_sid)
-        ).first()
+        row = self.conn.execute(SELECT_CALL, {"call_sid": call_sid}).first()
         if row is None:
             return None
         state = CallState(
@@ -92,34 +135,19 @@ class CallsTx:
             "status": str(status),
             "updated_at": now,
         }
-        calls = schema.calls
         changed = self.conn.execute(
-            update(calls).where(calls.c.call_sid == call_sid).values(**values)
+            UPDATE_CALL, {"b_call_sid": call_sid, **{f"b_{k}": v for k, v in values.items()}}
         ).rowcount
         if changed == 0:
             self.conn.execute(
-                insert(calls).values(
-                    call_sid=call_sid, pseudonym=self.pseudonym, started_at=now, **values
-                )
+                INSERT_CALL,
+                {"call_sid": call_sid, "pseudonym": self.pseudonym, "started_at": now, **values},
             )
 
     def resume_positions(self, since: datetime, exclude_call: str) -> dict[str, int]:
         """Per consultation, how far this caller's latest unfinished call since `since` got."""
-        c = schema.calls.c
-        rows = self.conn.execute(
-            select(c.consultation_id, c.position)
-            .where(
-                and_(
-                    c.pseudonym == self.pseudonym,
-                    c.call_sid != exclude_call,
-                    c.status.in_([CallStatus.ACTIVE, CallStatus.ENDED]),
-                    c.consultation_id.is_not(None),
-                    c.language.is_not(None),
-                    c.updated_at >= since,
-                )
-            )
-            .order_by(c.updated_at)
-        )
+        params = {"pseudonym": self.pseudonym, "exclude_call": exclude_call, "since": since}
+        rows = self.conn.execute(SELECT_RESUMABLE, params)
         return {r.consultation_id: r.position for r in rows}  # the latest call wins
 
     def callbacks_since(self, since: datetime) -> int:
