@@ -113,7 +113,8 @@ def available() -> str | None:
 
 
 def run(workdir: Path, name: str, host: str, requests: Sequence[Signed], *, connections: int,
-        threads: int, max_seconds: int, timeout_s: int = 15) -> WrkResult:
+        threads: int, max_seconds: int, timeout_s: int = 15, path: str = SMS_PATH) -> WrkResult:
+    """`requests` replayed to `path` (every request to the same path and query)."""
     wrk = available()
     if wrk is None:
         raise RuntimeError("wrk is not installed (apt-get install -y wrk)")
@@ -123,11 +124,11 @@ def run(workdir: Path, name: str, host: str, requests: Sequence[Signed], *, conn
             out.write(f"{item.signature}\t{item.sms.sid}\t{item.body.decode('ascii')}\n")
     script = workdir / f"{name}.lua"
     values = {"data_file": json.dumps(str(data)), "host": json.dumps(host),
-              "path": json.dumps(SMS_PATH), "threads": threads,
+              "path": json.dumps(path), "threads": threads,
               "marker_prefix": json.dumps(str(workdir / f"{name}.done."))}
     script.write_text(LUA % values, encoding="utf-8")
     command = [wrk, "-t", str(threads), "-c", str(connections), "-d", f"{max_seconds}s",
-               "--timeout", f"{timeout_s}s", "-s", str(script), f"http://{host}{SMS_PATH}"]
+               "--timeout", f"{timeout_s}s", "-s", str(script), f"http://{host}{path}"]
     markers = [workdir / f"{name}.done.{tid}" for tid in range(1, threads + 1)]
     for marker in markers:
         marker.unlink(missing_ok=True)

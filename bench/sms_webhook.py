@@ -133,13 +133,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         help="(b) open-loop seconds (default 20)")
     parser.add_argument("--open-connections", type=int, default=64,
                         help="(b) client connections available to the open loop (default 64)")
-    parser.add_argument("--grace", type=float, default=5.0,
+    parser.add_argument("--grace", type=float, default=3.0,
                         help="(b) seconds past the schedule after which requests still unsent "
-                             "are dropped and counted as unanswered (default 5)")
+                             "are dropped and counted as unanswered (default 3)")
     parser.add_argument("--target-p99", type=float, default=50.0,
                         help="(b) p99 target in ms (default 50)")
-    parser.add_argument("--client-check-seconds", type=float, default=5.0,
-                        help="Python client flat out against the baseline, seconds (default 5)")
+    parser.add_argument("--client-check-seconds", type=float, default=3.0,
+                        help="Python client flat out against the baseline, seconds (default 3)")
     parser.add_argument("--warmup", type=int, default=200,
                         help="requests before each measurement, not counted (default 200)")
     parser.add_argument("--synchronous", default="FULL,NORMAL",

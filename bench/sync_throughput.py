@@ -85,15 +85,18 @@ class Gunicorn:
              "--timeout", "120", "--log-level", "warning", app],
             cwd=REPO, env={**os.environ, **env},
         )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                requests.get(self.url + "/", timeout=5)
-                return
-            except requests.RequestException:
-                time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"gunicorn {app} did not start")
+        try:
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                try:
+                    requests.get(self.url + "/", timeout=5)
+                    return
+                except requests.RequestException:
+                    time.sleep(0.1)
+            raise RuntimeError(f"gunicorn {app} did not start")
+        except BaseException:
+            self.stop()
+            raise
 
     def stop(self) -> None:
         self.process.terminate()

@@ -12,6 +12,7 @@ from gateway.callbacks import configuration_warnings as callback_warnings
 from gateway.central.app import register_central
 from gateway.central.store import PublishRefused
 from gateway.channels import sms, status, voice
+from gateway.officials import register_officials
 from gateway.services import Services, build_services
 from gateway.settings import Settings, SettingsError
 from gateway.store.outbox import OutboxStore
@@ -63,6 +64,7 @@ def _embed_central(app: Flask, services: Services) -> None:
     assert services.central is not None
     settings = services.settings
     register_central(app, services.central.store)
+    register_officials(app, services.central.store.engine, settings)
     try:
         services.central.publish_flows(settings.flows_dir)
     except PublishRefused as exc:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from gateway.callbacks import CALLBACK_WINDOW
+from gateway.consultation.model import Catalog
 from gateway.consultation.voice_flow import (
     CallContext,
     CallInput,
@@ -62,13 +63,14 @@ def handle_call_start(
     settings = services.settings
     who = pseudonym(settings.pseudonym_key, call.caller)
     callback_requested = False
+    catalog = services.catalog.current()  # before the transaction: see ingest.handle_sms
     with services.store.participant(who, call.caller, now) as tx:
         seen, reply = tx.previous_reply(start_key(call.call_sid))
         if seen:
             log.info("call %s: start retried; replaying the reply", call.call_sid)
             return reply or ""
         calls = CallsTx(tx)
-        ctx = _context(services, tx, calls, call.call_sid, now)
+        ctx = _context(services, catalog, tx, calls, call.call_sid, now)
         step = start_call(ctx, call.consultation_id, inbound=call.inbound)
         if step.callback and step.state.consultation_id is not None:
             callback_requested = _request_callback(
@@ -99,6 +101,7 @@ def handle_call_step(
     """The TwiML answering one action webhook (`n`=token, `q`=target of its URL)."""
     now = now or datetime.now(UTC)
     who = pseudonym(services.settings.pseudonym_key, caller)
+    catalog = services.catalog.current()  # before the transaction: see ingest.handle_sms
     with services.store.participant(who, caller, now) as tx:
         key = step_key(call_sid, token)
         seen, reply = tx.previous_reply(key)
@@ -107,7 +110,7 @@ def handle_call_step(
             return reply or ""
         calls = CallsTx(tx)
         stored = calls.get(call_sid)
-        ctx = _context(services, tx, calls, call_sid, now)
+        ctx = _context(services, catalog, tx, calls, call_sid, now)
         if stored is not None and stored.pseudonym != who:
             log.warning("call %s: action from another number than the call's; ignored", call_sid)
             return render(repeat_current(ctx, CallState(finished=True)))
@@ -139,10 +142,10 @@ def handle_call_status(services: Services, call_sid: str, call_status: str,
     call_ended(services, call_sid, call_status, now)
 
 
-def _context(services: Services, tx: ParticipantTx, calls: CallsTx, call_sid: str,
-             now: datetime) -> CallContext:
+def _context(services: Services, catalog: Catalog, tx: ParticipantTx, calls: CallsTx,
+             call_sid: str, now: datetime) -> CallContext:
     return CallContext(
-        catalog=services.catalog.current(),
+        catalog=catalog,
         now=now,
         participant_language=tx.state().language,
         max_invalid_tries=services.settings.max_invalid_tries,

@@ -27,13 +27,16 @@ def handle_sms(services: Services, sms: InboundSms, now: datetime | None = None)
     now = now or datetime.now(UTC)
     settings = services.settings
     who = pseudonym(settings.pseudonym_key, sms.sender)
+    # Before the transaction: a catalog refresh reads the store, and a second connection
+    # inside this one's write lock would wait for it (and the request with it).
+    catalog = services.catalog.current()
     with services.store.participant(who, sms.sender, now) as tx:
         seen, reply = tx.previous_reply(sms.message_sid)
         if seen:
             log.info("sms %s is a retry; replaying the reply", sms.message_sid)
             return reply
         conversation = Conversation(
-            catalog=services.catalog.current(),
+            catalog=catalog,
             participant=tx.state(),
             sessions=tx.sessions(),
             now=now,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from gateway.privacy import redact_numbers
 from gateway.settings import DEV_AUTH_TOKEN, Settings
 
 
@@ -49,10 +50,11 @@ class TwilioCallPlacer:
                 status_callback=status_callback,
                 status_callback_method="POST",
             )
-        except TwilioException as exc:
-            raise CallPlacementError(str(exc)) from exc
+        except TwilioException as exc:  # its message may name the number called: masked
+            raise CallPlacementError(redact_numbers(str(exc))) from exc
         except OSError as exc:  # network down: requests' errors are OSErrors
-            raise CallPlacementError(f"cannot reach Twilio: {exc}") from exc
+            raise CallPlacementError(f"cannot reach Twilio: {redact_numbers(str(exc))}") \
+                from exc
         return str(call.sid)
 
 

@@ -7,12 +7,14 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
 log = logging.getLogger(__name__)
 
 DEV_AUTH_TOKEN = "civicline-dev-token"  # noqa: S105 - a published placeholder, refused in production
 DEV_PSEUDONYM_KEY = "civicline-dev-pseudonym-key"  # noqa: S105
 DEV_SECRET_KEY = "civicline-dev-session-key"  # noqa: S105
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
 class SettingsError(ValueError):
@@ -93,6 +95,14 @@ class Settings:
                 "CENTRAL_URL is set but CENTRAL_TOKEN is not: issue one on the centre with "
                 "`civicline central add-gateway NAME`"
             )
+        if self.production and self.central_url:
+            # The token travels in every request: never in clear beyond this machine.
+            parsed = urlsplit(self.central_url)
+            if parsed.scheme != "https" and parsed.hostname not in LOOPBACK_HOSTS:
+                raise SettingsError(
+                    f"production mode needs CENTRAL_URL over https (got {parsed.scheme}://"
+                    f"{parsed.hostname}): the gateway token would cross the network in clear"
+                )
         if self.sqlite_synchronous.upper() not in {"FULL", "NORMAL", "EXTRA"}:
             raise SettingsError("SQLITE_SYNCHRONOUS must be FULL, NORMAL or EXTRA")
 

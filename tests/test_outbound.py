@@ -19,6 +19,7 @@ ACCOUNT = "AC" + "1" * 32
 class FakeTwilio(BaseHTTPRequestHandler):
     requests: list[tuple[str, dict[str, list[str]]]] = []
     status = 201
+    message = "The 'To' number is not a valid phone number."
 
     def do_POST(self) -> None:  # noqa: N802 - http.server's naming
         body = self.rfile.read(int(self.headers["Content-Length"])).decode()
@@ -26,8 +27,7 @@ class FakeTwilio(BaseHTTPRequestHandler):
         if FakeTwilio.status == 201:
             payload = {"sid": "CA" + "f" * 32, "status": "queued", "account_sid": ACCOUNT}
         else:
-            payload = {"code": 21211, "message": "The 'To' number is not a valid phone number.",
-                       "status": FakeTwilio.status}
+            payload = {"code": 21211, "message": FakeTwilio.message, "status": FakeTwilio.status}
         data = json.dumps(payload).encode()
         self.send_response(FakeTwilio.status)
         self.send_header("Content-Type", "application/json")
@@ -43,6 +43,7 @@ class FakeTwilio(BaseHTTPRequestHandler):
 def fake_twilio() -> Iterator[str]:
     FakeTwilio.requests = []
     FakeTwilio.status = 201
+    FakeTwilio.message = "The 'To' number is not a valid phone number."
     server = ThreadingHTTPServer(("127.0.0.1", 0), FakeTwilio)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -80,6 +81,17 @@ def test_a_refusal_is_a_call_placement_error(fake_twilio: str) -> None:
         placer_for(fake_twilio).place_call(to="+2547", from_="+254700000009",
                                            url="https://x/twilio/voice",
                                            status_callback="https://x/twilio/status")
+
+
+def test_a_refusal_naming_the_number_is_masked(fake_twilio: str) -> None:
+    FakeTwilio.status = 400
+    FakeTwilio.message = "The 'To' number +254712345678 is not a valid phone number."
+    with pytest.raises(CallPlacementError) as refused:
+        placer_for(fake_twilio).place_call(to="+254712345678", from_="+254700000009",
+                                           url="https://x/twilio/voice",
+                                           status_callback="https://x/twilio/status")
+    assert "The 'To' number +*********678 is not a valid" in str(refused.value)
+    assert "254712345678" not in str(refused.value)
 
 
 def test_an_unreachable_api_is_a_call_placement_error() -> None:

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import zlib
 from datetime import UTC, datetime
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
-from gateway.central.store import CentralStore
+from gateway.central.store import TOKEN_FAILURE_LIMIT, TOKEN_FAILURE_WINDOW, CentralStore
 from gateway.central.validation import BatchTooLarge, parse_batch
 
 log = logging.getLogger(__name__)
@@ -37,19 +38,43 @@ def _json_error(status: int, error: str, detail: str, **extra: object) -> Respon
 
 @blueprint.before_request
 def _authenticate() -> Response | None:
+    """A known gateway token, unless this address guessed wrong too often (then 429,
+    whatever it sends: a lockout that still checked tokens would still answer guesses).
+    Addresses are the peer's (request.remote_addr): behind a reverse proxy, every
+    gateway shares the proxy's unless the deployment sets it from X-Forwarded-For."""
     request.max_content_length = MAX_BODY_BYTES
+    store = central_store()
+    remote = request.remote_addr or "unknown"
+    now = datetime.now(UTC)
+    locked_until = store.token_lockout(remote, now)
+    if locked_until is not None:
+        return _too_many_failures(remote, locked_until, now)
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if not header:
         return _unauthorized("missing 'Authorization: Bearer <gateway token>' header")
     if scheme.lower() != "bearer" or not token.strip():
         return _unauthorized("expected 'Authorization: Bearer <gateway token>'")
-    gateway = central_store().authenticate(token.strip())
+    gateway = store.authenticate(token.strip())
     if gateway is None:
+        store.record_token_failure(remote, now)
+        log.warning("central API: unknown gateway token from %s", remote)
         return _unauthorized("unknown gateway token (issue one with `civicline central "
                              "add-gateway NAME`)")
     g.gateway = gateway
     return None
+
+
+def _too_many_failures(remote: str, until: datetime, now: datetime) -> Response:
+    wait = max(1, math.ceil((until - now).total_seconds()))
+    minutes = int(TOKEN_FAILURE_WINDOW.total_seconds() // 60)
+    response = _json_error(
+        429, "too many failed token checks",
+        f"{TOKEN_FAILURE_LIMIT} unknown gateway tokens from {remote} within {minutes} "
+        f"minutes; try again in {wait} s",
+    )
+    response.headers["Retry-After"] = str(wait)
+    return response
 
 
 def _unauthorized(detail: str) -> Response:
@@ -68,6 +93,9 @@ def receive_events() -> Response:
     except ValueError as exc:
         return _json_error(400, "malformed batch", f"body is not JSON: {exc}",
                            problems=[{"index": None, "field": None, "reason": "not JSON"}])
+    except RecursionError:  # e.g. [[[[...]]]]: the decoder gives up; so do we
+        return _json_error(400, "malformed batch", "body is JSON nested too deeply",
+                           problems=[{"index": None, "field": None, "reason": "nested too deeply"}])
     try:
         batch, problems = parse_batch(payload)
     except BatchTooLarge as exc:

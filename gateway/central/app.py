@@ -10,6 +10,7 @@ from werkzeug.exceptions import HTTPException
 
 from gateway.central import api
 from gateway.central.store import CentralStore
+from gateway.officials import register_officials
 from gateway.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,10 @@ def create_central_app(
     store = store or open_central_store(settings)
     app = Flask(__name__)
     app.config["SECRET_KEY"] = settings.secret_key
+    # Every route's body cap; the gateway API raises its own (gateway.central.api).
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     register_central(app, store)
+    register_officials(app, store.engine, settings)  # the dashboard at /officials/
 
     @app.get("/healthz")
     def health() -> Response:

@@ -46,7 +46,22 @@ events = Table(
     Column("region", String(64)),
     Column("gateway", String(64), nullable=False),
     Column("received_at", DateTime(timezone=True), nullable=False),
-    Index("ix_events_tally", "consultation_id", "question_id", "pseudonym", "answered_at"),
+    # The tallies (gateway/officials/tallies.py): changed answers are found in this index
+    # alone; event_id breaks ties between events of the same moment.
+    Index(
+        "ix_events_tally", "consultation_id", "question_id", "pseudonym", "answered_at", "event_id"
+    ),
+    # SQLite, which can only group by sorting, reads these two in order instead: answers
+    # per question, and each participant's events (for rates and breakdowns). PostgreSQL
+    # groups by hashing and needs neither (and a long free-text value could exceed its
+    # index entry limit).
+    Index(
+        "ix_events_values", "consultation_id", "question_id", "status", "channel", "value",
+        "pseudonym", "region",
+    ).ddl_if(dialect="sqlite"),
+    Index(
+        "ix_events_people", "consultation_id", "pseudonym", "question_id", "status", "channel"
+    ).ddl_if(dialect="sqlite"),
 )
 
 # Officials who may sign in to the dashboard; passwords hashed (werkzeug.security).
@@ -67,4 +82,15 @@ signin_failures = Table(
     Column("username", String(64), nullable=False),
     Column("failed_at", DateTime(timezone=True), nullable=False),
     Index("ix_signin_failures_username", "username", "failed_at"),
+)
+
+# Failed gateway-token checks on the API, per remote address, for its brute-force limit
+# (gateway/central/api.py). Only rows younger than the limit's window are kept.
+token_failures = Table(
+    "token_failures",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("remote", String(64), nullable=False),
+    Column("failed_at", DateTime(timezone=True), nullable=False),
+    Index("ix_token_failures_remote", "remote", "failed_at"),
 )

@@ -8,7 +8,7 @@ import logging
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -17,6 +17,7 @@ from sqlalchemy import (
     Engine,
     Table,
     case,
+    delete,
     func,
     insert,
     literal,
@@ -38,6 +39,8 @@ from gateway.store.database import make_engine
 log = logging.getLogger(__name__)
 
 GATEWAY_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+TOKEN_FAILURE_LIMIT = 10  # failed token checks from one address ...
+TOKEN_FAILURE_WINDOW = timedelta(minutes=10)  # ... within this long lock it out
 
 
 class GatewayExists(ValueError):
@@ -172,6 +175,35 @@ class CentralStore:
         if row is None or not hmac.compare_digest(row.token_hash, digest):
             return None
         return row.name
+
+    def token_lockout(self, remote: str, now: datetime) -> datetime | None:
+        """Until when `remote` may not present tokens: it failed TOKEN_FAILURE_LIMIT
+        times within TOKEN_FAILURE_WINDOW. None when it may.
+
+        Kept in the central database, so every web process and every restart agree.
+        """
+        f = schema.token_failures.c
+        with self.engine.connect() as conn:
+            recent = conn.execute(
+                select(f.failed_at)
+                .where(f.remote == remote[:64], f.failed_at > now - TOKEN_FAILURE_WINDOW)
+                .order_by(f.failed_at.desc())
+                .limit(TOKEN_FAILURE_LIMIT)
+            ).scalars().all()
+        if len(recent) < TOKEN_FAILURE_LIMIT:
+            return None
+        oldest = min(recent)
+        oldest = oldest if oldest.tzinfo is not None else oldest.replace(tzinfo=UTC)
+        return oldest + TOKEN_FAILURE_WINDOW
+
+    def record_token_failure(self, remote: str, now: datetime) -> None:
+        """Count one failed token check from `remote`; forget those out of the window."""
+        failures = schema.token_failures
+        with self.engine.begin() as conn:
+            conn.execute(
+                delete(failures).where(failures.c.failed_at <= now - TOKEN_FAILURE_WINDOW)
+            )
+            conn.execute(insert(failures).values(remote=remote[:64], failed_at=now))
 
     def touch(self, gateway: str, now: datetime) -> None:
         with self.engine.begin() as conn:

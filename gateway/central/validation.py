@@ -18,6 +18,7 @@ MAX_BATCH_EVENTS = 5_000
 MAX_TEXT_CHARS = 4_096  # value and raw: an SMS body is at most 1,600 characters
 MAX_REGION_CHARS = 64
 MAX_TIMESTAMP_CHARS = 40
+MAX_COUNT = 2**31 - 1  # backlog / quarantined: what an INTEGER column holds everywhere
 
 CHANNELS = frozenset({"sms", "voice"})
 STATUSES = frozenset({"answered", "unparsed", "skipped", "no_answer"})
@@ -80,8 +81,8 @@ def _count(payload: dict[str, Any], name: str, problems: list[Problem]) -> int |
     value = payload.get(name)
     if value is None:
         return None
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        problems.append(Problem(None, name, "expected a whole number, 0 or more"))
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= MAX_COUNT:
+        problems.append(Problem(None, name, f"expected a whole number from 0 to {MAX_COUNT}"))
         return None
     return value
 
@@ -110,9 +111,12 @@ def _valid_event(item: object) -> dict[str, Any] | None:
             and channel in CHANNELS and status in STATUSES
             and type(language) is str and _LANGUAGE.fullmatch(language)
             and type(answered_at) is str and len(answered_at) <= MAX_TIMESTAMP_CHARS
-            and (value is None or (type(value) is str and len(value) <= MAX_TEXT_CHARS))
-            and (raw is None or (type(raw) is str and len(raw) <= MAX_TEXT_CHARS))
-            and (region is None or (type(region) is str and len(region) <= MAX_REGION_CHARS))
+            and (value is None or (type(value) is str and len(value) <= MAX_TEXT_CHARS
+                                   and "\x00" not in value))
+            and (raw is None or (type(raw) is str and len(raw) <= MAX_TEXT_CHARS
+                                 and "\x00" not in raw))
+            and (region is None or (type(region) is str and len(region) <= MAX_REGION_CHARS
+                                    and "\x00" not in region))
         ):
             return None
         moment = datetime.fromisoformat(answered_at)
@@ -131,7 +135,7 @@ def _valid_event(item: object) -> dict[str, Any] | None:
             "answered_at": moment.astimezone(UTC),
             "region": region,
         }
-    except (KeyError, ValueError, TypeError):
+    except (KeyError, ValueError, TypeError, OverflowError):
         return None
 
 
@@ -155,6 +159,9 @@ def _event(index: int, item: object, problems: list[Problem]) -> dict[str, Any] 
             return None
         if len(value) > limit:
             bad(field, f"longer than {limit} characters")
+            return None
+        if "\x00" in value:
+            bad(field, "contains a NUL character, which cannot be stored")
             return None
         return value
 
@@ -210,4 +217,8 @@ def _moment(item: dict[str, Any], bad: Any) -> datetime | None:
     if moment.tzinfo is None or moment.utcoffset() is None:
         bad("answered_at", f"no UTC offset in {value!r} (e.g. 2026-12-01T09:30:00+03:00)")
         return None
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        bad("answered_at", f"out of range in UTC: {value!r}")
+        return None

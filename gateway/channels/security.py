@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from urllib.parse import quote
 
 from flask import Request, abort, request
 from twilio.request_validator import (
@@ -18,11 +19,16 @@ log = logging.getLogger(__name__)
 
 
 def public_url(req: Request, public_base_url: str) -> str:
-    """The URL Twilio called: behind a TLS-terminating proxy, not the one Flask sees."""
-    if not public_base_url:
-        return req.url
+    """The URL Twilio called: behind a TLS-terminating proxy, not the one Flask sees.
+
+    The query string is the raw one: Twilio signs it as sent (`%3A` stays `%3A`), while
+    `request.url` would decode percent-escapes and refuse a genuine request.
+    """
     query = req.query_string.decode("latin-1")
-    return public_base_url.rstrip("/") + req.path + (f"?{query}" if query else "")
+    suffix = quote(req.path, safe="/!$&'()*+,:;=@") + (f"?{query}" if query else "")
+    if not public_base_url:
+        return req.root_url.rstrip("/") + suffix
+    return public_base_url.rstrip("/") + suffix
 
 
 def is_signed(req: Request, settings: Settings) -> bool:

@@ -9,7 +9,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from gateway.channels.phone import to_e164
 from gateway.channels.security import require_twilio_signature
-from gateway.channels.twiml import required_field, services, twiml
+from gateway.channels.twiml import MAX_SID_CHARS, required_field, services, twiml
 from gateway.ingest import InboundSms, handle_sms
 
 log = logging.getLogger(__name__)
@@ -24,7 +24,7 @@ def _check_signature() -> None:
 
 @blueprint.post("/twilio/sms")
 def incoming_sms() -> Response:
-    message_sid = required_field("MessageSid")
+    message_sid = required_field("MessageSid", MAX_SID_CHARS)
     raw_sender = required_field("From")
     body = request.form.get("Body", "")
     sender = to_e164(raw_sender, services().settings.default_region)

@@ -11,12 +11,27 @@ def twiml(document: object) -> Response:
     return Response(str(document), status=200, mimetype="text/xml")
 
 
-def required_field(name: str) -> str:
+MAX_SID_CHARS = 64  # Twilio's ids have 34; the store keys calls by up to 64
+
+
+def required_field(name: str, max_length: int | None = None) -> str:
     """A form field Twilio always sends; its absence means the request is not Twilio's."""
     value = request.form.get(name, "").strip()
     if not value:
         abort(400, description=f"missing required field {name}")
+    if max_length is not None and len(value) > max_length:
+        abort(400, description=f"required field {name} is longer than {max_length} characters")
     return value
+
+
+def query_number(name: str, limit: int = 2**31 - 1) -> int | None:
+    """A whole number from 0 to `limit` that we put in an action URL; None when absent or
+    not such a number (a mangled or forged URL), never one the store cannot hold."""
+    raw = request.args.get(name, "")
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > len(str(limit)):
+        return None
+    value = int(raw)
+    return value if value <= limit else None
 
 
 def services() -> Services:

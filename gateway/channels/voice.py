@@ -21,7 +21,7 @@ from twilio.twiml.voice_response import Gather, VoiceResponse
 from gateway.calls import CallStart, handle_call_start, handle_call_step
 from gateway.channels.phone import to_e164
 from gateway.channels.security import require_twilio_signature
-from gateway.channels.twiml import required_field, services
+from gateway.channels.twiml import MAX_SID_CHARS, query_number, required_field, services
 from gateway.consultation.audio import MIMETYPES, audio_dir, find_prompt
 from gateway.consultation.voice_flow import (
     CallInput,
@@ -51,6 +51,7 @@ DEFAULT_TTS_VOICES: dict[str, str] = {
 }
 DEFAULT_TTS_LANGUAGES: dict[str, str] = {"en": "en-GB", "sw": "sw-KE", "fr": "fr-FR"}
 RECORD_PROMPT_TIMEOUT = 1  # seconds after a comment's prompt before the beep
+MAX_RECORDING_DURATION = 24 * 3600  # seconds; Twilio records at most 4 hours
 
 _CONSULTATION_ID = re.compile(r"[a-z0-9-]{1,64}")
 _LANGUAGE = re.compile(r"[a-z]{2,3}")
@@ -64,7 +65,7 @@ def _check_signature() -> None:
 
 @blueprint.post("/twilio/voice")
 def incoming_call() -> Response:
-    call_sid = required_field("CallSid")
+    call_sid = required_field("CallSid", MAX_SID_CHARS)
     settings = services().settings
     renderer = _renderer(settings)
     outbound = _outbound()
@@ -73,7 +74,7 @@ def incoming_call() -> Response:
         return _twiml(renderer.render(hidden_number(_fallback_language())))
     if outbound:  # our call-back: the consultation is in the URL we gave Twilio
         consultation_id = request.args.get("c") or None
-        callback_id = request.args.get("cb", type=int)
+        callback_id = query_number("cb")
     else:
         called = to_e164(request.form.get("Called") or request.form.get("To", ""),
                          settings.default_region)
@@ -87,10 +88,10 @@ def incoming_call() -> Response:
 
 @blueprint.post(STEP_PATH)
 def call_step() -> Response:
-    call_sid = required_field("CallSid")
-    token = request.args.get("n", type=int)
+    call_sid = required_field("CallSid", MAX_SID_CHARS)
+    token = query_number("n")
     if token is None:
-        abort(400, description="missing step number n")
+        abort(400, description="missing or invalid step number n")
     settings = services().settings
     renderer = _renderer(settings)
     caller = _caller(settings, _outbound())
@@ -133,7 +134,7 @@ def _input() -> CallInput:
             duration = int(request.form.get("RecordingDuration", "0") or 0)
         except ValueError:
             duration = 0
-        return RecordingResult(url, max(duration, 0))
+        return RecordingResult(url, min(max(duration, 0), MAX_RECORDING_DURATION))
     return Keys(request.form.get("Digits", "").strip())
 
 

@@ -24,6 +24,7 @@ def serve(host: str, port: int, workers: int) -> None:
     from gunicorn.app.base import BaseApplication
 
     from gateway.central.app import create_central_app
+    from gateway.commands.server import ACCESS_LOG_FORMAT
 
     settings = Settings.from_env()
     create_central_app(settings)  # fail here, before forking, on a bad database URL
@@ -34,6 +35,7 @@ def serve(host: str, port: int, workers: int) -> None:
             self.cfg.set("workers", workers)
             self.cfg.set("timeout", 120)  # a large batch on a slow disk
             self.cfg.set("accesslog", "-")
+            self.cfg.set("access_log_format", ACCESS_LOG_FORMAT)
 
         def load(self) -> object:
             return create_central_app(settings)

@@ -6,6 +6,10 @@ import click
 
 from gateway.settings import Settings
 
+# As config/gunicorn.conf.py: the path without its query string, which may carry phone
+# numbers (a webhook configured as GET); no referrer, no user agent.
+ACCESS_LOG_FORMAT = '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms'
+
 
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
@@ -30,6 +34,7 @@ def serve(host: str, port: int, workers: int) -> None:
             self.cfg.set("workers", workers)
             self.cfg.set("timeout", 20)
             self.cfg.set("accesslog", "-")
+            self.cfg.set("access_log_format", ACCESS_LOG_FORMAT)
 
         def load(self) -> object:
             return create_app(settings)

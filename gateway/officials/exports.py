@@ -339,41 +339,79 @@ def write_tallies_xlsx(
 # --- responses ----------------------------------------------------------------------------
 
 
-def answer_fields(consultation: Consultation, row: ResponseRow) -> tuple[str, str]:
-    """(answer id, answer text): option id and its label in the default language for a
-    choice; yes/no and its word; the scale value twice; for a text question no id and
-    the text (or the recording URL). Empty for unparsed, skipped and no answer."""
-    if row.status != "answered" or row.value is None:
-        return "", ""
-    question = consultation.question(row.question_id)
-    if question is None:  # a question since removed: keep what was stored
-        return row.value, row.value
-    if question.type is QuestionType.TEXT:
-        return "", row.value
-    return row.value, option_label(consultation, question, row.value)
+class ResponseFormatter:
+    """A response row's export values; labels are looked up once per distinct answer."""
 
+    def __init__(self, consultation: Consultation) -> None:
+        self.consultation = consultation
+        self.questions = {q.id: q for q in consultation.steps}
+        self._answers: dict[tuple[str, str], tuple[str, str]] = {}
 
-def _is_text(consultation: Consultation, question_id: str) -> bool:
-    question = consultation.question(question_id)
-    return question is not None and question.type is QuestionType.TEXT
+    def is_text(self, question_id: str) -> bool:
+        question = self.questions.get(question_id)
+        return question is not None and question.type is QuestionType.TEXT
 
+    def answer(self, row: ResponseRow) -> tuple[str, str]:
+        """(answer id, answer text): option id and its label in the default language for
+        a choice; yes/no and its word; the scale value twice; for a text question no id
+        and the text (or the recording URL). Empty for unparsed, skipped, no answer."""
+        if row.status != "answered" or row.value is None:
+            return "", ""
+        key = (row.question_id, row.value)
+        known = self._answers.get(key)
+        if known is not None:
+            return known
+        question = self.questions.get(row.question_id)
+        if question is None:  # a question since removed: keep what was stored
+            return row.value, row.value
+        if question.type is QuestionType.TEXT:
+            return "", row.value  # free text: not cached, nearly every one differs
+        known = (row.value, option_label(self.consultation, question, row.value))
+        self._answers[key] = known
+        return known
 
-def response_values(consultation: Consultation, row: ResponseRow) -> tuple[Any, ...]:
-    answer_id, answer_text = answer_fields(consultation, row)
-    return (
-        row.event_id,
-        row.pseudonym,
-        row.question_id,
-        row.status,
-        answer_id,
-        answer_text,
-        row.channel,
-        row.language,
-        row.answered_at,
-        row.region or "",
-        row.gateway,
-        row.counted,
-    )
+    def values(self, row: ResponseRow) -> tuple[Any, ...]:
+        answer_id, answer_text = self.answer(row)
+        return (
+            row.event_id,
+            row.pseudonym,
+            row.question_id,
+            row.status,
+            answer_id,
+            answer_text,
+            row.channel,
+            row.language,
+            row.answered_at,
+            row.region or "",
+            row.gateway,
+            row.counted,
+        )
+
+    def csv_fields(self, row: ResponseRow) -> list[str]:
+        """values() as CSV text, participants' text made inert; the hot path of big
+        exports, so without the generic conversions of csv_chunks."""
+        answer_id, answer_text = self.answer(row)
+        return [
+            row.event_id,
+            row.pseudonym,
+            row.question_id,
+            row.status,
+            inert(answer_id),
+            inert(answer_text),
+            row.channel,
+            row.language,
+            row.answered_at.isoformat().replace("+00:00", "Z"),
+            inert(row.region or ""),
+            row.gateway,
+            "1" if row.counted else "0",
+        ]
+
+    def open_csv_fields(self, row: ResponseRow) -> list[str]:
+        fields = self.csv_fields(row)
+        fields[1] = open_participant(self.consultation.id, row.pseudonym)
+        if fields[5] and self.is_text(row.question_id):
+            fields[5] = WITHHELD  # free text and recordings can identify people
+        return [fields[1], fields[0], *fields[2:]]
 
 
 def open_participant(consultation_id: str, pseudonym: str) -> str:
@@ -383,42 +421,13 @@ def open_participant(consultation_id: str, pseudonym: str) -> str:
     return digest.hexdigest()[:20]
 
 
-def open_response_values(consultation: Consultation, row: ResponseRow) -> tuple[Any, ...]:
-    values = response_values(consultation, row)
-    answer_text = values[5]
-    if _is_text(consultation, row.question_id) and answer_text:
-        answer_text = WITHHELD  # free text and recordings can identify people
-    return (
-        open_participant(consultation.id, row.pseudonym),
-        values[0],
-        *values[2:5],
-        answer_text,
-        *values[6:],
-    )
-
-
-def _csv_field(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if isinstance(value, datetime):
-        return iso(value)
-    return str(value)
-
-
-def csv_chunks(
-    header: Sequence[str], rows: Iterable[Sequence[Any]], text_columns: Sequence[int] = ()
-) -> Iterator[str]:
-    """CSV text in chunks of about CHUNK_BYTES; `text_columns` hold participants' text."""
+def csv_chunks(header: Sequence[str], rows: Iterable[Sequence[str]]) -> Iterator[str]:
+    """CSV text of rows of strings, in chunks of about CHUNK_BYTES."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(header)
     for row in rows:
-        fields = [_csv_field(v) for v in row]
-        for i in text_columns:
-            fields[i] = inert(fields[i])
-        writer.writerow(fields)
+        writer.writerow(row)
         if out.tell() >= CHUNK_BYTES:
             yield out.getvalue()
             out.seek(0)
@@ -426,34 +435,26 @@ def csv_chunks(
     yield out.getvalue()
 
 
-# answer_id, answer_text and region come from outside (participants, gateways)
-_RESPONSE_TEXT_COLUMNS = (4, 5, 9)
-
-
 def responses_csv(published: Published, rows: Iterable[ResponseRow]) -> Iterator[str]:
-    c = published.consultation
-    return csv_chunks(
-        RESPONSE_COLUMNS, (response_values(c, r) for r in rows), _RESPONSE_TEXT_COLUMNS
-    )
+    formatter = ResponseFormatter(published.consultation)
+    return csv_chunks(RESPONSE_COLUMNS, map(formatter.csv_fields, rows))
 
 
 def open_responses_csv(published: Published, rows: Iterable[ResponseRow]) -> Iterator[str]:
-    c = published.consultation
-    return csv_chunks(
-        OPEN_RESPONSE_COLUMNS, (open_response_values(c, r) for r in rows), _RESPONSE_TEXT_COLUMNS
-    )
+    formatter = ResponseFormatter(published.consultation)
+    return csv_chunks(OPEN_RESPONSE_COLUMNS, map(formatter.open_csv_fields, rows))
 
 
 def responses_json(published: Published, rows: Iterable[ResponseRow]) -> Iterator[str]:
     """`{"consultation": id, "version": n, "responses": [{column: value}, ...]}`, streamed."""
-    c = published.consultation
-    head = json.dumps({"consultation": c.id, "version": published.version})[:-1]
+    formatter = ResponseFormatter(published.consultation)
+    head = json.dumps({"consultation": published.id, "version": published.version})[:-1]
     yield head + ', "responses": [\n'
     buffer: list[str] = []
     size = 0
     first = True
     for row in rows:
-        values = response_values(c, row)
+        values = formatter.values(row)
         item = dict(zip(RESPONSE_COLUMNS, values, strict=True))
         item["answered_at"] = iso(row.answered_at)
         item["region"] = row.region
@@ -469,9 +470,9 @@ def responses_json(published: Published, rows: Iterable[ResponseRow]) -> Iterato
 
 
 def write_responses_xlsx(out: IO[bytes], published: Published, rows: Iterable[ResponseRow]) -> None:
-    c = published.consultation
+    formatter = ResponseFormatter(published.consultation)
     wb = Workbook(write_only=True)
-    _sheet(wb, "Responses", RESPONSE_COLUMNS, (response_values(c, r) for r in rows), set())
+    _sheet(wb, "Responses", RESPONSE_COLUMNS, map(formatter.values, rows), set())
     wb.save(out)
 
 
@@ -504,9 +505,10 @@ Consultation `{cid}`, version {version}, exported {generated} (UTC). Made by Civ
 - `reached` is the number of participants with a final state for the question; the
   percentages of a question are of `reached` and add up to 100.
 - Channel columns (`sms`, `voice`) follow the channel of the counted event.
-- Participants: distinct participants with any event; `responded`: those who answered
-  at least one consultation question (profile questions aside); `completed`: those with
-  a final state for the last consultation question.
+- Participants: distinct participants with any event; `responded`: those who gave at
+  least one answer to a consultation question (profile questions aside), even one they
+  changed later; `completed`: those with a final state for the last consultation
+  question (they reached it).
 
 ## Columns of responses.csv
 

@@ -14,9 +14,10 @@ The rules (also in README.md, "Officials' results"):
   so the rows of a question add up to 100%.
 - Channel columns: the channel of the counted (final) event.
 - Rates: `participants` are the distinct pseudonyms with any event in the
-  consultation; `responded` those with at least one answered final state on a
-  consultation question (profile questions aside); `completed` those with a final
-  state for the last consultation question. Both rates are of `participants`.
+  consultation; `responded` those who gave at least one answer (an `answered` event,
+  even one they changed later) to a consultation question, profile questions aside;
+  `completed` those with a final state for the last consultation question (they
+  reached it). Both rates are of `participants`.
 - Breakdowns group each final state by the participant's final answer to a question
   (profile question usually; "Not stated" when there is none, or it was skipped,
   unparsed or not answered), by the region of the counted event, or by its channel.

@@ -114,13 +114,15 @@ def create_officials_blueprint(
         static_url_path="/static",
     )
 
-    @bp.app_template_global("csrf_token")
-    def _csrf_token() -> str:
-        return csrf_token()
-
     @bp.context_processor
     def _context() -> dict[str, object]:
-        return {"official": g.get("official"), "csrf_field": CSRF_FIELD, "when": when, "k": k}
+        return {
+            "official": g.get("official"),
+            "csrf_field": CSRF_FIELD,
+            "csrf_token": csrf_token,
+            "when": when,
+            "k": k,
+        }
 
     @bp.before_request
     def _guard() -> Response | None:

@@ -21,12 +21,15 @@ def make_engine(url: str, *, synchronous: str = "FULL") -> Engine:
     SQLite's default deferred BEGIN lets two writers read the same state and then one
     fails on upgrade; BEGIN IMMEDIATE makes them queue instead, so two messages from
     one participant are applied one after the other.
+
+    `hide_parameters`: a database error names its statement but not its values, which
+    can be phone numbers or token hashes, so logged tracebacks carry neither.
     """
     parsed = make_url(url)
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(parsed, pool_pre_ping=True, future=True)
+        return create_engine(parsed, pool_pre_ping=True, future=True, hide_parameters=True)
 
     connect_args: dict[str, Any] = {
         "check_same_thread": False,
@@ -36,7 +39,7 @@ def make_engine(url: str, *, synchronous: str = "FULL") -> Engine:
         database = Path(parsed.database)
         database.parent.mkdir(parents=True, exist_ok=True)
         connect_args["factory"] = connection_class(writer_lock(database))
-    engine = create_engine(parsed, connect_args=connect_args)
+    engine = create_engine(parsed, connect_args=connect_args, hide_parameters=True)
 
     @event.listens_for(engine, "connect")
     def _configure(dbapi_connection: Any, _record: Any) -> None:

@@ -70,6 +70,7 @@ UPDATE_SESSION = (
 INSERT_SESSION = insert(schema.sessions)
 INSERT_EVENTS = insert(schema.events)
 INSERT_INBOUND = insert(schema.inbound)
+EVENT_TEXT_CHARS = 4_096  # = gateway.central.validation.MAX_TEXT_CHARS
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,15 @@ class InboundRecord:
     channel: str  # "sms" | "voice"
     received_at: datetime
     reply: str | None
+
+
+def _storable(text: str | None) -> str | None:
+    """What the central store accepts in an event's text (gateway.central.validation):
+    no NUL (PostgreSQL cannot hold it) and at most EVENT_TEXT_CHARS characters. A longer
+    text can only come from a forged or malformed webhook (an SMS is at most 1,600)."""
+    if text is None:
+        return None
+    return text.replace("\x00", "")[:EVENT_TEXT_CHARS]
 
 
 class LocalStore:
@@ -238,8 +248,8 @@ class ParticipantTx:
                     "pseudonym": self.pseudonym,
                     "channel": channel,
                     "status": str(r.status),
-                    "value": r.value,
-                    "raw": r.raw,
+                    "value": _storable(r.value),
+                    "raw": _storable(r.raw),
                     "language": r.language,
                     "answered_at": now,
                     "region": region,

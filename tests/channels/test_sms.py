@@ -246,7 +246,8 @@ def test_empty_and_huge_bodies(gateway: GatewayHarness) -> None:
     huge = "x" * 10_000
     assert sms(KE, huge).reply.startswith("We could not read that answer.")
     stored = events(gateway)[0]
-    assert stored["status"] == "unparsed" and stored["raw"] == huge
+    # Kept as long as the central store accepts (longer, it would refuse the event).
+    assert stored["status"] == "unparsed" and stored["raw"] == huge[:4096]
 
 
 def test_text_answers_keep_emoji_and_are_capped(gateway: GatewayHarness) -> None:

@@ -71,7 +71,7 @@ def test_arbitrary_signed_forms(form: dict) -> None:
     if response.status_code == 200:
         assert_twiml(response.data)
     else:
-        assert b"missing required field" in response.data
+        assert b"required field" in response.data  # missing, or longer than a Twilio id
 
 
 @EXAMPLES

@@ -40,8 +40,7 @@ def _chromedriver() -> str:
         missing.append("chromedriver")
     if missing:
         reason = (
-            f"{' and '.join(missing)} not installed "
-            "(apt-get install -y chromium chromium-driver)"
+            f"{' and '.join(missing)} not installed (apt-get install -y chromium chromium-driver)"
         )
         if REQUIRE_SERVICES:
             pytest.fail(f"{reason}, and CIVICLINE_REQUIRE_SERVICES=1")
@@ -110,8 +109,7 @@ def screenshot(driver, name: str) -> Path:  # type: ignore[no-untyped-def]
         "Page.captureScreenshot",
         {
             "captureBeyondViewport": True,
-            "clip": {"x": 0, "y": 0, "width": size["width"], "height": size["height"],
-                     "scale": 1},
+            "clip": {"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1},
         },
     )
     path = ARTIFACTS / name
@@ -180,7 +178,11 @@ def test_sign_in_browse_break_down_and_download(served: str, browser) -> None:  
     rows = list(csv.DictReader(io.StringIO(downloaded.read_text(encoding="utf-8"))))
     assert {r["breakdown"] for r in rows} == {"age_band"}
     assert {r["group_label"] for r in rows} == {
-        "Under 18", "18 to 34", "35 to 59", "60 or older", "Not stated"
+        "Under 18",
+        "18 to 34",
+        "35 to 59",
+        "60 or older",
+        "Not stated",
     }
     assert any(r["count"] == "<5" for r in rows)
     assert sum(int(r["count"]) for r in rows if r["count"].isdigit()) > 0

@@ -202,7 +202,9 @@ def test_sign_in_never_redirects_off_the_dashboard(dashboard: Dashboard) -> None
             data={"username": "ada", "password": PASSWORD, "csrf_token": token},
         )
         assert response.headers["Location"] == "/officials/"
-        dashboard.client.post("/officials/sign-out", data={"csrf_token": dashboard.csrf("/officials/")})
+        dashboard.client.post(
+            "/officials/sign-out", data={"csrf_token": dashboard.csrf("/officials/")}
+        )
 
 
 def test_a_removed_account_is_signed_out(dashboard: Dashboard) -> None:
@@ -242,9 +244,9 @@ def test_consultation_page(with_results: Dashboard) -> None:
     assert '<td class="num">12</td>' in page  # its backlog
     assert "&lt;5" not in page  # overall tallies are never suppressed
 
-    page = with_results.client.get(
-        f"/officials/consultations/{CID}?by=age_band"
-    ).get_data(as_text=True)
+    page = with_results.client.get(f"/officials/consultations/{CID}?by=age_band").get_data(
+        as_text=True
+    )
     assert '<option value="age_band" selected>' in page
     assert page.count('<table class="breakdown">') == 7
     assert "&lt;5" in page and "Not stated" in page
@@ -273,9 +275,9 @@ def test_downloads(with_results: Dashboard) -> None:
     assert response.headers["Content-Disposition"] == (
         f'attachment; filename="{CID}-tallies-by-gender.csv"'
     )
-    assert {r["breakdown"] for r in csv.DictReader(io.StringIO(response.get_data(as_text=True)))} == {
-        "gender"
-    }
+    assert {
+        r["breakdown"] for r in csv.DictReader(io.StringIO(response.get_data(as_text=True)))
+    } == {"gender"}
 
     document = json.loads(with_results.client.get(f"{base}/tallies.json").get_data())
     assert document["consultation"] == CID and len(document["questions"]) == 7
@@ -325,3 +327,21 @@ def test_embargoed_results_stay_hidden_until_closing(
     page = dashboard.client.get(base).get_data(as_text=True)
     assert "Results under embargo" not in page and "Water points" in page
     assert dashboard.client.get(f"{base}/tallies.csv").status_code == 200
+
+
+def test_the_central_app_serves_the_dashboard(central_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from gateway.central.app import create_central_app
+    from gateway.central.store import CentralStore
+
+    store = CentralStore.from_url(central_url)
+    store.create_schema()
+    Accounts(store.engine).add("ada", PASSWORD, admin=False, now=NOW)
+    settings = Settings(central_database_url=central_url, secret_key="k" * 32)
+    app = create_central_app(settings, store)
+    dashboard = Dashboard(app, app.test_client(), store.engine, Clock())
+    assert dashboard.client.get("/officials/").status_code == 302
+    assert dashboard.sign_in("ada").headers["Location"] == "/officials/"
+    assert "No consultation has been published yet." in dashboard.client.get(
+        "/officials/"
+    ).get_data(as_text=True)
+    store.engine.dispose()

@@ -118,7 +118,9 @@ def test_tallies_xlsx_has_a_sheet_per_breakdown(
     civicline(
         central_url, "export", "tallies", CID, "--format", "xlsx", "--by", "region", "-o", str(only)
     )
-    assert load_workbook(only, read_only=True).sheetnames == ["Summary", "Tallies", "By region"]
+    book = load_workbook(only, read_only=True)
+    assert book.sheetnames == ["Summary", "Tallies", "By region"]
+    book.close()
 
 
 def test_responses_in_every_format_agree(central_url: str, rows: list, tmp_path: Path) -> None:
@@ -130,8 +132,9 @@ def test_responses_in_every_format_agree(central_url: str, rows: list, tmp_path:
     )
     target = tmp_path / "responses.xlsx"
     civicline(central_url, "export", "responses", CID, "--format", "xlsx", "-o", str(target))
-    sheet = load_workbook(target, read_only=True)["Responses"]
-    as_xlsx = list(sheet.iter_rows(values_only=True))
+    book = load_workbook(target, read_only=True)
+    as_xlsx = list(book["Responses"].iter_rows(values_only=True))
+    book.close()
 
     assert len(as_csv) == len(as_json["responses"]) == len(as_xlsx) - 1 == len(rows)
     assert as_xlsx[0] == exports.RESPONSE_COLUMNS

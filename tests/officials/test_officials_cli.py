@@ -40,8 +40,9 @@ def test_add_with_the_password_asked_twice(central_url: str) -> None:
 
 
 def test_two_different_entries_are_refused_then_asked_again(central_url: str) -> None:
-    result = add(central_url, "ada", input="a long password\nanother one!\nsecond try ok\n"
-                 "second try ok\n")
+    result = add(
+        central_url, "ada", input="a long password\nanother one!\nsecond try ok\nsecond try ok\n"
+    )
     assert result.exit_code == 0, result.output
     assert "Error: The two entered values do not match." in result.output
 

@@ -148,19 +148,22 @@ def test_rates_count_distinct_participants(reports: Reports, central_engine: Eng
             # p1 answered everything up to the last consultation question
             event(CID, "priority", "p1", value="water"),
             event(CID, "comment", "p1", status="skipped"),
-            # p2 answered, then replaced the answer by a skip: no answered final state left
+            # p2 answered, then the answer became unreadable: still responded
             event(CID, "priority", "p2", value="water", at=START),
             event(CID, "priority", "p2", status="unparsed", at=START + timedelta(minutes=1)),
             # p3 only gave a profile answer: took part, but did not respond to a question
             event(CID, "age_band", "p3", value="18_34"),
             # p4 answered one question and stopped
             event(CID, "enough", "p4", value="yes", channel="voice"),
+            # p5 never gave a readable answer
+            event(CID, "priority", "p5", status="unparsed", channel="voice"),
+            event(CID, "enough", "p5", status="no_answer", channel="voice"),
         ],
     )
     tally = tally_of(reports)
     p = tally.participation
-    assert (p.participants, p.responded, p.completed) == (4, 2, 1)
-    assert (tally.response_rate, tally.completion_rate) == (50.0, 25.0)
+    assert (p.participants, p.responded, p.completed) == (5, 3, 1)
+    assert (tally.response_rate, tally.completion_rate) == (60.0, 20.0)
 
 
 def test_breakdown_groups_by_the_final_profile_answer_else_not_stated(
@@ -239,3 +242,28 @@ def test_a_question_named_region_shadows_the_gateway_region(central_engine: Engi
     )
     breakdown = reports.breakdown(reports.tally(reports.consultation("shadow")), "region", k=0)
     assert [g.id for g in breakdown.question("priority").groups] == ["yes", "no", None]
+
+
+def test_a_consultation_without_free_text(central_engine: Engine) -> None:
+    _c, definition = survey()
+    start = definition.index("  - id: comment")
+    definition = definition[:start] + definition[definition.index("profile:") :]
+    definition = definition.replace("id: survey-test", "id: no-text")
+    publish(central_engine, definition, "no-text")
+    reports = Reports(central_engine, small_cell_k=0)
+    insert_events(
+        central_engine,
+        [
+            event("no-text", "priority", "p1", value="water", at=START),
+            event("no-text", "priority", "p1", value="roads", at=START + timedelta(hours=1)),
+            event("no-text", "satisfaction", "p1", value="4"),
+            event("no-text", "gender", "p1", value="woman"),
+        ],
+    )
+    tally = reports.tally(reports.consultation("no-text"))
+    assert {r.id: r.counts.total for r in tally.question("priority").rows if r.counts.total} == {
+        "roads": 1
+    }
+    assert tally.participation.completed == 1  # satisfaction is now the last question
+    breakdown = reports.breakdown(tally, "gender").question("priority")
+    assert breakdown.groups[0].id == "woman" and breakdown.groups[0].reached.count == 1

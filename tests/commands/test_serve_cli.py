@@ -1,0 +1,93 @@
+"""The long-running commands refuse to start on unsafe settings, and the web servers'
+access logs carry no query strings (they may hold phone numbers)."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.conftest import FIXTURE_FLOWS
+from tests.live import CIVICLINE, cli_env, free_port, wait_until
+
+COMMANDS = [["serve"], ["central", "serve"], ["worker"], ["sync", "--once"]]
+REAL_SECRETS = {"TWILIO_AUTH_TOKEN": "t" * 32, "PSEUDONYM_KEY": "p" * 32, "SECRET_KEY": "s" * 32}
+
+
+def clean_env(tmp_path: Path) -> dict[str, str]:
+    """Ours, minus any CivicLine setting or secret, with databases in `tmp_path`."""
+    env = cli_env({"DATABASE_URL": f"sqlite:///{tmp_path / 'g.db'}",
+                   "CENTRAL_DATABASE_URL": f"sqlite:///{tmp_path / 'c.db'}",
+                   "FLOWS_DIR": str(FIXTURE_FLOWS)})
+    for name in ("CIVICLINE_ENV", "PUBLIC_BASE_URL", *REAL_SECRETS):
+        env.pop(name, None)
+    return env
+
+
+def refused(args: list[str], env: dict[str, str], tmp_path: Path) -> str:
+    """Run a command that must exit at once, before serving; its error message."""
+    env = {**clean_env(tmp_path), **env}
+    port = ["--port", str(free_port())] if "serve" in args else []
+    done = subprocess.run([CIVICLINE, *args, *port], env=env, capture_output=True, text=True,
+                          timeout=60, check=False)
+    assert done.returncode == 1, (done.returncode, done.stdout, done.stderr)
+    return done.stderr
+
+
+@pytest.mark.parametrize("args", COMMANDS, ids=" ".join)
+def test_production_refuses_default_secrets(args: list[str], tmp_path: Path) -> None:
+    stderr = refused(args, {"CIVICLINE_ENV": "production"}, tmp_path)
+    assert stderr.strip().endswith(
+        "civicline: configuration error: production mode needs real secrets; set "
+        "TWILIO_AUTH_TOKEN, PSEUDONYM_KEY, SECRET_KEY")
+
+
+@pytest.mark.parametrize("args", COMMANDS[::2], ids=" ".join)
+def test_central_url_without_its_token_is_refused(args: list[str], tmp_path: Path) -> None:
+    stderr = refused(args, {"CENTRAL_URL": "https://central.example.org"}, tmp_path)
+    assert "configuration error: CENTRAL_URL is set but CENTRAL_TOKEN is not" in stderr
+
+
+def test_production_sends_the_token_only_over_https(tmp_path: Path) -> None:
+    env = {"CIVICLINE_ENV": "production", **REAL_SECRETS,
+           "CENTRAL_URL": "http://central.example.org", "CENTRAL_TOKEN": "x" * 43}
+    stderr = refused(["serve"], env, tmp_path)
+    assert "production mode needs CENTRAL_URL over https (got http://central.example.org)" \
+        in stderr
+
+
+def test_access_log_has_no_query_strings(tmp_path: Path) -> None:
+    port = free_port()
+    env = {**clean_env(tmp_path), "PYTHONUNBUFFERED": "1"}
+    log = tmp_path / "serve.log"
+    with open(log, "wb") as out:
+        process = subprocess.Popen([CIVICLINE, "serve", "--port", str(port), "--workers", "1"],
+                                   env=env, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            url = f"http://127.0.0.1:{port}"
+
+            def up() -> bool:
+                assert process.poll() is None, log.read_text()
+                try:
+                    return requests.get(f"{url}/healthz", timeout=2).status_code == 200
+                except requests.RequestException:
+                    return False
+
+            wait_until(up, timeout=60, interval=0.2)
+            # A Twilio number misconfigured to use GET: the parameters are in the URL.
+            response = requests.get(f"{url}/twilio/sms?From=%2B254712345678&Body=WATER",
+                                    timeout=10)
+            assert response.status_code == 405
+        finally:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(10)
+    text = log.read_text()
+    assert '"GET /twilio/sms" 405' in text
+    assert "254712345678" not in text and "Body=" not in text

@@ -1,0 +1,317 @@
+"""Anything a gateway (or whoever holds its token) posts to `POST /api/v1/events` gets a
+clear answer: 200 with counts, 400 with one reason per problem, 413 or 415. Never a 500,
+never part of a batch stored, never a body read past its limit.
+
+Properties run 1,000 examples each on SQLite and 200 on PostgreSQL when
+DATABASE_URL_TEST is set (PostgreSQL refuses NUL characters and out-of-range integers
+that SQLite would take).
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import os
+import tempfile
+import tracemalloc
+import uuid
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import func, select
+
+from gateway.central import schema
+from gateway.central.api import MAX_BODY_BYTES
+from gateway.central.app import create_central_app
+from gateway.central.store import CentralStore
+from gateway.central.validation import MAX_BATCH_EVENTS
+from gateway.settings import Settings
+from tests.conftest import postgres_schema
+from tests.live import make_event
+
+EXAMPLES = settings(max_examples=1000, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+PG_EXAMPLES = settings(max_examples=200, deadline=None,
+                       suppress_health_check=[HealthCheck.too_slow,
+                                              HealthCheck.data_too_large])
+FIELDS = ["event_id", "consultation_id", "question_id", "pseudonym", "channel", "status",
+          "value", "raw", "language", "answered_at", "region"]
+
+
+@dataclass
+class Centre:
+    app: Flask
+    store: CentralStore
+    token: str
+
+    @property
+    def client(self) -> FlaskClient:
+        return self.app.test_client()
+
+    def post(self, body: bytes, **headers: str) -> Any:
+        return self.client.post("/api/v1/events", data=body, headers={
+            "Authorization": f"Bearer {self.token}", "Content-Type": "application/json",
+            **headers})
+
+    def count(self) -> int:
+        with self.store.engine.connect() as conn:
+            return conn.execute(select(func.count()).select_from(schema.events)).scalar_one()
+
+
+def _centre(url: str) -> Centre:
+    store = CentralStore.from_url(url, synchronous="NORMAL")
+    store.create_schema()
+    token = store.add_gateway("gw-hostile", datetime.now(UTC))
+    return Centre(create_central_app(Settings(central_database_url=url), store), store, token)
+
+
+@pytest.fixture(scope="module")
+def sqlite_centre() -> Iterator[Centre]:
+    tmp = Path(tempfile.mkdtemp(prefix="civicline-hostile-central-"))
+    centre = _centre(f"sqlite:///{tmp / 'central.db'}")
+    yield centre
+    centre.store.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def pg_centre() -> Iterator[Centre]:
+    url = os.environ.get("DATABASE_URL_TEST")
+    if not url:
+        pytest.skip("DATABASE_URL_TEST not set")
+    with postgres_schema(url) as schema_url:
+        centre = _centre(schema_url)
+        yield centre
+        centre.store.engine.dispose()
+
+
+# --- strategies -----------------------------------------------------------------------------
+
+any_text = st.text(st.characters(exclude_categories=("Cs",)), max_size=80)
+json_scalars = st.one_of(
+    st.none(), st.booleans(), st.integers(-(2**80), 2**80),
+    st.floats(allow_nan=False, allow_infinity=False), any_text,
+)
+json_values = st.recursive(
+    json_scalars,
+    lambda inner: st.one_of(st.lists(inner, max_size=4),
+                            st.dictionaries(any_text, inner, max_size=4)),
+    max_leaves=20,
+)
+hostile_values = st.one_of(
+    json_values,
+    st.sampled_from([
+        "x" * 5000, "a\x00b", "", " ", "0001-01-01T00:00:00+01:00",
+        "9999-12-31T23:59:59-01:00", "2026-06-01T09:00:00", "2026-13-01T00:00:00+00:00",
+        "not-a-uuid", str(uuid.uuid4()).upper(), "{" + str(uuid.uuid4()) + "}",
+        "WATER-TEST", "q" * 65, "e" * 64, "é" * 64, 2**63, -1, 1e308, [], {},
+    ]),
+)
+
+
+def valid_events(n: int) -> list[dict[str, Any]]:
+    return [make_event(i) for i in range(n)]
+
+
+batches = st.one_of(
+    json_values,
+    st.fixed_dictionaries(
+        {"events": st.one_of(json_values, st.lists(st.one_of(
+            json_values, st.integers(0, 3).map(lambda n: make_event(n))), max_size=4))},
+        optional={"backlog": st.one_of(json_values, st.just(2**40)),
+                  "quarantined": json_values},
+    ),
+)
+
+
+def check_refusal(response: Any) -> dict[str, Any]:
+    """A refusal is JSON naming its class and, for 400, every problem with a reason."""
+    data = response.get_json()
+    assert isinstance(data, dict) and data["error"] and data["detail"], response.data
+    if response.status_code == 400:
+        assert data["problems"], data
+        for problem in data["problems"]:
+            assert set(problem) == {"index", "field", "reason"}
+            assert isinstance(problem["reason"], str) and problem["reason"]
+    return data
+
+
+def post_and_check(centre: Centre, payload: object) -> None:
+    before = centre.count()
+    response = centre.post(json.dumps(payload).encode())
+    assert response.status_code in (200, 400, 413), response.data
+    if response.status_code == 200:
+        data = response.get_json()
+        sent = len(payload["events"])  # type: ignore[index]
+        assert data["new"] + data["known"] == sent
+        assert centre.count() == before + data["new"]
+    else:
+        check_refusal(response)
+        assert centre.count() == before  # nothing of a refused batch is stored
+
+
+# --- properties ---------------------------------------------------------------------------
+
+
+@EXAMPLES
+@given(payload=batches)
+def test_arbitrary_json_bodies(sqlite_centre: Centre, payload: object) -> None:
+    post_and_check(sqlite_centre, payload)
+
+
+@PG_EXAMPLES
+@given(payload=batches)
+def test_arbitrary_json_bodies_postgresql(pg_centre: Centre, payload: object) -> None:
+    post_and_check(pg_centre, payload)
+
+
+def one_bad_field(centre: Centre, size: int, index: int, field: str, value: object,
+                  drop: bool) -> None:
+    events = [make_event(i, event_id=str(uuid.uuid4())) for i in range(size)]
+    index %= size
+    if drop:
+        del events[index][field]
+    else:
+        events[index][field] = value
+    before = centre.count()
+    response = centre.post(json.dumps({"events": events, "backlog": 0}).encode())
+    assert response.status_code in (200, 400), response.data
+    if response.status_code == 200:  # the "bad" value was one the centre accepts
+        data = response.get_json()  # (an event id sent before is known, not stored again)
+        assert data["new"] + data["known"] == size and data["known"] <= 1, data
+        assert centre.count() == before + data["new"]
+        return
+    data = check_refusal(response)
+    assert {(p["index"], p["field"]) for p in data["problems"]} == {(index, field)}, data
+    assert centre.count() == before  # all or nothing
+
+
+@EXAMPLES
+@given(size=st.integers(1, 6), index=st.integers(0, 5), field=st.sampled_from(FIELDS),
+       value=hostile_values, drop=st.booleans())
+def test_one_bad_field_refuses_the_whole_batch_and_names_it(
+    sqlite_centre: Centre, size: int, index: int, field: str, value: object, drop: bool
+) -> None:
+    one_bad_field(sqlite_centre, size, index, field, value, drop)
+
+
+@PG_EXAMPLES
+@given(size=st.integers(1, 6), index=st.integers(0, 5), field=st.sampled_from(FIELDS),
+       value=hostile_values, drop=st.booleans())
+def test_one_bad_field_refuses_the_whole_batch_and_names_it_postgresql(
+    pg_centre: Centre, size: int, index: int, field: str, value: object, drop: bool
+) -> None:
+    one_bad_field(pg_centre, size, index, field, value, drop)
+
+
+@EXAMPLES
+@given(body=st.binary(max_size=300), gzipped=st.booleans(),
+       encoding=st.sampled_from(["", "gzip", "identity", "br", "GZIP ", "x-gzip"]))
+def test_arbitrary_bytes(sqlite_centre: Centre, body: bytes, gzipped: bool,
+                         encoding: str) -> None:
+    before = sqlite_centre.count()
+    data = gzip.compress(body) if gzipped else body
+    headers = {"Content-Encoding": encoding} if encoding else {}
+    response = sqlite_centre.post(data, **headers)
+    assert response.status_code in (200, 400, 413, 415), response.data
+    if response.status_code != 200:
+        check_refusal(response)
+        assert sqlite_centre.count() == before
+
+
+# --- the corners, each with its answer -----------------------------------------------------
+
+
+def test_json_nested_too_deeply_is_400(sqlite_centre: Centre) -> None:
+    response = sqlite_centre.post(b"[" * 100_000 + b"]" * 100_000)
+    assert response.status_code == 400
+    assert check_refusal(response)["detail"] == "body is JSON nested too deeply"
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "reason"),
+    [
+        ("answered_at", "0001-01-01T00:00:00+01:00", "out of range in UTC"),
+        ("answered_at", "9999-12-31T23:59:59-01:00", "out of range in UTC"),
+        ("value", "tap\x00water", "NUL character"),
+        ("region", "\x00", "NUL character"),
+        ("raw", "x" * 4097, "longer than 4096 characters"),
+    ],
+)
+def test_values_a_database_cannot_hold_are_400(sqlite_centre: Centre, field: str,
+                                               value: str, reason: str) -> None:
+    before = sqlite_centre.count()
+    events = valid_events(3)
+    events[1][field] = value
+    response = sqlite_centre.post(json.dumps({"events": events}).encode())
+    problems = check_refusal(response)["problems"]
+    assert response.status_code == 400
+    assert [(p["index"], p["field"]) for p in problems] == [(1, field)]
+    assert reason in problems[0]["reason"]
+    assert sqlite_centre.count() == before
+
+
+@pytest.mark.parametrize("name", ["backlog", "quarantined"])
+@pytest.mark.parametrize("value", [2**31, 10**30, -1, 1.5, "3", True])
+def test_counts_out_of_range_are_400(sqlite_centre: Centre, name: str, value: object) -> None:
+    response = sqlite_centre.post(json.dumps({"events": [], name: value}).encode())
+    assert response.status_code == 400
+    [problem] = check_refusal(response)["problems"]
+    assert (problem["index"], problem["field"]) == (None, name)
+    assert "whole number from 0 to 2147483647" in problem["reason"]
+
+
+def test_too_many_events_is_413_before_any_is_checked(sqlite_centre: Centre) -> None:
+    body = json.dumps({"events": [{}] * (MAX_BATCH_EVENTS + 1)}).encode()
+    response = sqlite_centre.post(body)
+    assert response.status_code == 413
+    assert "at most 5000" in check_refusal(response)["detail"]
+
+
+class MustNotBeRead(io.RawIOBase):
+    """A request body the server must refuse before reading."""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        raise AssertionError("the server read a body it should have refused")
+
+
+def declared_too_large(client: FlaskClient, path: str, limit: int,
+                       headers: dict[str, str] | None = None) -> Any:
+    """POST announcing `limit + 1` bytes, whose body raises if anything reads it."""
+    return client.post(path, headers=headers or {}, content_type="application/json",
+                       environ_overrides={"wsgi.input": MustNotBeRead(),
+                                          "CONTENT_LENGTH": str(limit + 1)})
+
+
+def test_declared_body_over_the_limit_is_refused_unread(sqlite_centre: Centre) -> None:
+    response = declared_too_large(sqlite_centre.client, "/api/v1/events", MAX_BODY_BYTES,
+                                  {"Authorization": f"Bearer {sqlite_centre.token}"})
+    assert response.status_code == 413
+    assert response.get_json()["error"] == "Request Entity Too Large"
+
+
+def test_gzip_bomb_is_refused_within_bounded_memory(sqlite_centre: Centre) -> None:
+    packer = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)  # gzip framing
+    chunk = b" " * (1024 * 1024)
+    bomb = b"".join(packer.compress(chunk) for _ in range(200)) + packer.flush()  # 200 MiB
+    tracemalloc.start()
+    try:
+        response = sqlite_centre.post(bomb, **{"Content-Encoding": "gzip"})
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert response.status_code == 413
+    assert "decoded body is larger than" in check_refusal(response)["detail"]
+    assert peak < 3 * MAX_BODY_BYTES  # the decoder stops at the limit
