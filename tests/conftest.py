@@ -80,6 +80,21 @@ def _service_missing(what: str) -> None:
     pytest.skip(f"{what} unreachable")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _no_default_databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """CLI and subprocess tests never write the developer's var/ databases.
+
+    Their defaults are relative paths; a test run leaving var/central.db behind would
+    make the next `civicline serve` publish into someone else's consultations.
+    """
+    base = tmp_path_factory.mktemp("default-databases")
+    patch = pytest.MonkeyPatch()
+    patch.setenv("DATABASE_URL", f"sqlite:///{base / 'civicline.db'}")
+    patch.setenv("CENTRAL_DATABASE_URL", f"sqlite:///{base / 'central.db'}")
+    yield
+    patch.undo()
+
+
 @pytest.fixture(scope="session")
 def redis_url() -> str:
     try:
