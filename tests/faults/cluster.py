@@ -381,6 +381,8 @@ class Cluster:
             PYTHONUNBUFFERED="1",
             SECRET_KEY="faults-session-key-0123456789",
             CENTRAL_DATABASE_URL=f"sqlite:///{self.central_db}",
+            # Never the default var/ of the checkout (the central commands read it too).
+            DATABASE_URL=f"sqlite:///{self.central_db.with_name('central-side-gateway.db')}",
         )
         return env
 
