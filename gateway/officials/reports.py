@@ -83,8 +83,8 @@ class Reports:
             raise UnknownConsultation(consultation_id)
         return self._published(row.id, row.version, row.definition, row.published_at)
 
-    def activity(self) -> dict[str, ConsultationActivity]:
-        return self.store.activity()
+    def activity(self, consultation_id: str | None = None) -> dict[str, ConsultationActivity]:
+        return self.store.activity(consultation_id)
 
     def tally(self, published: Published) -> ConsultationTally:
         consultation = published.consultation

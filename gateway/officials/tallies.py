@@ -125,18 +125,17 @@ def _later(event: FromClause, consultation_id: str) -> Exists:
     )
 
 
-def _next_event(consultation_id: str, question_id: str | None = None) -> Subquery:
+def _next_event(consultation_id: str) -> Subquery:
     """Each event's id with the id of the next event of the same pair (NULL if none)."""
     e = events.c
     following = func.lead(e.event_id).over(
         partition_by=(e.question_id, e.pseudonym), order_by=(e.answered_at, e.event_id)
     )
-    query = select(e.event_id, following.label("next_event")).where(
-        e.consultation_id == consultation_id
+    return (
+        select(e.event_id, following.label("next_event"))
+        .where(e.consultation_id == consultation_id)
+        .subquery("sequence")
     )
-    if question_id is not None:
-        query = query.where(e.question_id == question_id)
-    return query.subquery("sequence")
 
 
 def _superseded(consultation_id: str, dialect: str) -> CTE:
@@ -190,16 +189,10 @@ def _superseded(consultation_id: str, dialect: str) -> CTE:
     return query.cte("superseded").prefix_with("MATERIALIZED")
 
 
-def _final_answers(consultation_id: str, question_id: str, dialect: str) -> CTE:
+def _final_answers(consultation_id: str, question_id: str, superseded: CTE) -> CTE:
     """pseudonym -> answer, for participants whose final state for the question is an
     answer (the grouping of a breakdown by that question)."""
     event = events.alias("grouping_event")
-    if dialect == WINDOWED:
-        sequence = _next_event(consultation_id, question_id)
-        final = select(sequence.c.event_id).where(sequence.c.next_event.is_(None))
-        latest = event.c.event_id.in_(final)
-    else:
-        latest = ~_later(event, consultation_id)
     return (
         # One final event per participant: max() only says so, letting SQLite index
         # this by pseudonym for the join (it scans it once per event otherwise).
@@ -208,7 +201,9 @@ def _final_answers(consultation_id: str, question_id: str, dialect: str) -> CTE:
             event.c.consultation_id == consultation_id,
             event.c.question_id == question_id,
             event.c.status == "answered",
-            latest,
+            ~select(superseded.c.event_id)
+            .where(superseded.c.event_id == event.c.event_id)
+            .exists(),
         )
         .group_by(event.c.pseudonym)
         .cte("grouping")
@@ -271,24 +266,30 @@ class TallyStore:
             return None
         return PublishedRow(row.id, row.version, row.definition, as_utc(row.published_at))
 
-    def activity(self) -> dict[str, ConsultationActivity]:
-        """Participants and responses so far, for every consultation with events."""
+    def activity(self, consultation_id: str | None = None) -> dict[str, ConsultationActivity]:
+        """Participants and responses so far, for every consultation with events (or
+        only `consultation_id`)."""
         e = events.c
-        with self.engine.connect() as conn:
+        where = [] if consultation_id is None else [e.consultation_id == consultation_id]
+        with self._counting() as conn:
             per_channel = conn.execute(
                 select(
                     e.consultation_id,
                     e.channel,
                     func.count(distinct(e.pseudonym)).label("people"),
                     func.count().label("responses"),
-                ).group_by(e.consultation_id, e.channel)
+                )
+                .where(*where)
+                .group_by(e.consultation_id, e.channel)
             ).all()
             overall = conn.execute(
                 select(
                     e.consultation_id,
                     func.count(distinct(e.pseudonym)).label("people"),
                     func.max(e.answered_at).label("latest"),
-                ).group_by(e.consultation_id)
+                )
+                .where(*where)
+                .group_by(e.consultation_id)
             ).all()
         channels: dict[str, dict[str, tuple[int, int]]] = {}
         for row in per_channel:
@@ -312,22 +313,45 @@ class TallyStore:
     ) -> list[TallyCount]:
         e = events.c
         texts = list(text_questions)
-        answered = case((e.status == "answered", e.value), else_=None)
-        # Grouped by the stored columns, so that SQLite reads ix_events_values in order.
-        choices = (
-            select(
-                e.question_id, e.status, answered.label("value"), e.channel, func.count().label("n")
-            )
-            .where(e.consultation_id == consultation_id, e.question_id.not_in(texts))
-            .group_by(e.question_id, e.status, e.channel, e.value)
-        )
-        free_texts = (
-            select(
-                e.question_id, e.status, null().label("value"), e.channel, func.count().label("n")
-            )
-            .where(e.consultation_id == consultation_id, e.question_id.in_(texts))
-            .group_by(e.question_id, e.status, e.channel)
-        )
+        if self.dialect == WINDOWED:
+            # One parallel scan, hashed by the answer (free texts as one NULL answer).
+            every = events.alias("counted_event")
+            value = _answer_value(every, texts)
+            counted = [
+                select(
+                    every.c.question_id,
+                    every.c.status,
+                    value.label("value"),
+                    every.c.channel,
+                    func.count().label("n"),
+                )
+                .where(every.c.consultation_id == consultation_id)
+                .group_by(every.c.question_id, every.c.status, value, every.c.channel)
+            ]
+        else:
+            # Grouped by the stored columns, so that SQLite reads ix_events_values in
+            # order (no sort); free texts apart, so as not to group them one by one.
+            answered = case((e.status == "answered", e.value), else_=None)
+            counted = [
+                select(
+                    e.question_id,
+                    e.status,
+                    answered.label("value"),
+                    e.channel,
+                    func.count().label("n"),
+                )
+                .where(e.consultation_id == consultation_id, e.question_id.not_in(texts))
+                .group_by(e.question_id, e.status, e.channel, e.value),
+                select(
+                    e.question_id,
+                    e.status,
+                    null().label("value"),
+                    e.channel,
+                    func.count().label("n"),
+                )
+                .where(e.consultation_id == consultation_id, e.question_id.in_(texts))
+                .group_by(e.question_id, e.status, e.channel),
+            ]
         gone = _superseded(consultation_id, self.dialect)
         value = _answer_value(gone, texts)
         replaced = select(
@@ -337,7 +361,7 @@ class TallyStore:
             gone.c.channel,
             (-func.count()).label("n"),
         ).group_by(gone.c.question_id, gone.c.status, value, gone.c.channel)
-        query = _net([choices, free_texts, replaced], keys=4)
+        query = _net([*counted, replaced], keys=4)
         with self._counting() as conn:
             return [
                 TallyCount(q, status, value, channel, int(n))
@@ -397,7 +421,8 @@ class TallyStore:
         final answer to it, NULL when it is not an answer), "region" or "channel" (of the
         counted event). Every event counts +1 in its group, every superseded one -1."""
         texts = list(text_questions)
-        grouping = _final_answers(consultation_id, by, self.dialect) if by_question else None
+        gone = _superseded(consultation_id, self.dialect)
+        grouping = _final_answers(consultation_id, by, gone) if by_question else None
 
         def signed(source: FromClause, sign: int, where: list[ColumnElement]) -> Select:
             if grouping is not None:
@@ -422,7 +447,6 @@ class TallyStore:
             )
 
         every = events.alias("counted_event")
-        gone = _superseded(consultation_id, self.dialect)
         query = _net(
             [
                 signed(every, +1, [every.c.consultation_id == consultation_id]),

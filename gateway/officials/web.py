@@ -228,7 +228,7 @@ def create_officials_blueprint(
             tally = reports.tally(published)
             breakdown = _breakdown(tally, by)
         health = reports.store.gateway_health(c.id)
-        activity = reports.activity().get(c.id)
+        activity = reports.activity(c.id).get(c.id)
         return render_template(
             "officials/consultation.html",
             published=published,

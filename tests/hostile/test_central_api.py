@@ -13,14 +13,12 @@ import gzip
 import io
 import json
 import os
-import tempfile
 import tracemalloc
 import uuid
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -76,8 +74,8 @@ def _centre(url: str) -> Centre:
 
 
 @pytest.fixture(scope="module")
-def sqlite_centre() -> Iterator[Centre]:
-    tmp = Path(tempfile.mkdtemp(prefix="civicline-hostile-central-"))
+def sqlite_centre(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Centre]:
+    tmp = tmp_path_factory.mktemp("hostile-central")
     centre = _centre(f"sqlite:///{tmp / 'central.db'}")
     yield centre
     centre.store.engine.dispose()

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import tempfile
 import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Iterator
@@ -68,20 +67,22 @@ def _harness(database_url: str, tmp: Path) -> GatewayHarness:
 
 
 @pytest.fixture(scope="module")
-def sqlite_gateway() -> GatewayHarness:
+def sqlite_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayHarness]:
     """One gateway for all examples: state piles up as it would in production."""
-    tmp = Path(tempfile.mkdtemp(prefix="civicline-hostile-voice-"))
-    return _harness(f"sqlite:///{tmp / 'gateway.db'}", tmp)
+    tmp = tmp_path_factory.mktemp("hostile-voice")
+    gateway = _harness(f"sqlite:///{tmp / 'gateway.db'}", tmp)
+    yield gateway
+    gateway.services.store.engine.dispose()
 
 
 @pytest.fixture(scope="module")
-def pg_gateway() -> Iterator[GatewayHarness]:
+def pg_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayHarness]:
     url = os.environ.get("DATABASE_URL_TEST")
     if not url:
         pytest.skip("DATABASE_URL_TEST not set")
     with ExitStack() as stack:
         schema_url = stack.enter_context(postgres_schema(url))
-        gateway = _harness(schema_url, Path(tempfile.mkdtemp(prefix="civicline-hostile-pg-")))
+        gateway = _harness(schema_url, tmp_path_factory.mktemp("hostile-voice-pg"))
         stack.callback(gateway.services.store.engine.dispose)
         yield gateway
 

@@ -118,6 +118,18 @@ def screenshot(driver, name: str) -> Path:  # type: ignore[no-untyped-def]
     return path
 
 
+def arrive(driver, url: str, timeout: float = 20) -> None:  # type: ignore[no-untyped-def]
+    """Wait until a click's navigation has loaded `url` (a form submission returns
+    before the next page has come)."""
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.wait import WebDriverWait
+
+    WebDriverWait(driver, timeout).until(expected_conditions.url_to_be(url))
+    WebDriverWait(driver, timeout).until(
+        lambda d: d.execute_script("return document.readyState") == "complete"
+    )
+
+
 def wait_for_download(folder: Path, timeout: float = 20) -> Path:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -138,11 +150,11 @@ def test_sign_in_browse_break_down_and_download(served: str, browser) -> None:  
     driver.find_element(By.ID, "username").send_keys("ada")
     driver.find_element(By.ID, "password").send_keys(PASSWORD)
     driver.find_element(By.CSS_SELECTOR, "form.sign-in button[type=submit]").click()
-    assert driver.current_url == served + "/officials/"
+    arrive(driver, served + "/officials/")
     assert "Signed in as ada" in driver.find_element(By.CSS_SELECTOR, "header").text
 
     driver.find_element(By.LINK_TEXT, "County services survey").click()
-    assert driver.current_url == served + "/officials/consultations/survey-test"
+    arrive(driver, served + "/officials/consultations/survey-test")
     figures = driver.find_elements(By.CSS_SELECTOR, "figure svg.chart")
     assert len(figures) == 7
     caption = driver.find_element(By.CSS_SELECTOR, "figure figcaption").text
@@ -153,7 +165,7 @@ def test_sign_in_browse_break_down_and_download(served: str, browser) -> None:  
 
     Select(driver.find_element(By.ID, "by")).select_by_visible_text("Your age?")
     driver.find_element(By.CSS_SELECTOR, "form.breakdown button[type=submit]").click()
-    assert driver.current_url == served + "/officials/consultations/survey-test?by=age_band"
+    arrive(driver, served + "/officials/consultations/survey-test?by=age_band")
     tables = driver.find_elements(By.CSS_SELECTOR, "table.breakdown")
     assert len(tables) == 7
     headers = [th.text for th in tables[0].find_elements(By.CSS_SELECTOR, "thead th")]
