@@ -46,22 +46,48 @@ events = Table(
     Column("region", String(64)),
     Column("gateway", String(64), nullable=False),
     Column("received_at", DateTime(timezone=True), nullable=False),
-    # The tallies (gateway/officials/tallies.py): changed answers are found in this index
-    # alone; event_id breaks ties between events of the same moment.
+    # The responses export reads each participant's history for a question in this
+    # order; event_id breaks ties between events of the same moment.
     Index(
         "ix_events_tally", "consultation_id", "question_id", "pseudonym", "answered_at", "event_id"
     ),
-    # SQLite, which can only group by sorting, reads these two in order instead: answers
-    # per question, and each participant's events (for rates and breakdowns). PostgreSQL
-    # groups by hashing and needs neither (and a long free-text value could exceed its
-    # index entry limit).
+)
+
+# Each participant's final state for each question: the columns of their latest event for
+# it (greatest answered_at, then event_id), kept up to date as events arrive
+# (gateway/central/final_states.py), so that a tally reads one row per participant and
+# question instead of ranking every event. `answered_ever`: any of their events for the
+# question was an answer (the response rate counts a changed answer too).
+final_states = Table(
+    "final_states",
+    metadata,
+    Column("consultation_id", String(64), primary_key=True),
+    Column("question_id", String(64), primary_key=True),
+    Column("pseudonym", String(64), primary_key=True),
+    Column("event_id", String(36), nullable=False),
+    Column("answered_at", DateTime(timezone=True), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("value", Text),
+    Column("channel", String(8), nullable=False),
+    Column("region", String(64)),
+    Column("answered_ever", Integer, nullable=False),
+    # SQLite groups by sorting; it reads the tally's groups off this index in order.
+    # PostgreSQL hashes instead (and a long free text could exceed its index entry limit).
     Index(
-        "ix_events_values", "consultation_id", "question_id", "status", "channel", "value",
-        "pseudonym", "region",
+        "ix_final_states_values", "consultation_id", "question_id", "status", "channel", "value"
     ).ddl_if(dialect="sqlite"),
-    Index(
-        "ix_events_people", "consultation_id", "pseudonym", "question_id", "status", "channel"
-    ).ddl_if(dialect="sqlite"),
+    # The response rate: a participant's states, found from their pseudonym.
+    Index("ix_final_states_people", "consultation_id", "pseudonym", "answered_ever"),
+)
+
+# Everyone who took part in a consultation, with the channels they used (ever).
+participants = Table(
+    "participants",
+    metadata,
+    Column("consultation_id", String(64), primary_key=True),
+    Column("pseudonym", String(64), primary_key=True),
+    Column("by_sms", Integer, nullable=False),
+    Column("by_voice", Integer, nullable=False),
 )
 
 # Officials who may sign in to the dashboard; passwords hashed (werkzeug.security).

@@ -20,6 +20,7 @@ from sqlalchemy import (
     delete,
     func,
     insert,
+    inspect,
     literal,
     or_,
     select,
@@ -29,7 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from gateway.central import schema
+from gateway.central import final_states, schema
 from gateway.central.compat import conflicts, lost_parts
 from gateway.central.validation import Batch
 from gateway.consultation.loader import FlowsInvalid, parse_consultation
@@ -111,12 +112,13 @@ _POSTGRESQL_INSERT = text(
 
 def _insert_events_postgresql(
     conn: Connection, gateway: str, events: list[dict[str, object]], now: datetime
-) -> int:
+) -> set[str]:
     """The batch as one array per column: one statement whatever the batch size, where
-    a multi-row VALUES list costs psycopg a parse of thousands of placeholders."""
+    a multi-row VALUES list costs psycopg a parse of thousands of placeholders. Returns
+    the ids of the events that were new."""
     params: dict[str, object] = {name: [e[name] for e in events] for name, _ in _EVENT_ARRAYS}
     params.update(gateway=gateway, received_at=now)
-    return len(conn.execute(_POSTGRESQL_INSERT, params).all())
+    return set(conn.execute(_POSTGRESQL_INSERT, params).scalars())
 
 
 class CentralStore:
@@ -128,7 +130,13 @@ class CentralStore:
         return cls(make_engine(url, synchronous=synchronous))
 
     def create_schema(self) -> None:
-        schema.metadata.create_all(self.engine)
+        """Create missing tables. A store upgraded from before the final states were
+        kept gets them computed from its events, in the same transaction."""
+        with self.engine.begin() as conn:
+            upgrading = not inspect(conn).has_table(schema.final_states.name)
+            schema.metadata.create_all(conn)
+            if upgrading:
+                final_states.rebuild(conn)
 
     # --- gateways -------------------------------------------------------------------------
 
@@ -232,14 +240,15 @@ class CentralStore:
         one event racing each other still store it once.
         """
         events = schema.events
-        new = 0
+        new: set[str] = set()
         with self.engine.begin() as conn:
             if batch.events and conn.dialect.name == "postgresql":
                 new = _insert_events_postgresql(conn, gateway, batch.events, now)
             elif batch.events:
                 rows = [{**e, "gateway": gateway, "received_at": now} for e in batch.events]
                 statement = _insert_ignoring(conn, events).returning(events.c.event_id)
-                new = len(conn.execute(statement, rows).all())
+                new = set(conn.execute(statement, rows).scalars())
+            final_states.record(conn, (e for e in batch.events if e["event_id"] in new))
             g = schema.gateways.c
             values: dict[str, object] = {"last_contact_at": now}
             if batch.backlog is not None:
@@ -255,7 +264,7 @@ class CentralStore:
                     else_=g.newest_event_at,
                 )
             conn.execute(update(schema.gateways).where(g.name == gateway).values(**values))
-        return Receipt(new=new, known=len(batch.events) - new)
+        return Receipt(new=len(new), known=len(batch.events) - len(new))
 
     # --- consultations --------------------------------------------------------------------
 

@@ -35,6 +35,9 @@ def _reports(settings: Settings):  # type: ignore[no-untyped-def]
             f"no central store at {settings.central_database_url}: it has no events table "
             "(is CENTRAL_DATABASE_URL right?)"
         )
+    from gateway.central.store import CentralStore
+
+    CentralStore(engine).create_schema()  # a store from before `final_states` gets them
     return reports
 
 

@@ -13,27 +13,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import (
-    CTE,
     ColumnElement,
     Connection,
     Engine,
-    Exists,
     FromClause,
-    Select,
-    Subquery,
     and_,
     case,
-    distinct,
     func,
-    literal,
-    null,
     select,
     text,
-    tuple_,
-    union_all,
 )
 
-from gateway.central.schema import consultations, events, gateways
+from gateway.central.schema import consultations, events, final_states, gateways, participants
 from gateway.officials.results import BreakdownCount, Participation, TallyCount
 
 STREAM_BATCH = 2000
@@ -91,124 +82,10 @@ def as_utc(moment: datetime | None) -> datetime | None:
 
 # --- the counting rule in SQL ---------------------------------------------------------------
 #
-# A participant's final state for a question is their latest event for it (greatest
-# answered_at, then greatest event_id). Rather than ranking every event and keeping the
-# first (a sort of the whole consultation, seconds at a million events), a tally counts
-# every event and takes away the *superseded* ones: events with a later event of the
-# same participant for the same question. Changed answers are a small share of all
-# answers, so that part stays small. Finding them takes one ordered pass over
-# ix_events_tally, done the way each database does it fastest (results are the same,
-# and the tests check both against an independent recount):
-#
-# - PostgreSQL: LEAD() over the index read in order (no table access, no sort), then
-#   the few superseded events fetched by id.
-# - SQLite, whose window functions are slow: the (question, participant) pairs with more
-#   than one event, grouped straight off the index, then a probe for a later event of
-#   each of their events.
-
-WINDOWED = "postgresql"
-
-
-def _later(event: FromClause, consultation_id: str) -> Exists:
-    """EXISTS a later event of the same participant for the same question as `event`."""
-    later = events.alias("later")
-    return (
-        select(later.c.event_id)  # not *, so that the index alone answers
-        .where(
-            later.c.consultation_id == consultation_id,
-            later.c.question_id == event.c.question_id,
-            later.c.pseudonym == event.c.pseudonym,
-            tuple_(later.c.answered_at, later.c.event_id)
-            > tuple_(event.c.answered_at, event.c.event_id),
-        )
-        .exists()
-    )
-
-
-def _next_event(consultation_id: str) -> Subquery:
-    """Each event's id with the id of the next event of the same pair (NULL if none)."""
-    e = events.c
-    following = func.lead(e.event_id).over(
-        partition_by=(e.question_id, e.pseudonym), order_by=(e.answered_at, e.event_id)
-    )
-    return (
-        select(e.event_id, following.label("next_event"))
-        .where(e.consultation_id == consultation_id)
-        .subquery("sequence")
-    )
-
-
-def _superseded(consultation_id: str, dialect: str) -> CTE:
-    """The consultation's events that do not count: each has a later event."""
-    event = events.alias("replaced")
-    columns = (
-        event.c.event_id,
-        event.c.question_id,
-        event.c.pseudonym,
-        event.c.status,
-        event.c.value,
-        event.c.channel,
-        event.c.region,
-    )
-    if dialect == WINDOWED:
-        sequence = _next_event(consultation_id)
-        ids = (
-            select(sequence.c.event_id)
-            .where(sequence.c.next_event.is_not(None))
-            .cte("superseded_ids")
-            .prefix_with("MATERIALIZED")
-        )
-        # LATERAL with LIMIT 1 (the key is unique anyway), which the planner cannot
-        # flatten into a join: one primary-key look-up per superseded event, never a
-        # hash of every event of the consultation.
-        fetched = (
-            select(*columns).where(event.c.event_id == ids.c.event_id).limit(1).lateral("fetched")
-        )
-        query = select(*fetched.c).select_from(ids.join(fetched, literal(True)))
-    else:
-        e = events.c
-        pairs = (
-            select(e.question_id, e.pseudonym)
-            .where(e.consultation_id == consultation_id)
-            .group_by(e.question_id, e.pseudonym)
-            .having(func.count() > 1)
-            .subquery("changed_pairs")
-        )
-        # An outer join (the EXISTS below drops its empty rows) keeps SQLite from
-        # scanning every event and probing each: it reads the few changed pairs first.
-        joined = pairs.outerjoin(
-            event,
-            and_(
-                event.c.consultation_id == consultation_id,
-                event.c.question_id == pairs.c.question_id,
-                event.c.pseudonym == pairs.c.pseudonym,
-            ),
-        )
-        query = select(*columns).select_from(joined).where(_later(event, consultation_id))
-    # MATERIALIZED: computed once, and never merged into the query that uses it.
-    return query.cte("superseded").prefix_with("MATERIALIZED")
-
-
-def _final_answers(consultation_id: str, question_id: str, superseded: CTE) -> CTE:
-    """pseudonym -> answer, for participants whose final state for the question is an
-    answer (the grouping of a breakdown by that question)."""
-    event = events.alias("grouping_event")
-    return (
-        # One final event per participant: max() only says so, letting SQLite index
-        # this by pseudonym for the join (it scans it once per event otherwise).
-        select(event.c.pseudonym, func.max(event.c.value).label("grp"))
-        .where(
-            event.c.consultation_id == consultation_id,
-            event.c.question_id == question_id,
-            event.c.status == "answered",
-            ~select(superseded.c.event_id)
-            .where(superseded.c.event_id == event.c.event_id)
-            .exists(),
-        )
-        .group_by(event.c.pseudonym)
-        .cte("grouping")
-        .prefix_with("MATERIALIZED")
-    )
+# A participant's final state for a question is their latest event for it. The central
+# store keeps those states in `final_states` as events arrive
+# (gateway/central/final_states.py), so every count here is one pass over one row per
+# participant and question.
 
 
 def _answer_value(source: FromClause, text_questions: Collection[str]) -> ColumnElement:
@@ -220,17 +97,6 @@ def _answer_value(source: FromClause, text_questions: Collection[str]) -> Column
     return case((answered, source.c.value), else_=None)
 
 
-def _net(parts: list[Select], keys: int) -> Select:
-    """Sum the signed counts of `parts` (first `keys` columns, then `n`) per key."""
-    union = union_all(*parts).subquery("signed")
-    columns = list(union.c)[:keys]
-    return (
-        select(*columns, func.sum(union.c.n).label("n"))
-        .group_by(*columns)
-        .having(func.sum(union.c.n) != 0)
-    )
-
-
 class TallyStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -238,12 +104,14 @@ class TallyStore:
 
     @contextmanager
     def _counting(self) -> Iterator[Connection]:
-        """A connection for the aggregate queries. On PostgreSQL, more memory per sort
-        and hash (this transaction only), so that grouping a million events by
-        participant stays in memory."""
+        """A connection for the aggregate queries. On PostgreSQL (this transaction only):
+        more memory per sort and hash, so that grouping a million rows by participant
+        stays in memory; and no JIT compilation, which these short scans spend more
+        time compiling for (about 0.2 s a query at a million rows) than it saves."""
         with self.engine.connect() as conn:
             if self.dialect == "postgresql":
                 conn.execute(text(f"SET LOCAL work_mem = '{COUNTING_WORK_MEM}'"))
+                conn.execute(text("SET LOCAL jit = off"))
             yield conn
 
     # --- consultations --------------------------------------------------------------------
@@ -269,143 +137,91 @@ class TallyStore:
     def activity(self, consultation_id: str | None = None) -> dict[str, ConsultationActivity]:
         """Participants and responses so far, for every consultation with events (or
         only `consultation_id`)."""
+        p = participants.c
         e = events.c
-        where = [] if consultation_id is None else [e.consultation_id == consultation_id]
         with self._counting() as conn:
-            per_channel = conn.execute(
+            people = conn.execute(
                 select(
-                    e.consultation_id,
-                    e.channel,
-                    func.count(distinct(e.pseudonym)).label("people"),
-                    func.count().label("responses"),
+                    p.consultation_id,
+                    func.count(),
+                    func.coalesce(func.sum(p.by_sms), 0),
+                    func.coalesce(func.sum(p.by_voice), 0),
                 )
-                .where(*where)
-                .group_by(e.consultation_id, e.channel)
+                .where(*_only(p.consultation_id, consultation_id))
+                .group_by(p.consultation_id)
             ).all()
-            overall = conn.execute(
-                select(
-                    e.consultation_id,
-                    func.count(distinct(e.pseudonym)).label("people"),
-                    func.max(e.answered_at).label("latest"),
-                )
-                .where(*where)
+            received = conn.execute(
+                select(e.consultation_id, func.count(), func.max(e.answered_at))
+                .where(*_only(e.consultation_id, consultation_id))
                 .group_by(e.consultation_id)
             ).all()
-        channels: dict[str, dict[str, tuple[int, int]]] = {}
-        for row in per_channel:
-            channels.setdefault(row.consultation_id, {})[row.channel] = (row.people, row.responses)
-        result = {}
-        for row in overall:
-            mine = channels.get(row.consultation_id, {})
-            result[row.consultation_id] = ConsultationActivity(
-                participants=row.people,
-                participants_sms=mine.get("sms", (0, 0))[0],
-                participants_voice=mine.get("voice", (0, 0))[0],
-                responses=sum(r for _p, r in mine.values()),
-                latest=as_utc(row.latest),
+        totals = {cid: (n, latest) for cid, n, latest in received}
+        return {
+            cid: ConsultationActivity(
+                participants=n,
+                participants_sms=int(sms),  # PostgreSQL sums are numeric
+                participants_voice=int(voice),
+                responses=totals.get(cid, (0, None))[0],
+                latest=as_utc(totals.get(cid, (0, None))[1]),
             )
-        return result
+            for cid, n, sms, voice in people
+        }
 
     # --- tallies --------------------------------------------------------------------------
 
     def tally_counts(
         self, consultation_id: str, text_questions: Collection[str]
     ) -> list[TallyCount]:
-        e = events.c
-        texts = list(text_questions)
-        if self.dialect == WINDOWED:
-            # One parallel scan, hashed by the answer (free texts as one NULL answer).
-            every = events.alias("counted_event")
-            value = _answer_value(every, texts)
-            counted = [
-                select(
-                    every.c.question_id,
-                    every.c.status,
-                    value.label("value"),
-                    every.c.channel,
-                    func.count().label("n"),
-                )
-                .where(every.c.consultation_id == consultation_id)
-                .group_by(every.c.question_id, every.c.status, value, every.c.channel)
-            ]
-        else:
-            # Grouped by the stored columns, so that SQLite reads ix_events_values in
-            # order (no sort); free texts apart, so as not to group them one by one.
-            answered = case((e.status == "answered", e.value), else_=None)
-            counted = [
-                select(
-                    e.question_id,
-                    e.status,
-                    answered.label("value"),
-                    e.channel,
-                    func.count().label("n"),
-                )
-                .where(e.consultation_id == consultation_id, e.question_id.not_in(texts))
-                .group_by(e.question_id, e.status, e.channel, e.value),
-                select(
-                    e.question_id,
-                    e.status,
-                    null().label("value"),
-                    e.channel,
-                    func.count().label("n"),
-                )
-                .where(e.consultation_id == consultation_id, e.question_id.in_(texts))
-                .group_by(e.question_id, e.status, e.channel),
-            ]
-        gone = _superseded(consultation_id, self.dialect)
-        value = _answer_value(gone, texts)
-        replaced = select(
-            gone.c.question_id,
-            gone.c.status,
-            value.label("value"),
-            gone.c.channel,
-            (-func.count()).label("n"),
-        ).group_by(gone.c.question_id, gone.c.status, value, gone.c.channel)
-        query = _net([*counted, replaced], keys=4)
+        f = final_states.c
+        value = _answer_value(final_states, text_questions)
+        # Grouped by the stored columns, so that SQLite reads ix_final_states_values in
+        # order (no sort); PostgreSQL hashes whichever way.
+        query = (
+            select(f.question_id, f.status, value, f.channel, func.count())
+            .where(f.consultation_id == consultation_id)
+            .group_by(f.question_id, f.status, f.channel, f.value)
+        )
+        counts: dict[tuple, int] = {}
         with self._counting() as conn:
-            return [
-                TallyCount(q, status, value, channel, int(n))
-                for q, status, value, channel, n in conn.execute(query)
-            ]
+            for q, status, answer, channel, n in conn.execute(query):
+                key = (q, status, answer, channel)  # free texts: many values, one row
+                counts[key] = counts.get(key, 0) + n
+        return [TallyCount(*key, n) for key, n in counts.items()]
 
     def participation(
         self, consultation_id: str, questions: Collection[str], last_question: str | None
     ) -> Participation:
-        """See results.py for the definitions; `questions` excludes profile questions.
-
-        One pass over each participant's events (SQLite reads ix_events_people in
-        order), and one over the last question's.
-        """
-        e = events.c
-        answered = case(
-            (and_(e.status == "answered", e.question_id.in_(list(questions))), 1), else_=0
-        )
-        people = (
-            select(
-                func.max(case((e.channel == "sms", 1), else_=0)).label("sms"),
-                func.max(case((e.channel == "voice", 1), else_=0)).label("voice"),
-                func.max(answered).label("responded"),
-            )
-            .where(e.consultation_id == consultation_id)
-            .group_by(e.pseudonym)
-            .subquery("people")
-        )
+        """See results.py for the definitions; `questions` excludes profile questions."""
+        p = participants.c
+        f = final_states.c
         totals = select(
             func.count(),
-            func.coalesce(func.sum(people.c.sms), 0),
-            func.coalesce(func.sum(people.c.voice), 0),
-            func.coalesce(func.sum(people.c.responded), 0),
+            func.coalesce(func.sum(p.by_sms), 0),
+            func.coalesce(func.sum(p.by_voice), 0),
+        ).where(p.consultation_id == consultation_id)
+        # Grouped, then counted: PostgreSQL hashes the groups, where count(DISTINCT)
+        # would sort, and a probe per participant costs more than either.
+        answered = (
+            select(f.pseudonym)
+            .where(
+                f.consultation_id == consultation_id,
+                f.answered_ever == 1,
+                f.question_id.in_(list(questions)),
+            )
+            .group_by(f.pseudonym)
+            .subquery("answered")
         )
-        completed = select(func.count(distinct(e.pseudonym))).where(
-            e.consultation_id == consultation_id, e.question_id == (last_question or "")
+        responded = select(func.count()).select_from(answered)
+        completed = select(func.count()).where(
+            f.consultation_id == consultation_id, f.question_id == (last_question or "")
         )
         with self._counting() as conn:
-            participants, sms, voice, responded = conn.execute(totals).one()
+            people, sms, voice = conn.execute(totals).one()
             return Participation(
-                participants=participants,
+                participants=people,
                 participants_sms=int(sms),  # PostgreSQL sums are numeric
                 participants_voice=int(voice),
-                responded=int(responded),
+                responded=conn.execute(responded).scalar_one(),
                 completed=conn.execute(completed).scalar_one() if last_question else 0,
             )
 
@@ -419,45 +235,34 @@ class TallyStore:
     ) -> list[BreakdownCount]:
         """Final states per question, grouped by `by`: a question id (the participant's
         final answer to it, NULL when it is not an answer), "region" or "channel" (of the
-        counted event). Every event counts +1 in its group, every superseded one -1."""
-        texts = list(text_questions)
-        gone = _superseded(consultation_id, self.dialect)
-        grouping = _final_answers(consultation_id, by, gone) if by_question else None
-
-        def signed(source: FromClause, sign: int, where: list[ColumnElement]) -> Select:
-            if grouping is not None:
-                group = grouping.c.grp
-                source_ = source.outerjoin(grouping, grouping.c.pseudonym == source.c.pseudonym)
-            else:
-                group = source.c.region if by == "region" else source.c.channel
-                source_ = source
-            value = _answer_value(source, texts)
-            count = func.count() if sign > 0 else -func.count()
-            return (
-                select(
-                    source.c.question_id,
-                    group.label("grp"),
-                    source.c.status,
-                    value.label("value"),
-                    count.label("n"),
-                )
-                .select_from(source_)
-                .where(*where)
-                .group_by(source.c.question_id, group, source.c.status, value)
+        counted event)."""
+        state = final_states.alias("state")
+        source: FromClause = state
+        if by_question:
+            grouping = final_states.alias("grouping")
+            source = state.outerjoin(
+                grouping,
+                and_(
+                    grouping.c.consultation_id == consultation_id,
+                    grouping.c.question_id == by,
+                    grouping.c.pseudonym == state.c.pseudonym,
+                    grouping.c.status == "answered",
+                ),
             )
-
-        every = events.alias("counted_event")
-        query = _net(
-            [
-                signed(every, +1, [every.c.consultation_id == consultation_id]),
-                signed(gone, -1, []),
-            ],
-            keys=4,
+            group = grouping.c.value
+        else:
+            group = state.c.region if by == "region" else state.c.channel
+        value = _answer_value(state, text_questions)
+        query = (
+            select(state.c.question_id, group, state.c.status, value, func.count())
+            .select_from(source)
+            .where(state.c.consultation_id == consultation_id)
+            .group_by(state.c.question_id, group, state.c.status, value)
         )
         with self._counting() as conn:
             return [
-                BreakdownCount(q, grp, status, value, int(n))
-                for q, grp, status, value, n in conn.execute(query)
+                BreakdownCount(q, grp, status, answer, int(n))
+                for q, grp, status, answer, n in conn.execute(query)
             ]
 
     # --- responses ------------------------------------------------------------------------
@@ -550,3 +355,8 @@ def _response(row: tuple, *, counted: bool) -> ResponseRow:
         gateway,
         counted,
     )
+
+
+def _only(column: ColumnElement, consultation_id: str | None) -> list[ColumnElement]:
+    """WHERE terms limiting `column` (a consultation_id) to one consultation, if given."""
+    return [] if consultation_id is None else [column == consultation_id]

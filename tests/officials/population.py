@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import Engine, insert
 
+from gateway.central import final_states
 from gateway.central.schema import consultations, events
 from gateway.consultation.loader import parse_consultation
 from gateway.consultation.model import Consultation, Question, QuestionType
@@ -45,9 +46,13 @@ def publish(engine: Engine, definition: str, consultation_id: str, version: int 
 
 
 def insert_events(engine: Engine, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Store events as the central store's receive path does: each batch inserted and
+    folded into the final states in one transaction."""
     with engine.begin() as conn:
         for start in range(0, len(rows), 1000):
-            conn.execute(insert(events), list(rows[start : start + 1000]))
+            batch = list(rows[start : start + 1000])
+            conn.execute(insert(events), batch)
+            final_states.record(conn, batch)
 
 
 def event(

@@ -16,8 +16,9 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 from openpyxl import load_workbook
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, inspect
 
+from gateway.central.schema import final_states, participants
 from gateway.cli import cli
 from gateway.officials import exports
 from gateway.officials.reports import Reports
@@ -87,6 +88,22 @@ def test_no_central_store_is_explained(tmp_path: Path) -> None:
     result = civicline(url, "export", "responses", CID)
     assert result.exit_code == 1
     assert "has no events table" in result.output
+
+
+def test_a_store_from_before_final_states_is_upgraded_by_the_export(
+    central_url: str, rows: list, central_engine: Engine
+) -> None:
+    """Its events, stored before the final states were kept, still count once each."""
+    expected = civicline(central_url, "export", "tallies", CID, "--format", "json")
+    assert expected.exit_code == 0, expected.output
+    final_states.drop(central_engine)
+    participants.drop(central_engine)
+    result = civicline(central_url, "export", "tallies", CID, "--format", "json")
+    assert result.exit_code == 0, result.output
+    before, after = json.loads(expected.stdout), json.loads(result.stdout)
+    assert before.pop("generated_at") and after.pop("generated_at")
+    assert after == before
+    assert inspect(central_engine).has_table("final_states")
 
 
 def test_tallies_xlsx_has_a_sheet_per_breakdown(
