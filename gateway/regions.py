@@ -32,9 +32,10 @@ def load_region_prefixes(path: Path | None) -> dict[str, str]:
     prefixes = {}
     for prefix, name in data.items():
         prefix = str(prefix)
-        if not prefix.startswith("+") or not prefix[1:].isdigit() or not str(name).strip():
+        digits, label = prefix[1:], str(name).strip()
+        if not (prefix.startswith("+") and digits.isascii() and digits.isdigit() and label):
             raise RegionsFileError(f"{path}: {prefix!r}: expected '+digits: region name'")
-        prefixes[prefix] = str(name).strip()
+        prefixes[prefix] = label
     return prefixes
 
 

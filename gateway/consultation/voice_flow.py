@@ -226,8 +226,8 @@ def _on_consultation_menu(ctx: CallContext, state: CallState, digits: str) -> Vo
     language = ctx.participant_language or (
         open_ones[0].default_language if open_ones else _fallback_language(ctx.catalog)
     )
-    if digits.isdigit() and len(digits) == 1 and 1 <= int(digits) <= len(open_ones):
-        return _enter(ctx, _reset(state), open_ones[int(digits) - 1])
+    if (choice := _menu_choice(digits, len(open_ones))) is not None:
+        return _enter(ctx, _reset(state), open_ones[choice - 1])
     if digits == REPEAT_KEY:
         return _consultation_menu(ctx, _reset(state))
     if digits == "":
@@ -274,8 +274,8 @@ def _on_language_menu(
     languages = consultation.languages
     # Silence or confusion at the menu: the caller's remembered language, else the default.
     fallback = consultation.language_or_default(ctx.participant_language)
-    if digits.isdigit() and len(digits) == 1 and 1 <= int(digits) <= len(languages):
-        chosen = languages[int(digits) - 1]
+    if (choice := _menu_choice(digits, len(languages))) is not None:
+        chosen = languages[choice - 1]
         step = _begin(ctx, _reset(state), consultation, chosen)
         return replace(step, language_chosen=chosen)
     if digits == REPEAT_KEY:
@@ -511,6 +511,14 @@ def _reset(state: CallState) -> CallState:
 
 def _digits(given: CallInput) -> str:
     return given.digits if isinstance(given, Keys) else ""
+
+
+def _menu_choice(digits: str, count: int) -> int | None:
+    """The menu entry (1 to `count`) one key picks. Only keypad digits: "²" is a digit
+    to str.isdigit() but no key, and int() refuses it."""
+    if len(digits) == 1 and "1" <= digits <= "9" and int(digits) <= count:
+        return int(digits)
+    return None
 
 
 def _language(state: CallState, consultation: Consultation) -> str:

@@ -199,6 +199,19 @@ def test_language_menu_invalid_key_names_the_valid_keys(catalog: Catalog) -> Non
     assert press(catalog, state, "*").target == LANGUAGE_MENU
 
 
+@pytest.mark.parametrize("key", ["²", "١", "0", "12"])
+def test_menus_take_only_one_keypad_digit(catalog: Catalog, key: str) -> None:
+    """"²" and "١" are digits to Python, not keys; a forged Digits field is refused
+    as an invalid key, not an error."""
+    step = press(catalog, CallState("water-test", None, step=1), key)
+    assert texts(step.before) == ["That key is not valid. Press a key from 1 to 2."]
+    water = catalog.get("water-test")
+    assert water is not None
+    two = Catalog((water, replace(water, id="parks", keywords=("PARK",))))
+    menu = start_call(ctx(two), None, inbound=True).state
+    assert advance_call(ctx(two), menu, Keys(key)).target == CONSULTATION_MENU
+
+
 # --- questions ------------------------------------------------------------------------------
 
 
