@@ -13,6 +13,7 @@ from gateway.central.app import register_central
 from gateway.central.store import PublishRefused
 from gateway.channels import sms, status, voice
 from gateway.officials import register_officials
+from gateway.officials.security import RequestAwareSessionInterface
 from gateway.services import Services, build_services
 from gateway.settings import Settings, SettingsError
 from gateway.store.outbox import OutboxStore
@@ -31,6 +32,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.config["SECRET_KEY"] = settings.secret_key
+    app.session_interface = RequestAwareSessionInterface()  # no session for webhooks
     app.extensions["civicline"] = services
     app.register_blueprint(sms.blueprint)
     app.register_blueprint(status.blueprint)

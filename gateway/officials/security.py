@@ -5,10 +5,11 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
-from flask import Flask, Response, has_request_context, request, session
-from flask.sessions import SecureCookieSessionInterface
+from flask import Flask, Request, Response, has_request_context, request, session
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from werkzeug.exceptions import BadRequest
 
+OFFICIALS_PREFIX = "/officials"  # the dashboard's routes (gateway/officials/web.py)
 CSRF_KEY = "officials.csrf"
 CSRF_FIELD = "csrf_token"
 SESSION_LIFETIME = timedelta(hours=8)
@@ -20,8 +21,18 @@ CONTENT_SECURITY_POLICY = (
 
 
 class RequestAwareSessionInterface(SecureCookieSessionInterface):
-    """Flask's signed-cookie sessions, with the Secure flag whenever the request came over
-    HTTPS, not only when SESSION_COOKIE_SECURE (set in production) says so."""
+    """Flask's signed-cookie sessions, for the dashboard only, with the Secure flag
+    whenever the request came over HTTPS, not only when SESSION_COOKIE_SECURE (set in
+    production) says so.
+
+    Every other route (webhooks, the API) gets Flask's null session: opening a signed
+    session costs each webhook more than a database statement, for nothing.
+    """
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:  # type: ignore[override]
+        if not request.path.startswith(OFFICIALS_PREFIX):
+            return self.make_null_session(app)
+        return super().open_session(app, request)
 
     def get_cookie_secure(self, app: Flask) -> bool:  # type: ignore[override]
         configured = super().get_cookie_secure(app)

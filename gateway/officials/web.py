@@ -40,6 +40,7 @@ from gateway.officials.reports import (
 from gateway.officials.results import Breakdown, ConsultationTally, breakdown_choices
 from gateway.officials.security import (
     CSRF_FIELD,
+    OFFICIALS_PREFIX,
     check_csrf,
     configure_sessions,
     csrf_token,
@@ -108,7 +109,7 @@ def create_officials_blueprint(
     bp = Blueprint(
         "officials",
         __name__,
-        url_prefix="/officials",
+        url_prefix=OFFICIALS_PREFIX,
         template_folder="templates",
         static_folder="static",
         static_url_path="/static",
