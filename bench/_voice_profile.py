@@ -5,11 +5,10 @@
 1. The calls of bench/voice_step.py (same caller behaviour, following the TwiML) through
    Flask's test client on a fresh SQLite file, Redis DB 12 (flushed): mean wall and CPU
    per request without the profiler, then cProfile's top functions.
-2. gateway/store/calls.py builds its SQLAlchemy statements on every call (select(...),
-   update(...).values(**values)), where gateway/store/local.py builds its own once at
-   import because building cost more than running them. This times CallsTx.get, .save
-   (an update) and .resume_positions as they are beside the same SQL pre-built with
-   bindparams, inside one participant transaction, on a store holding 5,000 calls.
+2. A webhook's statements run on the driver (gateway/store/driver.py). This times
+   CallsTx.get, .save (an update) and .resume_positions that way beside the same
+   statements executed through a SQLAlchemy Connection, inside one transaction, on a
+   store holding 5,000 calls.
 """
 
 from __future__ import annotations
@@ -32,16 +31,16 @@ from urllib.parse import urlsplit
 
 from flask.testing import FlaskClient
 from redis import Redis
-from sqlalchemy import and_, bindparam, insert, select, update
+from sqlalchemy import insert
 
 from bench._servers import BENCH_TOKEN, REPO, gateway_env
 from bench.voice_step import HANG_UP, VOICE_PATH, Action, Caller, Signer, call_params
 from gateway.consultation.loader import load_catalog
 from gateway.consultation.voice_flow import CallState
 from gateway.store import schema
-from gateway.store.calls import CallStatus, CallsTx
+from gateway.store.calls import SELECT_CALL, SELECT_RESUMABLE, UPDATE_CALL, CallStatus, CallsTx
 from gateway.store.database import make_engine
-from gateway.store.local import LocalStore, ParticipantTx
+from gateway.store.local import LocalStore
 
 BASE = "http://localhost"
 
@@ -121,58 +120,45 @@ def statement_costs(workdir: Path, repeat: int) -> None:
              "started_at": now, "updated_at": now}
             for i in range(5000)
         ])
-    c = schema.calls.c
-    resume = (
-        select(c.consultation_id, c.position)
-        .where(and_(c.pseudonym == bindparam("p"), c.call_sid != bindparam("x"),
-                    c.status.in_([CallStatus.ACTIVE, CallStatus.ENDED]),
-                    c.consultation_id.is_not(None), c.language.is_not(None),
-                    c.updated_at >= bindparam("since")))
-        .order_by(c.updated_at)
-    )
-    get = select(schema.calls).where(c.call_sid == bindparam("sid"))
-    save = update(schema.calls).where(c.call_sid == bindparam("b_sid")).values(
-        consultation_id=bindparam("b_c"), language=bindparam("b_l"),
-        position=bindparam("b_p"), silences=bindparam("b_s"),
-        invalid_tries=bindparam("b_i"), step=bindparam("b_st"),
-        status=bindparam("b_status"), updated_at=bindparam("b_now"))
     who, sid = f"{7:064x}", f"CA{7:032x}"
     state = CallState("water-test", "en", 2, 0, 0, 3)
     since = now - timedelta(hours=24)
-    save_values = {"b_sid": sid, "b_c": "water-test", "b_l": "en", "b_p": 2, "b_s": 0,
-                   "b_i": 0, "b_st": 3, "b_status": "active", "b_now": now}
-    Probe = Callable[[ParticipantTx, CallsTx], Any]
+    save_values = {"b_call_sid": sid, "b_consultation_id": "water-test", "b_language": "en",
+                   "b_position": 2, "b_silences": 0, "b_invalid_tries": 0, "b_step": 3,
+                   "b_status": "active", "b_updated_at": now}
+    Probe = Callable[[Any], Any]
     probes: list[tuple[str, Probe, Probe]] = [
-        ("CallsTx.resume_positions", lambda tx, calls: calls.resume_positions(since, sid),
-         lambda tx, calls: tx.conn.execute(resume, {"p": who, "x": sid, "since": since}).all()),
-        ("CallsTx.get", lambda tx, calls: calls.get(sid),
-         lambda tx, calls: tx.conn.execute(get, {"sid": sid}).first()),
-        ("CallsTx.save (update)",
-         lambda tx, calls: calls.save(sid, state, CallStatus.ACTIVE, now),
-         lambda tx, calls: tx.conn.execute(save, save_values).rowcount),
+        ("CallsTx.resume_positions", lambda calls: calls.resume_positions(since, sid),
+         lambda conn: conn.execute(
+             SELECT_RESUMABLE, {"pseudonym": who, "exclude_call": sid, "since": since}).all()),
+        ("CallsTx.get", lambda calls: calls.get(sid),
+         lambda conn: conn.execute(SELECT_CALL, {"call_sid": sid}).first()),
+        ("CallsTx.save (update)", lambda calls: calls.save(sid, state, CallStatus.ACTIVE, now),
+         lambda conn: conn.execute(UPDATE_CALL, save_values).rowcount),
     ]
 
-    def best_us(probe: Probe) -> float:
+    def best_us(probe: Probe, driver: bool) -> float:
         runs = []
         for _ in range(3):
-            with store.participant(who, "+254700000007", now) as tx:
-                calls = CallsTx(tx)
+            with (store.participant(who, "+254700000007", now) if driver
+                  else store.engine.begin()) as tx:
+                target = CallsTx(tx) if driver else tx
                 started = time.perf_counter()
                 for _ in range(repeat):
-                    probe(tx, calls)
+                    probe(target)
                 runs.append((time.perf_counter() - started) / repeat * 1e6)
         return min(runs)
 
     print(f"statements of gateway/store/calls.py, best of 3 x {repeat}, microseconds per call:")
-    print(f"  {'':<26} {'as is':>8} {'pre-built':>10} {'saved':>8}")
-    total_as_is = total_pre = 0.0
-    for name, as_is, pre_built in probes:
-        a, b = best_us(as_is), best_us(pre_built)
-        total_as_is += a
-        total_pre += b
-        print(f"  {name:<26} {a:>8.1f} {b:>10.1f} {a - b:>8.1f}")
-    print(f"  {'all three (one voice step)':<26} {total_as_is:>8.1f} {total_pre:>10.1f} "
-          f"{total_as_is - total_pre:>8.1f}")
+    print(f"  {'':<26} {'driver':>8} {'SQLAlchemy':>10} {'saved':>8}")
+    driver_total = sqlalchemy_total = 0.0
+    for name, on_driver, through_sqlalchemy in probes:
+        a, b = best_us(on_driver, driver=True), best_us(through_sqlalchemy, driver=False)
+        driver_total += a
+        sqlalchemy_total += b
+        print(f"  {name:<26} {a:>8.1f} {b:>10.1f} {b - a:>8.1f}")
+    print(f"  {'all three (one voice step)':<26} {driver_total:>8.1f} {sqlalchemy_total:>10.1f} "
+          f"{sqlalchemy_total - driver_total:>8.1f}")
     store.engine.dispose()
 
 

@@ -9,12 +9,12 @@ from enum import StrEnum
 
 from sqlalchemy import (
     ColumnElement,
-    Connection,
     Engine,
     and_,
     bindparam,
     func,
     insert,
+    or_,
     select,
     update,
 )
@@ -92,7 +92,7 @@ SELECT_RESUMABLE = (
         and_(
             _call.pseudonym == bindparam("pseudonym"),
             _call.call_sid != bindparam("exclude_call"),
-            _call.status.in_([str(CallStatus.ACTIVE), str(CallStatus.ENDED)]),
+            or_(_call.status == str(CallStatus.ACTIVE), _call.status == str(CallStatus.ENDED)),
             _call.consultation_id.is_not(None),
             _call.language.is_not(None),
             _call.updated_at >= bindparam("since"),
@@ -100,17 +100,37 @@ SELECT_RESUMABLE = (
     )
     .order_by(_call.updated_at)
 )
+_callback = schema.callbacks.c
+COUNT_CALLBACKS_SINCE = (
+    select(func.count())
+    .select_from(schema.callbacks)
+    .where(and_(_callback.pseudonym == bindparam("pseudonym"),
+                _callback.requested_at >= bindparam("since")))
+)
+SELECT_OPEN_CALLBACK = (
+    select(_callback.id)
+    .where(and_(_callback.pseudonym == bindparam("pseudonym"),
+                or_(*(_callback.status == str(s) for s in OPEN_CALLBACK))))
+    .limit(1)
+)
+INSERT_CALLBACK = insert(schema.callbacks).returning(_callback.id)
+MARK_CALLBACK_ANSWERED = (
+    update(schema.callbacks)
+    .where(and_(_callback.id == bindparam("b_id"), _callback.pseudonym == bindparam("b_pseudonym")))
+    .values(status=str(CallbackStatus.ANSWERED), call_sid=bindparam("b_call_sid"),
+            updated_at=bindparam("b_now"))
+)
 
 
 class CallsTx:
     """One participant's calls and call-backs, inside their ParticipantTx transaction."""
 
     def __init__(self, tx: ParticipantTx) -> None:
-        self.conn: Connection = tx.conn
+        self.db = tx.db
         self.pseudonym = tx.pseudonym
 
     def get(self, call_sid: str) -> StoredCall | None:
-        row = self.conn.execute(SELECT_CALL, {"call_sid": call_sid}).first()
+        row = self.db.execute(SELECT_CALL, {"call_sid": call_sid}).first()
         if row is None:
             return None
         state = CallState(
@@ -135,11 +155,11 @@ class CallsTx:
             "status": str(status),
             "updated_at": now,
         }
-        changed = self.conn.execute(
+        changed = self.db.execute(
             UPDATE_CALL, {"b_call_sid": call_sid, **{f"b_{k}": v for k, v in values.items()}}
         ).rowcount
         if changed == 0:
-            self.conn.execute(
+            self.db.execute(
                 INSERT_CALL,
                 {"call_sid": call_sid, "pseudonym": self.pseudonym, "started_at": now, **values},
             )
@@ -147,47 +167,34 @@ class CallsTx:
     def resume_positions(self, since: datetime, exclude_call: str) -> dict[str, int]:
         """Per consultation, how far this caller's latest unfinished call since `since` got."""
         params = {"pseudonym": self.pseudonym, "exclude_call": exclude_call, "since": since}
-        rows = self.conn.execute(SELECT_RESUMABLE, params)
+        rows = self.db.execute(SELECT_RESUMABLE, params)
         return {r.consultation_id: r.position for r in rows}  # the latest call wins
 
     def callbacks_since(self, since: datetime) -> int:
-        c = schema.callbacks.c
-        return self.conn.execute(
-            select(func.count())
-            .select_from(schema.callbacks)
-            .where(and_(c.pseudonym == self.pseudonym, c.requested_at >= since))
-        ).scalar_one()
+        params = {"pseudonym": self.pseudonym, "since": since}
+        return self.db.execute(COUNT_CALLBACKS_SINCE, params).scalar_one()
 
     def has_open_callback(self) -> bool:
-        c = schema.callbacks.c
-        return self.conn.execute(
-            select(c.id).where(
-                and_(c.pseudonym == self.pseudonym, c.status.in_(list(OPEN_CALLBACK)))
-            ).limit(1)
-        ).first() is not None
+        params = {"pseudonym": self.pseudonym}
+        return self.db.execute(SELECT_OPEN_CALLBACK, params).first() is not None
 
     def request_callback(self, phone: str, consultation_id: str, now: datetime) -> int:
-        result = self.conn.execute(
-            insert(schema.callbacks).values(
-                pseudonym=self.pseudonym,
-                phone=phone,
-                consultation_id=consultation_id,
-                requested_at=now,
-                attempts=0,
-                status=str(CallbackStatus.PENDING),
-                next_attempt_at=now,
-                updated_at=now,
-            )
-        )
-        return int(result.inserted_primary_key[0])
+        values = {
+            "pseudonym": self.pseudonym,
+            "phone": phone,
+            "consultation_id": consultation_id,
+            "requested_at": now,
+            "attempts": 0,
+            "status": str(CallbackStatus.PENDING),
+            "next_attempt_at": now,
+            "updated_at": now,
+        }
+        return int(self.db.execute(INSERT_CALLBACK, values).scalar_one())
 
     def callback_answered(self, callback_id: int, call_sid: str, now: datetime) -> None:
-        c = schema.callbacks.c
-        self.conn.execute(
-            update(schema.callbacks)
-            .where(and_(c.id == callback_id, c.pseudonym == self.pseudonym))
-            .values(status=str(CallbackStatus.ANSWERED), call_sid=call_sid, updated_at=now)
-        )
+        params = {"b_id": callback_id, "b_pseudonym": self.pseudonym, "b_call_sid": call_sid,
+                  "b_now": now}
+        self.db.execute(MARK_CALLBACK_ANSWERED, params)
 
 
 class CallStore:

@@ -35,6 +35,7 @@ def make_engine(url: str, *, synchronous: str = "FULL") -> Engine:
         "check_same_thread": False,
         "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
     }
+    database: Path | None = None
     if parsed.database and parsed.database != ":memory:":
         database = Path(parsed.database)
         database.parent.mkdir(parents=True, exist_ok=True)
@@ -45,8 +46,14 @@ def make_engine(url: str, *, synchronous: str = "FULL") -> Engine:
     def _configure(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # let SQLAlchemy's BEGIN below rule
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute(f"PRAGMA synchronous={synchronous.upper()}")
+        mode = cursor.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+        level = synchronous.upper()
+        if level == "FULL" and mode == "wal" and database is not None:
+            # As durable as FULL, with the log's fsync after the write lock is released
+            # (gateway/store/sqlite_lock.py); SQLite itself then syncs only at checkpoints.
+            dbapi_connection.wal_to_sync = database.with_name(database.name + "-wal")
+            level = "NORMAL"
+        cursor.execute(f"PRAGMA synchronous={level}")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
@@ -54,13 +61,18 @@ def make_engine(url: str, *, synchronous: str = "FULL") -> Engine:
     @event.listens_for(engine, "begin")
     def _begin_immediate(connection: Connection) -> None:
         # Straight to the driver: this runs for every transaction.
-        driver = connection.connection.driver_connection
-        if hasattr(driver, "begin_immediate"):
-            driver.begin_immediate()  # queues on the file's writer lock first
-        else:
-            driver.execute("BEGIN IMMEDIATE")
+        begin_immediate(connection.connection.driver_connection)
 
     return engine
+
+
+def begin_immediate(driver: Any) -> None:
+    """BEGIN IMMEDIATE on a sqlite3 connection, queueing on the file's writer lock first
+    when it has one (gateway/store/sqlite_lock.py)."""
+    if hasattr(driver, "begin_immediate"):
+        driver.begin_immediate()
+    else:
+        driver.execute("BEGIN IMMEDIATE")
 
 
 def insert_ignoring_conflicts(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> int:

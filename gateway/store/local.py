@@ -1,32 +1,39 @@
 """The gateway's local store: participants, inbound log, sessions and the event outbox.
 
-Statements are built once, at import: building a SQLAlchemy statement per call cost
-more than running it, inside the write lock of every webhook.
+Statements are built once, at import, and a webhook's transaction runs them on the
+driver (gateway/store/driver.py): SQLAlchemy's per-statement work cost more than the
+statements themselves, inside the write lock of every webhook.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, bindparam, func, insert, select, update
+from sqlalchemy import Engine, and_, bindparam, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from gateway.consultation.engine import ParticipantState, Recorded, SessionState, Step
 from gateway.store import schema
-from gateway.store.database import insert_ignoring_conflicts
+from gateway.store.driver import DriverExecutor, write_transaction
 
 _participant = schema.participants.c
 _inbound = schema.inbound.c
 _session = schema.sessions.c
 
-SELECT_PARTICIPANT = select(schema.participants).where(
-    _participant.pseudonym == bindparam("pseudonym")
-)
+SELECT_PARTICIPANT = select(
+    _participant.opted_out, _participant.language, _participant.active_consultation
+).where(_participant.pseudonym == bindparam("pseudonym"))
 SELECT_PARTICIPANT_FOR_UPDATE = SELECT_PARTICIPANT.with_for_update()
+INSERT_PARTICIPANT = {
+    "sqlite": sqlite_insert(schema.participants).on_conflict_do_nothing(),
+    "postgresql": pg_insert(schema.participants).on_conflict_do_nothing(),
+}
 UPDATE_PARTICIPANT = (
     update(schema.participants)
     .where(_participant.pseudonym == bindparam("b_pseudonym"))
@@ -38,7 +45,13 @@ UPDATE_PARTICIPANT = (
     )
 )
 SELECT_REPLY = select(_inbound.reply).where(_inbound.provider_id == bindparam("provider_id"))
-SELECT_SESSIONS = select(schema.sessions).where(_session.pseudonym == bindparam("pseudonym"))
+SELECT_SESSIONS = select(
+    _session.consultation_id,
+    _session.language,
+    _session.position,
+    _session.invalid_tries,
+    _session.completed,
+).where(_session.pseudonym == bindparam("pseudonym"))
 COUNT_SMS_REPLIES = (
     select(func.count())
     .select_from(schema.inbound)
@@ -104,46 +117,43 @@ class LocalStore:
         Concurrent webhooks for one number queue here and are applied in turn (SQLite
         serialises whole write transactions; PostgreSQL locks the participant's row).
         """
-        query = (
-            SELECT_PARTICIPANT_FOR_UPDATE
-            if self.engine.dialect.name == "postgresql"
-            else SELECT_PARTICIPANT
-        )
-        with self.engine.begin() as conn:
-            row = conn.execute(query, {"pseudonym": pseudonym}).first()
+        dialect = self.engine.dialect.name
+        query = SELECT_PARTICIPANT_FOR_UPDATE if dialect == "postgresql" else SELECT_PARTICIPANT
+        with write_transaction(self.engine) as db:
+            row = db.execute(query, {"pseudonym": pseudonym}).first()
             if row is None:
                 new = {"pseudonym": pseudonym, "phone": phone, "opted_out": False,
                        "created_at": now, "updated_at": now}
-                insert_ignoring_conflicts(conn, schema.participants, [new])
-                row = conn.execute(query, {"pseudonym": pseudonym}).one()
-            yield ParticipantTx(conn, pseudonym, row._mapping)
+                db.execute(INSERT_PARTICIPANT[dialect], new)
+                row = db.execute(query, {"pseudonym": pseudonym}).one()
+            yield ParticipantTx(db, pseudonym, row)
 
 
 class ParticipantTx:
     """What one webhook may read and write for one participant, inside its transaction."""
 
-    def __init__(self, conn: Connection, pseudonym: str, row: Mapping[str, Any]) -> None:
-        self.conn = conn
+    def __init__(self, db: DriverExecutor, pseudonym: str, row: Any) -> None:
+        self.db = db
         self.pseudonym = pseudonym
-        self.row = row
+        self.row = row  # SELECT_PARTICIPANT's columns
         self._session_ids: set[str] | None = None
 
     # --- reads ------------------------------------------------------------------------
 
     def previous_reply(self, provider_id: str) -> tuple[bool, str | None]:
         """(seen, reply): a webhook retried with the same id gets the same reply."""
-        row = self.conn.execute(SELECT_REPLY, {"provider_id": provider_id}).first()
+        row = self.db.execute(SELECT_REPLY, {"provider_id": provider_id}).first()
         return (row is not None, row.reply if row is not None else None)
 
     def state(self) -> ParticipantState:
         return ParticipantState(
-            opted_out=bool(self.row["opted_out"]),
-            language=self.row["language"],
-            active_consultation=self.row["active_consultation"],
+            opted_out=bool(self.row.opted_out),
+            language=self.row.language,
+            active_consultation=self.row.active_consultation,
         )
 
     def sessions(self) -> dict[str, SessionState]:
-        rows = self.conn.execute(SELECT_SESSIONS, {"pseudonym": self.pseudonym})
+        rows = self.db.execute(SELECT_SESSIONS, {"pseudonym": self.pseudonym})
         sessions = {
             r.consultation_id: SessionState(
                 consultation_id=r.consultation_id,
@@ -160,7 +170,7 @@ class ParticipantTx:
     def replies_since(self, since: datetime) -> int:
         """SMS replies sent to this participant since `since` (for the hourly cap)."""
         params = {"pseudonym": self.pseudonym, "since": since}
-        return self.conn.execute(COUNT_SMS_REPLIES, params).scalar_one()
+        return self.db.execute(COUNT_SMS_REPLIES, params).scalar_one()
 
     # --- writes -----------------------------------------------------------------------
 
@@ -179,7 +189,7 @@ class ParticipantTx:
         return len(step.recorded)
 
     def save_participant(self, participant: ParticipantState, now: datetime) -> None:
-        self.conn.execute(
+        self.db.execute(
             UPDATE_PARTICIPANT,
             {
                 "b_pseudonym": self.pseudonym,
@@ -194,9 +204,9 @@ class ParticipantTx:
         """Remember the language a caller chose (the voice line's language menu)."""
         self.save_participant(
             ParticipantState(
-                opted_out=bool(self.row["opted_out"]),
+                opted_out=bool(self.row.opted_out),
                 language=language,
-                active_consultation=self.row["active_consultation"],
+                active_consultation=self.row.active_consultation,
             ),
             now,
         )
@@ -215,9 +225,9 @@ class ParticipantTx:
         if known is not None and session.consultation_id not in known:
             updated = 0  # loaded this transaction: certainly new
         else:
-            updated = self.conn.execute(UPDATE_SESSION, values).rowcount
+            updated = self.db.execute(UPDATE_SESSION, values).rowcount
         if updated == 0:
-            self.conn.execute(
+            self.db.execute(
                 INSERT_SESSION,
                 {
                     "pseudonym": self.pseudonym,
@@ -238,7 +248,7 @@ class ParticipantTx:
     ) -> None:
         if not recorded:
             return
-        self.conn.execute(
+        self.db.execute(
             INSERT_EVENTS,
             [
                 {
@@ -259,7 +269,7 @@ class ParticipantTx:
         )
 
     def log_inbound(self, inbound: InboundRecord) -> None:
-        self.conn.execute(
+        self.db.execute(
             INSERT_INBOUND,
             {
                 "provider_id": inbound.provider_id,

@@ -62,11 +62,27 @@ def writer_lock(database: Path) -> WriterLock:
         return _locks.setdefault(path, WriterLock(path))
 
 
+_sync_data = getattr(os, "fdatasync", os.fsync)  # as SQLite syncs its log
+
+
 def connection_class(lock: WriterLock) -> type[sqlite3.Connection]:
-    """A sqlite3 connection that holds `lock` from BEGIN IMMEDIATE to its end."""
+    """A sqlite3 connection that holds `lock` from BEGIN IMMEDIATE to its end.
+
+    With `wal_to_sync` set (gateway/store/database.py sets it for synchronous=FULL in
+    WAL mode), a commit that changed rows returns only once the write-ahead log is on
+    disk, as with SQLite's own FULL, but the sync comes after the lock is released: the
+    next writer's transaction runs during it instead of queueing behind it, and one sync
+    covers every commit written before it. Commits are appended to the log in order, so
+    a commit on disk means every earlier one is too; a checkpoint syncs the database
+    file before the log is reused. (Schema changes change no row and are not synced at
+    once; the next row change or checkpoint syncs them, and a start makes them again.)
+    """
 
     class SerialisedConnection(sqlite3.Connection):
         holding = False
+        wal_to_sync: Path | None = None
+        _changes_at_begin = 0
+        _wal_fd: int | None = None  # SQLite keeps the log while this connection is open
 
         def begin_immediate(self) -> None:
             lock.acquire()
@@ -76,12 +92,18 @@ def connection_class(lock: WriterLock) -> type[sqlite3.Connection]:
             except BaseException:
                 self._release()
                 raise
+            self._changes_at_begin = self.total_changes
 
         def commit(self) -> None:
+            wrote = self.holding and self.total_changes != self._changes_at_begin
             try:
                 super().commit()
             finally:
                 self._release()
+            if wrote and self.wal_to_sync is not None:
+                if self._wal_fd is None:
+                    self._wal_fd = os.open(self.wal_to_sync, os.O_RDONLY)
+                _sync_data(self._wal_fd)
 
         def rollback(self) -> None:
             try:
@@ -94,6 +116,9 @@ def connection_class(lock: WriterLock) -> type[sqlite3.Connection]:
                 super().close()
             finally:
                 self._release()
+                if self._wal_fd is not None:
+                    os.close(self._wal_fd)
+                    self._wal_fd = None
 
         def _release(self) -> None:
             if self.holding:
