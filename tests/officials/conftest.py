@@ -1,9 +1,8 @@
 """The central store for officials' tests: a SQLite file, and a fresh PostgreSQL schema
-when DATABASE_URL_TEST is set (the `database_url` pattern of tests/conftest.py)."""
+when DATABASE_URL_TEST is set (tests/live.py's `central_database_url`)."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,19 +12,12 @@ from sqlalchemy import Engine
 from gateway.central.schema import metadata
 from gateway.settings import Settings
 from gateway.store.database import make_engine
-from tests.conftest import postgres_schema
+from tests.live import central_database_url  # noqa: F401 - a fixture
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def central_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'central.db'}"
-        return
-    url = os.environ.get("DATABASE_URL_TEST")
-    if not url:
-        pytest.skip("DATABASE_URL_TEST not set")
-    with postgres_schema(url) as schema_url:
-        yield schema_url
+@pytest.fixture
+def central_url(central_database_url: str) -> str:  # noqa: F811
+    return central_database_url
 
 
 @pytest.fixture
