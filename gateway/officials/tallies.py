@@ -20,8 +20,10 @@ from sqlalchemy import (
     and_,
     case,
     func,
+    null,
     select,
     text,
+    union_all,
 )
 
 from gateway.central.schema import consultations, events, final_states, gateways, participants
@@ -173,18 +175,24 @@ class TallyStore:
         self, consultation_id: str, text_questions: Collection[str]
     ) -> list[TallyCount]:
         f = final_states.c
-        value = _answer_value(final_states, text_questions)
+        texts = list(text_questions)
+        answer = case((f.status == "answered", f.value), else_=None)
+        mine = f.consultation_id == consultation_id
         # Grouped by the stored columns, so that SQLite reads ix_final_states_values in
-        # order (no sort); PostgreSQL hashes whichever way.
-        query = (
-            select(f.question_id, f.status, value, f.channel, func.count())
-            .where(f.consultation_id == consultation_id)
-            .group_by(f.question_id, f.status, f.channel, f.value)
+        # order (no sort; PostgreSQL hashes either way); free texts apart, counted
+        # together rather than one group per text.
+        query = union_all(
+            select(f.question_id, f.status, answer, f.channel, func.count())
+            .where(mine, f.question_id.not_in(texts))
+            .group_by(f.question_id, f.status, f.channel, f.value),
+            select(f.question_id, f.status, null(), f.channel, func.count())
+            .where(mine, f.question_id.in_(texts))
+            .group_by(f.question_id, f.status, f.channel),
         )
         counts: dict[tuple, int] = {}
         with self._counting() as conn:
-            for q, status, answer, channel, n in conn.execute(query):
-                key = (q, status, answer, channel)  # free texts: many values, one row
+            for q, status, value, channel, n in conn.execute(query):
+                key = (q, status, value, channel)  # a status row may come from many values
                 counts[key] = counts.get(key, 0) + n
         return [TallyCount(*key, n) for key, n in counts.items()]
 
