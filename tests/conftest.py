@@ -91,8 +91,20 @@ def _no_default_databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     patch = pytest.MonkeyPatch()
     patch.setenv("DATABASE_URL", f"sqlite:///{base / 'civicline.db'}")
     patch.setenv("CENTRAL_DATABASE_URL", f"sqlite:///{base / 'central.db'}")
+    before = _var_files()
     yield
     patch.undo()
+    # A test building Settings(...) itself gets the dataclass's relative defaults, not
+    # the variables above: catch it rather than leave var/ behind.
+    written = sorted(name for name, stamp in _var_files().items() if before.get(name) != stamp)
+    if written:
+        pytest.fail(f"tests wrote the checkout's var/: {', '.join(written)} (give every "
+                    "Settings(...) a database_url and central_database_url in tmp_path)")
+
+
+def _var_files() -> dict[str, int]:
+    var = Path.cwd() / "var"
+    return {p.name: p.stat().st_mtime_ns for p in var.glob("*.db*")} if var.is_dir() else {}
 
 
 @pytest.fixture(scope="session")

@@ -47,6 +47,7 @@ def harness() -> GatewayHarness:
             Settings(
                 twilio_auth_token=TEST_TOKEN,
                 database_url=f"sqlite:///{tmp / 'gateway.db'}",
+                central_database_url=f"sqlite:///{tmp / 'central.db'}",
                 flows_dir=FIXTURE_FLOWS,
                 pseudonym_key="hostile-test-key-0123456789",
                 replies_per_hour=10_000,

@@ -23,7 +23,8 @@ KE = "+254712345678"
 
 @pytest.fixture
 def services(database_url: str, tmp_path: Path) -> Services:
-    settings = Settings(database_url=database_url, flows_dir=FIXTURE_FLOWS)
+    settings = Settings(database_url=database_url, flows_dir=FIXTURE_FLOWS,
+                        central_database_url=f"sqlite:///{tmp_path / 'central.db'}")
     services = build_services(
         settings, catalog=StaticCatalog(load_catalog([FIXTURE_FLOWS])), trigger=RecordingTrigger()
     )
