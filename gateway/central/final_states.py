@@ -25,10 +25,9 @@ from sqlalchemy import (
     select,
     tuple_,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from gateway.central.schema import events, final_states, participants
+from gateway.store.database import dialect_insert
 
 STATE_KEY = ("consultation_id", "question_id", "pseudonym")
 # The columns of the latest event, replaced together when a newer event arrives.
@@ -111,21 +110,13 @@ def _order(event: Mapping[str, Any]) -> tuple:
     return event["answered_at"], event["event_id"]
 
 
-def _insert(dialect: str) -> Any:
-    if dialect == "postgresql":
-        return pg_insert
-    if dialect == "sqlite":
-        return sqlite_insert
-    raise RuntimeError(f"unsupported database dialect {dialect!r}")  # pragma: no cover
-
-
 def _greater(new: ColumnElement, old: ColumnElement) -> ColumnElement:
     """max(new, old) in SQL both dialects read the same way."""
     return case((new > old, new), else_=old)
 
 
 def _upsert_states(dialect: str) -> Insert:
-    statement = _insert(dialect)(final_states)
+    statement = dialect_insert(dialect)(final_states)
     new, old = statement.excluded, final_states.c
     newer = tuple_(new.answered_at, new.event_id) > tuple_(old.answered_at, old.event_id)
     updates: dict[str, ColumnElement] = {
@@ -137,7 +128,7 @@ def _upsert_states(dialect: str) -> Insert:
 
 
 def _upsert_participants(dialect: str) -> Insert:
-    statement = _insert(dialect)(participants)
+    statement = dialect_insert(dialect)(participants)
     new, old = statement.excluded, participants.c
     return statement.on_conflict_do_update(
         index_elements=list(PARTICIPANT_KEY),

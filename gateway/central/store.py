@@ -9,13 +9,11 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from sqlalchemy import (
     Connection,
     DateTime,
     Engine,
-    Table,
     case,
     delete,
     func,
@@ -27,15 +25,13 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from gateway.central import final_states, schema
 from gateway.central.compat import conflicts, lost_parts
 from gateway.central.validation import Batch
 from gateway.consultation.loader import FlowsInvalid, parse_consultation
 from gateway.consultation.model import Consultation
-from gateway.store.database import make_engine
+from gateway.store.database import insert_ignoring, make_engine
 
 log = logging.getLogger(__name__)
 
@@ -85,15 +81,6 @@ class GatewayInfo:
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def _insert_ignoring(conn: Connection, table: Table) -> Any:
-    """INSERT .. ON CONFLICT DO NOTHING for the connection's dialect."""
-    if conn.dialect.name == "postgresql":
-        return pg_insert(table).on_conflict_do_nothing()
-    if conn.dialect.name == "sqlite":
-        return sqlite_insert(table).on_conflict_do_nothing()
-    raise RuntimeError(f"unsupported database dialect {conn.dialect.name!r}")  # pragma: no cover
 
 
 _EVENT_ARRAYS = (
@@ -246,7 +233,7 @@ class CentralStore:
                 new = _insert_events_postgresql(conn, gateway, batch.events, now)
             elif batch.events:
                 rows = [{**e, "gateway": gateway, "received_at": now} for e in batch.events]
-                statement = _insert_ignoring(conn, events).returning(events.c.event_id)
+                statement = insert_ignoring(conn.dialect.name, events).returning(events.c.event_id)
                 new = set(conn.execute(statement, rows).scalars())
             final_states.record(conn, (e for e in batch.events if e["event_id"] in new))
             g = schema.gateways.c

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, create_engine, event
+from sqlalchemy import Connection, Engine, Insert, Table, create_engine, event
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
@@ -75,16 +75,23 @@ def begin_immediate(driver: Any) -> None:
         driver.execute("BEGIN IMMEDIATE")
 
 
+def dialect_insert(dialect: str) -> Any:
+    """The INSERT construct with ON CONFLICT clauses for `dialect` (sqlite, postgresql)."""
+    if dialect == "postgresql":
+        return pg_insert
+    if dialect == "sqlite":
+        return sqlite_insert
+    raise RuntimeError(f"unsupported database dialect {dialect!r}")  # pragma: no cover
+
+
+def insert_ignoring(dialect: str, table: Table) -> Insert:
+    """INSERT .. ON CONFLICT DO NOTHING into `table` for `dialect`."""
+    return dialect_insert(dialect)(table).on_conflict_do_nothing()
+
+
 def insert_ignoring_conflicts(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> int:
     """Insert rows, skipping those whose unique key exists; returns how many were new."""
     if not rows:
         return 0
-    dialect = conn.dialect.name
-    if dialect == "postgresql":
-        statement = pg_insert(table).on_conflict_do_nothing()
-    elif dialect == "sqlite":
-        statement = sqlite_insert(table).on_conflict_do_nothing()
-    else:  # pragma: no cover - only SQLite and PostgreSQL are supported
-        raise RuntimeError(f"unsupported database dialect {dialect!r}")
-    result = conn.execute(statement, rows)
+    result = conn.execute(insert_ignoring(conn.dialect.name, table), rows)
     return max(result.rowcount, 0)

@@ -15,11 +15,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, and_, bindparam, func, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from gateway.consultation.engine import ParticipantState, Recorded, SessionState, Step
 from gateway.store import schema
+from gateway.store.database import insert_ignoring
 from gateway.store.driver import DriverExecutor, write_transaction
 
 _participant = schema.participants.c
@@ -31,8 +30,7 @@ SELECT_PARTICIPANT = select(
 ).where(_participant.pseudonym == bindparam("pseudonym"))
 SELECT_PARTICIPANT_FOR_UPDATE = SELECT_PARTICIPANT.with_for_update()
 INSERT_PARTICIPANT = {
-    "sqlite": sqlite_insert(schema.participants).on_conflict_do_nothing(),
-    "postgresql": pg_insert(schema.participants).on_conflict_do_nothing(),
+    dialect: insert_ignoring(dialect, schema.participants) for dialect in ("sqlite", "postgresql")
 }
 UPDATE_PARTICIPANT = (
     update(schema.participants)
