@@ -63,19 +63,7 @@ def run(argv: Sequence[str] | None = None) -> None:
     redis = Redis.from_url(args.redis_url)
     redis.flushdb()
     with tempfile.TemporaryDirectory(prefix="civicline-profile-") as tmp:
-        env = gateway_env(Path(tmp), "gateway", args.flows, args.redis_url, args.synchronous)
-        old = {k: os.environ.get(k) for k in env}
-        os.environ.update(env)
-        try:
-            from gateway.app import create_app
-
-            app = create_app()
-        finally:
-            for key, value in old.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
+        app = gateway_app(Path(tmp), args.flows, args.redis_url, args.synchronous)
         consultations = _traffic.open_consultations(args.flows)
         closed = _traffic.closed_keywords(args.flows)
         # Three disjoint slices: warm-up, timed without profiler, timed with profiler.
@@ -122,13 +110,34 @@ def run(argv: Sequence[str] | None = None) -> None:
         stats = pstats.Stats(profiler, stream=out)
         stats.strip_dirs().sort_stats(args.sort).print_stats(args.top)
         print(out.getvalue())
-        services = app.extensions["civicline"]
-        services.store.engine.dispose()
-        central = getattr(services, "central", None)  # the embedded central store, if any
-        if central is not None:
-            central.close()
+        close_app(app)
     redis.flushdb()
     redis.close()
+
+
+def gateway_app(workdir: Path, flows: Path, redis_url: str, synchronous: str) -> Flask:
+    """The gateway app on fresh stores in `workdir`, configured as bench/_servers.py does."""
+    env = gateway_env(workdir, "gateway", flows, redis_url, synchronous)
+    old = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        from gateway.app import create_app
+
+        return create_app()
+    finally:
+        for key, value in old.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def close_app(app: Flask) -> None:
+    services = app.extensions["civicline"]
+    services.store.engine.dispose()
+    central = getattr(services, "central", None)  # the embedded central store, if any
+    if central is not None:
+        central.close()
 
 
 def _client(app: Flask) -> FlaskClient:
