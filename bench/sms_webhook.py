@@ -48,7 +48,8 @@ if __package__ in (None, ""):  # run as a script: make `bench` and `gateway` imp
 
 from redis import Redis  # noqa: E402
 
-from bench import _client, _traffic, _wrk  # noqa: E402
+from bench import _client, _lock_probe, _traffic, _wrk  # noqa: E402
+from bench._lock_probe import LockFigures  # noqa: E402
 from bench._servers import BENCH_TOKEN, REPO, Server, WorkerSettings, gateway_env  # noqa: E402
 from gateway.sync.trigger import QUEUE_NAME  # noqa: E402
 
@@ -74,6 +75,7 @@ class Row:
     server_cores: float = 0.0  # gunicorn master + workers CPU seconds per second
     client_cores: float = 0.0  # load generator CPU seconds per second
     unsent: int = 0  # open loop: dropped, the schedule being too far behind
+    window: tuple[float, float] = (0.0, 0.0)  # time.monotonic() at its start and end
 
     @property
     def rate(self) -> float:
@@ -92,6 +94,8 @@ class StoreCheck:
     participants: int
     rq_jobs: int
     answered: int  # 2xx responses over warm-up, (a) and (b)
+    lock_closed: LockFigures | None = None  # the write lock during (a)
+    lock_open: LockFigures | None = None  # ... and during (b)
 
 
 def client_row(name: str, result: _client.Result, tool: str = "python") -> Row:
@@ -195,6 +199,7 @@ class Meter:
         self.server = server
 
     def __enter__(self) -> Meter:
+        self.started = time.monotonic()
         self.wall = time.perf_counter()
         self.server_cpu = self.server.cpu_seconds()
         self.client_cpu = _own_cpu()
@@ -204,9 +209,11 @@ class Meter:
         wall = max(time.perf_counter() - self.wall, 1e-9)
         self.server_cores = (self.server.cpu_seconds() - self.server_cpu) / wall
         self.client_cores = (_own_cpu() - self.client_cpu) / wall
+        self.window = (self.started, time.monotonic())
 
     def stamp(self, row: Row) -> Row:
         row.server_cores, row.client_cores = self.server_cores, self.client_cores
+        row.window = self.window
         return row
 
 
@@ -351,8 +358,11 @@ def _run_all(args: argparse.Namespace, settings: WorkerSettings, workdir: Path,
         server_name = f"gateway-{synchronous.lower()}"
         database = workdir / f"{server_name}.db"
         redis.flushdb()
-        env = gateway_env(workdir, server_name, args.flows, args.redis_url, synchronous)
-        server = Server(server_name, GATEWAY_APP, workdir, settings, env)
+        probe = workdir / f"{server_name}-lock"
+        probe.mkdir()
+        env = {**gateway_env(workdir, server_name, args.flows, args.redis_url, synchronous),
+               _lock_probe.ENV: str(probe)}
+        server = Server(server_name, GATEWAY_APP, workdir, settings, env, lock_probe=True)
         with server:
             closed, opened, _, warm_ok = measure_app(args, name, server, workdir, stream,
                                                      slices, client_check=False)
@@ -362,7 +372,10 @@ def _run_all(args: argparse.Namespace, settings: WorkerSettings, workdir: Path,
             n for row in (closed, opened) for code, n in row.statuses.items()
             if 200 <= code < 300
         )
-        stores.append(check_store(name, database, redis, answered))
+        store = check_store(name, database, redis, answered)
+        store.lock_closed = _lock_probe.summarise(probe, closed.window)
+        store.lock_open = _lock_probe.summarise(probe, opened.window)
+        stores.append(store)
         redis.flushdb()
 
 
@@ -440,6 +453,12 @@ def print_report(args: argparse.Namespace, settings: WorkerSettings, closed: Seq
                   f"(retries add no row; requests in flight when wrk stops add rows), "
                   f"{st.events} response events, {st.participants} participants, "
                   f"{st.rq_jobs} RQ sync job(s) enqueued")
+        print()
+        print("the store's write lock, timed in the gateway's workers (bench/_lock_probe.py):")
+        for st in stores:
+            for phase, figures in (("(a)", st.lock_closed), ("(b)", st.lock_open)):
+                text = figures.describe() if figures is not None else "no figures"
+                print(f"  {st.name} {phase}: {text}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
