@@ -1,0 +1,103 @@
+"""Which tables and indexes each SMS webhook's commit writes: pages per commit, by b-tree.
+
+    .venv/bin/python -m bench._wal_frames [--requests 2000] [--warmup 4000]
+
+One process, no HTTP server: the SMS benchmark's signed webhooks through Flask's test
+client on a fresh gateway store, with automatic checkpoints off so that the write-ahead
+log keeps every page written after the warm-up. The log is then read frame by frame and
+each page is named by its b-tree (SQLite's dbstat table). Every page a commit changes is
+written to the log, synced (SQLITE_SYNCHRONOUS=FULL) and later copied into the database
+by a checkpoint, so pages per commit are what the store's writes cost in I/O.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sqlite3
+import struct
+import tempfile
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+
+from bench import _traffic
+from bench._profile import close_app, gateway_app
+from bench._servers import BENCH_TOKEN, REPO
+
+WAL_HEADER = 32
+FRAME_HEADER = 24
+
+
+def log_pages(wal: bytes, page_size: int) -> tuple[list[int], int]:
+    """The page number of every frame in a write-ahead log, and how many commits it holds."""
+    pages, commits, offset = [], 0, WAL_HEADER
+    while offset + FRAME_HEADER + page_size <= len(wal):
+        page, size_after_commit = struct.unpack(">II", wal[offset:offset + 8])
+        pages.append(page)
+        commits += size_after_commit != 0  # set on a transaction's last frame only
+        offset += FRAME_HEADER + page_size
+    return pages, commits
+
+
+def run(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--warmup", type=int, default=4000)
+    parser.add_argument("--flows", type=Path, default=REPO / "tests" / "fixtures" / "flows")
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/12")
+    args = parser.parse_args(argv)
+
+    consultations = _traffic.open_consultations(args.flows)
+    stream = _traffic.conversation_stream(args.warmup + args.requests, consultations, seed=11,
+                                          closed=_traffic.closed_keywords(args.flows))
+    signed = _traffic.sign_all(stream, "http://localhost" + _traffic.SMS_PATH, BENCH_TOKEN)
+    with tempfile.TemporaryDirectory(prefix="civicline-frames-") as tmp:
+        app = gateway_app(Path(tmp), args.flows, args.redis_url, "NORMAL")
+        engine = app.extensions["civicline"].store.engine
+
+        @event.listens_for(engine, "connect")
+        def _no_checkpoints(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.execute("PRAGMA wal_autocheckpoint=0")
+
+        engine.dispose()  # pooled connections reopen with the listener above
+        client = app.test_client()
+
+        def send(items: Sequence[_traffic.Signed]) -> None:
+            for item in items:
+                response = client.post(
+                    _traffic.SMS_PATH, data=item.body, base_url="http://localhost",
+                    headers={"X-Twilio-Signature": item.signature,
+                             "Content-Type": "application/x-www-form-urlencoded"},
+                )
+                if response.status_code != 200:
+                    raise RuntimeError(f"HTTP {response.status_code}: {response.data[:200]!r}")
+
+        database = Path(tmp) / "gateway.db"
+        send(signed[:args.warmup])
+        inspector = sqlite3.connect(database, isolation_level=None)
+        inspector.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the log starts empty here
+        send(signed[args.warmup:])
+        wal = (Path(tmp) / "gateway.db-wal").read_bytes()
+        page_size = inspector.execute("PRAGMA page_size").fetchone()[0]
+        owner = dict(
+            (page, name) for name, page in inspector.execute("SELECT name, pageno FROM dbstat")
+        )
+        rows = {table: inspector.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # noqa: S608
+                for table in ("inbound", "events", "sessions", "participants")}
+        inspector.close()
+        close_app(app)
+
+    pages, commits = log_pages(wal, page_size)
+    print(f"{args.requests} webhooks after {args.warmup} warm-up; store then held "
+          + ", ".join(f"{n} {table}" for table, n in rows.items()))
+    print(f"{commits} commits wrote {len(pages)} pages of {page_size} bytes: "
+          f"{len(pages) / max(commits, 1):.2f} per commit")
+    for name, count in Counter(owner.get(page, "(freed since)") for page in pages).most_common():
+        print(f"  {count / max(commits, 1):5.2f}  {name}")
+
+
+if __name__ == "__main__":
+    run()
