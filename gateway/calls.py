@@ -64,6 +64,7 @@ def handle_call_start(
     who = pseudonym(settings.pseudonym_key, call.caller)
     callback_requested = False
     catalog = services.catalog.current()  # before the transaction: see ingest.handle_sms
+    region = region_for(call.caller, services.region_prefixes)  # likewise
     with services.store.participant(who, call.caller, now) as tx:
         seen, reply = tx.previous_reply(start_key(call.call_sid))
         if seen:
@@ -79,8 +80,8 @@ def handle_call_start(
         if call.callback_id is not None:
             calls.callback_answered(call.callback_id, call.call_sid, now)
         reply = render(step)
-        _commit(services, tx, calls, call.call_sid, None, step, start_key(call.call_sid),
-                reply, now, call.caller)
+        _commit(tx, calls, call.call_sid, None, step, start_key(call.call_sid), reply, now,
+                region)
     if step.recorded:
         services.trigger.notify()
     if callback_requested and services.callbacks is not None:
@@ -102,6 +103,7 @@ def handle_call_step(
     now = now or datetime.now(UTC)
     who = pseudonym(services.settings.pseudonym_key, caller)
     catalog = services.catalog.current()  # before the transaction: see ingest.handle_sms
+    region = region_for(caller, services.region_prefixes)  # likewise
     with services.store.participant(who, caller, now) as tx:
         key = step_key(call_sid, token)
         seen, reply = tx.previous_reply(key)
@@ -118,7 +120,7 @@ def handle_call_step(
             log.warning("call %s: action for an unknown call; starting it over", call_sid)
             step = start_call(ctx, None, inbound=False)
             reply = render(step)
-            _commit(services, tx, calls, call_sid, None, step, key, reply, now, caller)
+            _commit(tx, calls, call_sid, None, step, key, reply, now, region)
             return reply
         expected = current_target(ctx.catalog, stored.state)
         if token != stored.state.step or target != expected:
@@ -128,7 +130,7 @@ def handle_call_step(
             return render(repeat_current(ctx, stored.state))
         step = advance_call(ctx, stored.state, given)
         reply = render(step)
-        _commit(services, tx, calls, call_sid, stored, step, key, reply, now, caller)
+        _commit(tx, calls, call_sid, stored, step, key, reply, now, region)
     if step.recorded:
         services.trigger.notify()
     return reply
@@ -154,7 +156,6 @@ def _context(services: Services, catalog: Catalog, tx: ParticipantTx, calls: Cal
 
 
 def _commit(
-    services: Services,
     tx: ParticipantTx,
     calls: CallsTx,
     call_sid: str,
@@ -163,7 +164,7 @@ def _commit(
     key: str,
     reply: str,
     now: datetime,
-    caller: str,
+    region: str,
 ) -> None:
     if step.collect is Collect.REJECT:
         status = CallStatus.REJECTED
@@ -176,7 +177,6 @@ def _commit(
     calls.save(call_sid, step.state, status, now)
     if step.language_chosen is not None:
         tx.set_language(step.language_chosen, now)
-    region = region_for(caller, services.region_prefixes) if step.recorded else None
     tx.record_events(step.recorded, "voice", now, region)
     tx.log_inbound(InboundRecord(key, "voice", now, reply))
 

@@ -28,8 +28,11 @@ def handle_sms(services: Services, sms: InboundSms, now: datetime | None = None)
     settings = services.settings
     who = pseudonym(settings.pseudonym_key, sms.sender)
     # Before the transaction: a catalog refresh reads the store, and a second connection
-    # inside this one's write lock would wait for it (and the request with it).
+    # inside this one's write lock would wait for it (and the request with it). The
+    # region too: a number's first lookup can load the geocoder's data (about 0.3 s), and
+    # every other webhook would wait for it behind the lock.
     catalog = services.catalog.current()
+    region = region_for(sms.sender, services.region_prefixes)
     with services.store.participant(who, sms.sender, now) as tx:
         seen, reply = tx.previous_reply(sms.message_sid)
         if seen:
@@ -49,7 +52,6 @@ def handle_sms(services: Services, sms: InboundSms, now: datetime | None = None)
         ):
             log.warning("reply cap reached for %s; answer kept, no reply", mask_number(sms.sender))
             reply = None
-        region = region_for(sms.sender, services.region_prefixes) if step.recorded else None
         recorded = tx.apply(step, InboundRecord(sms.message_sid, "sms", now, reply), region)
     if recorded:
         services.trigger.notify()

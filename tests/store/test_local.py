@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
+from gateway import calls, ingest
+from gateway.calls import CallStart, handle_call_start
 from gateway.catalog_source import StaticCatalog
+from gateway.channels.voice import TwimlRenderer
 from gateway.consultation.loader import load_catalog
 from gateway.ingest import InboundSms, handle_sms
 from gateway.services import Services, build_services
 from gateway.settings import Settings
 from gateway.store import schema
+from gateway.store.sqlite_lock import writer_lock
 from tests.conftest import FIXTURE_FLOWS, RecordingTrigger
 from tests.twilio_signing import new_sid
 
@@ -89,3 +93,31 @@ def test_many_participants_at_once(services: Services) -> None:
     assert count(services, schema.participants) == 12
     assert count(services, schema.events) == 12
     assert count(services, schema.inbound) == 24
+
+
+def test_the_region_is_looked_up_before_the_write_lock(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A number's first region lookup can load the geocoder's data (tenths of a second):
+    no other webhook may wait for it behind the write lock."""
+    if services.store.engine.dialect.name != "sqlite":
+        pytest.skip("the write lock is SQLite's")
+    lock = writer_lock(Path(services.store.engine.url.database or ""))
+    looked_up: list[bool] = []
+
+    def probe(e164: str, prefixes: Mapping[str, str]) -> str:
+        free = lock._threads.acquire(blocking=False)
+        if free:
+            lock._threads.release()
+        looked_up.append(free)
+        return "KE"
+
+    monkeypatch.setattr(ingest, "region_for", probe)
+    monkeypatch.setattr(calls, "region_for", probe)
+    handle_sms(services, InboundSms(new_sid(), KE, "WATER"))
+    handle_sms(services, InboundSms(new_sid(), KE, "2"))
+    render = TwimlRenderer(services.settings, "https://gateway.example").render
+    handle_call_start(services, CallStart(new_sid("CA"), KE, "water-test", inbound=True), render)
+    assert looked_up == [True, True, True]
+    with services.store.engine.connect() as conn:
+        assert conn.execute(select(schema.events.c.region)).scalars().all() == ["KE"]
