@@ -20,13 +20,18 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
 from redis import Redis
+from sqlalchemy import event
+from werkzeug.test import TestResponse
 
 from bench import _traffic
 from bench._servers import BENCH_TOKEN, REPO, gateway_env
+
+TEST_BASE = "http://localhost"
 
 
 def classify(reply: bytes) -> str:
@@ -64,23 +69,14 @@ def run(argv: Sequence[str] | None = None) -> None:
     redis.flushdb()
     with tempfile.TemporaryDirectory(prefix="civicline-profile-") as tmp:
         app = gateway_app(Path(tmp), args.flows, args.redis_url, args.synchronous)
-        consultations = _traffic.open_consultations(args.flows)
-        closed = _traffic.closed_keywords(args.flows)
         # Three disjoint slices: warm-up, timed without profiler, timed with profiler.
-        stream = _traffic.conversation_stream(3 * args.requests, consultations, seed=7,
-                                              closed=closed)
-        base = "http://localhost"
-        signed = _traffic.sign_all(stream, base + _traffic.SMS_PATH, BENCH_TOKEN)
+        signed = signed_sms(args.flows, 3 * args.requests, seed=7)
         client = _client(app)
 
         def send(items: Sequence[_traffic.Signed]) -> Counter[str]:
             kinds: Counter[str] = Counter()
             for item in items:
-                response = client.post(
-                    _traffic.SMS_PATH, data=item.body, base_url=base,
-                    headers={"X-Twilio-Signature": item.signature,
-                             "Content-Type": "application/x-www-form-urlencoded"},
-                )
+                response = post_sms(client, item)
                 if response.status_code != 200:
                     kinds[f"HTTP {response.status_code}"] += 1
                 else:
@@ -113,6 +109,33 @@ def run(argv: Sequence[str] | None = None) -> None:
         close_app(app)
     redis.flushdb()
     redis.close()
+
+
+def signed_sms(flows: Path, count: int, seed: int) -> list[_traffic.Signed]:
+    """`count` of the benchmark's SMS webhooks, signed for Flask's test client."""
+    consultations = _traffic.open_consultations(flows)
+    stream = _traffic.conversation_stream(count, consultations, seed=seed,
+                                          closed=_traffic.closed_keywords(flows))
+    return _traffic.sign_all(stream, TEST_BASE + _traffic.SMS_PATH, BENCH_TOKEN)
+
+
+def post_sms(client: FlaskClient, item: _traffic.Signed) -> TestResponse:
+    return client.post(
+        _traffic.SMS_PATH, data=item.body, base_url=TEST_BASE,
+        headers={"X-Twilio-Signature": item.signature,
+                 "Content-Type": "application/x-www-form-urlencoded"},
+    )
+
+
+def set_wal_autocheckpoint(app: Flask, pages: int) -> None:
+    """PRAGMA wal_autocheckpoint on every connection of the gateway's store from now on."""
+    engine = app.extensions["civicline"].store.engine
+
+    @event.listens_for(engine, "connect")
+    def _pages(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.execute(f"PRAGMA wal_autocheckpoint={int(pages)}")
+
+    engine.dispose()  # pooled connections reopen with the listener above
 
 
 def gateway_app(workdir: Path, flows: Path, redis_url: str, synchronous: str) -> Flask:

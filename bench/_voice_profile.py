@@ -17,7 +17,6 @@ import argparse
 import cProfile
 import io
 import itertools
-import os
 import pstats
 import random
 import tempfile
@@ -33,7 +32,8 @@ from flask.testing import FlaskClient
 from redis import Redis
 from sqlalchemy import insert
 
-from bench._servers import BENCH_TOKEN, REPO, gateway_env
+from bench._profile import close_app, gateway_app
+from bench._servers import BENCH_TOKEN, REPO
 from bench.voice_step import HANG_UP, VOICE_PATH, Action, Caller, Signer, call_params
 from gateway.consultation.loader import load_catalog
 from gateway.consultation.voice_flow import CallState
@@ -46,19 +46,7 @@ BASE = "http://localhost"
 
 
 def profile_calls(args: argparse.Namespace, workdir: Path) -> None:
-    env = gateway_env(workdir, "gateway", args.flows, args.redis_url, args.synchronous)
-    old = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    try:
-        from gateway.app import create_app
-
-        app = create_app()
-    finally:
-        for key, value in old.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    app = gateway_app(workdir, args.flows, args.redis_url, args.synchronous)
     client: FlaskClient = app.test_client()
     catalog = load_catalog([args.flows])
     voiced = [c for c in catalog.consultations if c.voice.numbers]
@@ -102,10 +90,7 @@ def profile_calls(args: argparse.Namespace, workdir: Path) -> None:
     out = io.StringIO()
     pstats.Stats(profiler, stream=out).strip_dirs().sort_stats(args.sort).print_stats(args.top)
     print(out.getvalue())
-    services = app.extensions["civicline"]
-    services.store.engine.dispose()
-    if services.central is not None:
-        services.central.close()
+    close_app(app)
 
 
 def statement_costs(workdir: Path, repeat: int) -> None:

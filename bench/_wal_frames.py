@@ -19,13 +19,10 @@ import tempfile
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
-
-from sqlalchemy import event
 
 from bench import _traffic
-from bench._profile import close_app, gateway_app
-from bench._servers import BENCH_TOKEN, REPO
+from bench._profile import close_app, gateway_app, post_sms, set_wal_autocheckpoint, signed_sms
+from bench._servers import REPO
 
 WAL_HEADER = 32
 FRAME_HEADER = 24
@@ -50,28 +47,15 @@ def run(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/12")
     args = parser.parse_args(argv)
 
-    consultations = _traffic.open_consultations(args.flows)
-    stream = _traffic.conversation_stream(args.warmup + args.requests, consultations, seed=11,
-                                          closed=_traffic.closed_keywords(args.flows))
-    signed = _traffic.sign_all(stream, "http://localhost" + _traffic.SMS_PATH, BENCH_TOKEN)
+    signed = signed_sms(args.flows, args.warmup + args.requests, seed=11)
     with tempfile.TemporaryDirectory(prefix="civicline-frames-") as tmp:
         app = gateway_app(Path(tmp), args.flows, args.redis_url, "NORMAL")
-        engine = app.extensions["civicline"].store.engine
-
-        @event.listens_for(engine, "connect")
-        def _no_checkpoints(dbapi_connection: Any, _record: Any) -> None:
-            dbapi_connection.execute("PRAGMA wal_autocheckpoint=0")
-
-        engine.dispose()  # pooled connections reopen with the listener above
+        set_wal_autocheckpoint(app, 0)  # no checkpoints: the log keeps every page
         client = app.test_client()
 
         def send(items: Sequence[_traffic.Signed]) -> None:
             for item in items:
-                response = client.post(
-                    _traffic.SMS_PATH, data=item.body, base_url="http://localhost",
-                    headers={"X-Twilio-Signature": item.signature,
-                             "Content-Type": "application/x-www-form-urlencoded"},
-                )
+                response = post_sms(client, item)
                 if response.status_code != 200:
                     raise RuntimeError(f"HTTP {response.status_code}: {response.data[:200]!r}")
 

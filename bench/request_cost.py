@@ -27,14 +27,12 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from flask import Flask
 from redis import Redis
-from sqlalchemy import event
 
 from bench import _traffic
-from bench._profile import close_app, gateway_app
+from bench._profile import close_app, gateway_app, post_sms, set_wal_autocheckpoint, signed_sms
 from bench._servers import BENCH_TOKEN, REPO
 from bench.baseline_app import create_app as create_baseline
 
@@ -65,11 +63,7 @@ def measure(label: str, app: Flask, signed: Sequence[_traffic.Signed], warmup: i
         if index == warmup:
             cpu = time.process_time()
         started = time.perf_counter()
-        response = client.post(
-            _traffic.SMS_PATH, data=item.body, base_url="http://localhost",
-            headers={"X-Twilio-Signature": item.signature,
-                     "Content-Type": "application/x-www-form-urlencoded"},
-        )
+        response = post_sms(client, item)
         walls.append(time.perf_counter() - started)
         if response.status_code != 200:
             raise RuntimeError(f"{label}: HTTP {response.status_code} {response.data[:200]!r}")
@@ -82,14 +76,7 @@ def gateway_cost(synchronous: str, signed: Sequence[_traffic.Signed], args: argp
     with tempfile.TemporaryDirectory(prefix="civicline-cost-") as tmp:
         app = gateway_app(Path(tmp), args.flows, args.redis_url, synchronous)
         if args.wal_autocheckpoint is not None:
-            engine = app.extensions["civicline"].store.engine
-            pages = args.wal_autocheckpoint
-
-            @event.listens_for(engine, "connect")
-            def _pages(dbapi_connection: Any, _record: Any) -> None:
-                dbapi_connection.execute(f"PRAGMA wal_autocheckpoint={pages}")
-
-            engine.dispose()  # pooled connections reopen with the listener above
+            set_wal_autocheckpoint(app, args.wal_autocheckpoint)
         try:
             return measure(f"gateway {synchronous}", app, signed, args.warmup)
         finally:
@@ -105,10 +92,7 @@ def run(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/12")
     args = parser.parse_args(argv)
 
-    consultations = _traffic.open_consultations(args.flows)
-    stream = _traffic.conversation_stream(args.warmup + args.requests, consultations, seed=11,
-                                          closed=_traffic.closed_keywords(args.flows))
-    signed = _traffic.sign_all(stream, "http://localhost" + _traffic.SMS_PATH, BENCH_TOKEN)
+    signed = signed_sms(args.flows, args.warmup + args.requests, seed=11)
     redis = Redis.from_url(args.redis_url)
     try:
         costs = [measure("baseline", create_baseline(BENCH_TOKEN), signed, args.warmup)]
