@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from functools import lru_cache
 
 from flask import Blueprint, Response, request
 from twilio.twiml.messaging_response import MessagingResponse
@@ -31,9 +32,18 @@ def incoming_sms() -> Response:
     if sender is None:
         # Short codes and alphanumeric senders are bots or operators: never answer them.
         log.info("sms %s from a non-phone sender; no reply", message_sid)
-        return twiml(MessagingResponse())
+        return twiml(reply_twiml(None))
     reply = handle_sms(services(), InboundSms(message_sid, sender, body))
+    return twiml(reply_twiml(reply))
+
+
+@lru_cache(maxsize=2048)
+def reply_twiml(reply: str | None) -> str:
+    """The TwiML document for one reply (none for None or empty).
+
+    Cached: replies are a consultation's few dozen prompts, and within a webhook the
+    SDK's XML writer costs about as much as the store's commit."""
     response = MessagingResponse()
     if reply:
         response.message(reply)
-    return twiml(response)
+    return str(response)
