@@ -13,12 +13,14 @@ Statements must be built once (module constants): they are cached by identity.
 
 from __future__ import annotations
 
+import os
+import threading
 from collections import namedtuple
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, Insert
+from sqlalchemy import Engine, Insert, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement
 
@@ -144,21 +146,74 @@ class DriverExecutor:
         return known[1]
 
 
-@contextmanager
-def write_transaction(engine: Engine) -> Iterator[DriverExecutor]:
-    """A transaction on a pooled driver connection, committed when the block ends and
-    rolled back if it raises. On SQLite it holds the write lock from the start, as every
-    transaction of gateway/store/database.py's engines does."""
-    pooled = engine.raw_connection()
-    try:
-        driver = pooled.driver_connection
-        if engine.dialect.name == "sqlite":
-            begin_immediate(driver)
+class WriteTransactions:
+    """Transactions on driver connections of one engine, committed when the block ends
+    and rolled back if it raises. On SQLite each holds the write lock from the start, as
+    every transaction of gateway/store/database.py's engines does.
+
+    On SQLite a connection that committed is kept for the next transaction instead of
+    going back to the engine's pool: the pool's check-out and check-in (with its reset)
+    cost a webhook more than two of its statements, and a committed SQLite connection
+    needs neither (it cannot go stale). At most `keep` are kept idle. They are closed
+    when the engine is disposed, and left to the parent after a fork. PostgreSQL
+    connections go back to the pool, which pings them at check-out.
+    """
+
+    def __init__(self, engine: Engine, keep: int = 2) -> None:
+        self.engine = engine
+        self._sqlite = engine.dialect.name == "sqlite"
+        self._keep = keep if self._sqlite else 0
+        self._idle: list[Any] = []
+        self._inherited: list[Any] = []
+        self._pid = os.getpid()
+        self._guard = threading.Lock()
+        if self._keep:
+            event.listen(engine, "engine_disposed", self._close_idle)
+
+    @contextmanager
+    def __call__(self) -> Iterator[DriverExecutor]:
+        pooled = self._check_out()
+        kept = False
         try:
-            yield DriverExecutor(driver, engine.dialect)
-        except BaseException:
-            driver.rollback()
-            raise
-        driver.commit()
-    finally:
-        pooled.close()
+            driver = pooled.driver_connection
+            if self._sqlite:
+                begin_immediate(driver)
+            try:
+                yield DriverExecutor(driver, self.engine.dialect)
+            except BaseException:
+                driver.rollback()
+                raise
+            driver.commit()
+            kept = self._keep_idle(pooled)
+        finally:
+            if not kept:
+                pooled.close()  # back to the pool, whose reset rolls back what is left
+
+    def _check_out(self) -> Any:
+        with self._guard:
+            idle = self._own_idle()
+            if idle:
+                return idle.pop()
+        return self.engine.raw_connection()
+
+    def _keep_idle(self, pooled: Any) -> bool:
+        with self._guard:
+            idle = self._own_idle()
+            if len(idle) >= self._keep:
+                return False
+            idle.append(pooled)
+            return True
+
+    def _close_idle(self, _engine: Engine) -> None:
+        with self._guard:
+            idle, self._idle = self._own_idle(), []
+        for pooled in idle:
+            pooled.invalidate()  # closes the driver connection now
+
+    def _own_idle(self) -> list[Any]:
+        """This process's idle connections. After a fork the parent's are neither used
+        nor closed here, but still held: dropped, they would go back to this process's
+        copy of the pool."""
+        if self._pid != os.getpid():
+            self._inherited, self._idle, self._pid = self._idle, [], os.getpid()
+        return self._idle

@@ -19,7 +19,7 @@ from sqlalchemy import Engine, and_, bindparam, func, insert, select, update
 from gateway.consultation.engine import ParticipantState, Recorded, SessionState, Step
 from gateway.store import schema
 from gateway.store.database import insert_ignoring
-from gateway.store.driver import DriverExecutor, write_transaction
+from gateway.store.driver import DriverExecutor, WriteTransactions
 
 _participant = schema.participants.c
 _inbound = schema.inbound.c
@@ -104,6 +104,7 @@ def _storable(text: str | None) -> str | None:
 class LocalStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        self._transactions = WriteTransactions(engine)
 
     def create_schema(self) -> None:
         schema.metadata.create_all(self.engine)
@@ -117,7 +118,7 @@ class LocalStore:
         """
         dialect = self.engine.dialect.name
         query = SELECT_PARTICIPANT_FOR_UPDATE if dialect == "postgresql" else SELECT_PARTICIPANT
-        with write_transaction(self.engine) as db:
+        with self._transactions() as db:
             row = db.execute(query, {"pseudonym": pseudonym}).first()
             if row is None:
                 new = {"pseudonym": pseudonym, "phone": phone, "opted_out": False,
