@@ -65,8 +65,8 @@ def handle_call_start(
     callback_requested = False
     catalog = services.catalog.current()  # before the transaction: see ingest.handle_sms
     region = region_for(call.caller, services.region_prefixes)  # likewise
-    with services.store.participant(who, call.caller, now) as tx:
-        seen, reply = tx.previous_reply(start_key(call.call_sid))
+    with services.store.participant(who, call.caller, now, start_key(call.call_sid)) as tx:
+        seen, reply = tx.previous_reply()
         if seen:
             log.info("call %s: start retried; replaying the reply", call.call_sid)
             return reply or ""
@@ -104,9 +104,9 @@ def handle_call_step(
     who = pseudonym(services.settings.pseudonym_key, caller)
     catalog = services.catalog.current()  # before the transaction: see ingest.handle_sms
     region = region_for(caller, services.region_prefixes)  # likewise
-    with services.store.participant(who, caller, now) as tx:
-        key = step_key(call_sid, token)
-        seen, reply = tx.previous_reply(key)
+    key = step_key(call_sid, token)
+    with services.store.participant(who, caller, now, key) as tx:
+        seen, reply = tx.previous_reply()
         if seen:
             log.info("call %s: step %d retried; replaying the reply", call_sid, token)
             return reply or ""

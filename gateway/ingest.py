@@ -33,8 +33,10 @@ def handle_sms(services: Services, sms: InboundSms, now: datetime | None = None)
     # every other webhook would wait for it behind the lock.
     catalog = services.catalog.current()
     region = region_for(sms.sender, services.region_prefixes)
-    with services.store.participant(who, sms.sender, now) as tx:
-        seen, reply = tx.previous_reply(sms.message_sid)
+    with services.store.participant(
+        who, sms.sender, now, sms.message_sid, replies_since=now - timedelta(hours=1)
+    ) as tx:
+        seen, reply = tx.previous_reply()
         if seen:
             log.info("sms %s is a retry; replaying the reply", sms.message_sid)
             return reply
@@ -47,9 +49,7 @@ def handle_sms(services: Services, sms: InboundSms, now: datetime | None = None)
         )
         step = advance(conversation, sms.body)
         reply = step.reply
-        if reply is not None and tx.replies_since(now - timedelta(hours=1)) >= (
-            settings.replies_per_hour
-        ):
+        if reply is not None and tx.sms_replies >= settings.replies_per_hour:
             log.warning("reply cap reached for %s; answer kept, no reply", mask_number(sms.sender))
             reply = None
         recorded = tx.apply(step, InboundRecord(sms.message_sid, "sms", now, reply), region)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, and_, bindparam, func, insert, select, update
+from sqlalchemy import Engine, and_, bindparam, exists, func, insert, select, update
 
 from gateway.consultation.engine import ParticipantState, Recorded, SessionState, Step
 from gateway.store import schema
@@ -25,10 +25,6 @@ _participant = schema.participants.c
 _inbound = schema.inbound.c
 _session = schema.sessions.c
 
-SELECT_PARTICIPANT = select(
-    _participant.opted_out, _participant.language, _participant.active_consultation
-).where(_participant.pseudonym == bindparam("pseudonym"))
-SELECT_PARTICIPANT_FOR_UPDATE = SELECT_PARTICIPANT.with_for_update()
 INSERT_PARTICIPANT = {
     dialect: insert_ignoring(dialect, schema.participants) for dialect in ("sqlite", "postgresql")
 }
@@ -42,14 +38,6 @@ UPDATE_PARTICIPANT = (
         updated_at=bindparam("b_now"),
     )
 )
-SELECT_REPLY = select(_inbound.reply).where(_inbound.provider_id == bindparam("provider_id"))
-SELECT_SESSIONS = select(
-    _session.consultation_id,
-    _session.language,
-    _session.position,
-    _session.invalid_tries,
-    _session.completed,
-).where(_session.pseudonym == bindparam("pseudonym"))
 COUNT_SMS_REPLIES = (
     select(func.count())
     .select_from(schema.inbound)
@@ -57,10 +45,42 @@ COUNT_SMS_REPLIES = (
         and_(
             _inbound.pseudonym == bindparam("pseudonym"),
             _inbound.channel == "sms",  # voice steps keep their TwiML, not an SMS
-            _inbound.received_at >= bindparam("since"),
+            _inbound.received_at >= bindparam("since"),  # NULL: none counted
             _inbound.reply.is_not(None),
         )
     )
+)
+# Everything a webhook reads, in one statement: the participant, one row per session
+# (NULLs for none), whether this provider id was seen and its reply, and the SMS replies
+# since a time. Four statements before; each costs about as much as its whole work.
+SELECT_PARTICIPANT = (
+    select(
+        _participant.opted_out,
+        _participant.language,
+        _participant.active_consultation,
+        exists().where(_inbound.provider_id == bindparam("provider_id")).label("seen"),
+        select(_inbound.reply)
+        .where(_inbound.provider_id == bindparam("provider_id"))
+        .scalar_subquery()
+        .label("previous_reply"),
+        COUNT_SMS_REPLIES.scalar_subquery().label("sms_replies"),
+        _session.consultation_id,
+        _session.language.label("session_language"),
+        _session.position,
+        _session.invalid_tries,
+        _session.completed,
+    )
+    .select_from(
+        schema.participants.outerjoin(
+            schema.sessions, _session.pseudonym == _participant.pseudonym
+        )
+    )
+    .where(_participant.pseudonym == bindparam("pseudonym"))
+)
+LOCK_PARTICIPANT = (
+    select(_participant.pseudonym)
+    .where(_participant.pseudonym == bindparam("pseudonym"))
+    .with_for_update()
 )
 UPDATE_SESSION = (
     update(schema.sessions)
@@ -110,39 +130,70 @@ class LocalStore:
         schema.metadata.create_all(self.engine)
 
     @contextmanager
-    def participant(self, pseudonym: str, phone: str, now: datetime) -> Iterator[ParticipantTx]:
+    def participant(
+        self,
+        pseudonym: str,
+        phone: str,
+        now: datetime,
+        provider_id: str | None = None,
+        replies_since: datetime | None = None,
+    ) -> Iterator[ParticipantTx]:
         """One transaction holding this participant's row lock until it commits.
 
         Concurrent webhooks for one number queue here and are applied in turn (SQLite
         serialises whole write transactions; PostgreSQL locks the participant's row).
+        `provider_id` is the webhook's (for `previous_reply`); `replies_since` starts the
+        count of SMS replies in `sms_replies` (none counted without it).
         """
         dialect = self.engine.dialect.name
-        query = SELECT_PARTICIPANT_FOR_UPDATE if dialect == "postgresql" else SELECT_PARTICIPANT
+        new = {"pseudonym": pseudonym, "phone": phone, "opted_out": False,
+               "created_at": now, "updated_at": now}
+        params = {"pseudonym": pseudonym, "provider_id": provider_id, "since": replies_since}
         with self._transactions() as db:
-            row = db.execute(query, {"pseudonym": pseudonym}).first()
-            if row is None:
-                new = {"pseudonym": pseudonym, "phone": phone, "opted_out": False,
-                       "created_at": now, "updated_at": now}
+            if dialect == "postgresql":
+                # The row lock first: a statement's subqueries read the snapshot taken
+                # when it started, before any wait for the lock.
+                if db.execute(LOCK_PARTICIPANT, {"pseudonym": pseudonym}).first() is None:
+                    db.execute(INSERT_PARTICIPANT[dialect], new)
+                    db.execute(LOCK_PARTICIPANT, {"pseudonym": pseudonym}).one()
+            rows = list(db.execute(SELECT_PARTICIPANT, params))
+            if not rows:  # SQLite, whose write lock this transaction holds from its start
                 db.execute(INSERT_PARTICIPANT[dialect], new)
-                row = db.execute(query, {"pseudonym": pseudonym}).one()
-            yield ParticipantTx(db, pseudonym, row)
+                rows = list(db.execute(SELECT_PARTICIPANT, params))
+            yield ParticipantTx(db, pseudonym, rows)
 
 
 class ParticipantTx:
     """What one webhook may read and write for one participant, inside its transaction."""
 
-    def __init__(self, db: DriverExecutor, pseudonym: str, row: Any) -> None:
+    def __init__(self, db: DriverExecutor, pseudonym: str, rows: list[Any]) -> None:
         self.db = db
         self.pseudonym = pseudonym
-        self.row = row  # SELECT_PARTICIPANT's columns
-        self._session_ids: set[str] | None = None
+        self.row = rows[0]  # SELECT_PARTICIPANT's columns
+        self._sessions = {
+            r.consultation_id: SessionState(
+                consultation_id=r.consultation_id,
+                language=r.session_language,
+                position=r.position,
+                invalid_tries=r.invalid_tries,
+                completed=r.completed,
+            )
+            for r in rows
+            if r.consultation_id is not None
+        }
 
     # --- reads ------------------------------------------------------------------------
 
-    def previous_reply(self, provider_id: str) -> tuple[bool, str | None]:
-        """(seen, reply): a webhook retried with the same id gets the same reply."""
-        row = self.db.execute(SELECT_REPLY, {"provider_id": provider_id}).first()
-        return (row is not None, row.reply if row is not None else None)
+    def previous_reply(self) -> tuple[bool, str | None]:
+        """(seen, reply) for the provider id the transaction was opened with: a webhook
+        retried with the same id gets the same reply."""
+        return (bool(self.row.seen), self.row.previous_reply)
+
+    @property
+    def sms_replies(self) -> int:
+        """SMS replies sent to this participant since the transaction's `replies_since`
+        (for the hourly cap)."""
+        return int(self.row.sms_replies)
 
     def state(self) -> ParticipantState:
         return ParticipantState(
@@ -152,24 +203,7 @@ class ParticipantTx:
         )
 
     def sessions(self) -> dict[str, SessionState]:
-        rows = self.db.execute(SELECT_SESSIONS, {"pseudonym": self.pseudonym})
-        sessions = {
-            r.consultation_id: SessionState(
-                consultation_id=r.consultation_id,
-                language=r.language,
-                position=r.position,
-                invalid_tries=r.invalid_tries,
-                completed=r.completed,
-            )
-            for r in rows
-        }
-        self._session_ids = set(sessions)
-        return sessions
-
-    def replies_since(self, since: datetime) -> int:
-        """SMS replies sent to this participant since `since` (for the hourly cap)."""
-        params = {"pseudonym": self.pseudonym, "since": since}
-        return self.db.execute(COUNT_SMS_REPLIES, params).scalar_one()
+        return dict(self._sessions)
 
     # --- writes -----------------------------------------------------------------------
 
@@ -211,21 +245,20 @@ class ParticipantTx:
         )
 
     def save_session(self, session: SessionState, now: datetime) -> None:
-        values = {
-            "b_pseudonym": self.pseudonym,
-            "b_consultation": session.consultation_id,
-            "b_language": session.language,
-            "b_position": session.position,
-            "b_invalid_tries": session.invalid_tries,
-            "b_completed": session.completed,
-            "b_now": now,
-        }
-        known = self._session_ids
-        if known is not None and session.consultation_id not in known:
-            updated = 0  # loaded this transaction: certainly new
+        if session.consultation_id in self._sessions:
+            self.db.execute(
+                UPDATE_SESSION,
+                {
+                    "b_pseudonym": self.pseudonym,
+                    "b_consultation": session.consultation_id,
+                    "b_language": session.language,
+                    "b_position": session.position,
+                    "b_invalid_tries": session.invalid_tries,
+                    "b_completed": session.completed,
+                    "b_now": now,
+                },
+            )
         else:
-            updated = self.db.execute(UPDATE_SESSION, values).rowcount
-        if updated == 0:
             self.db.execute(
                 INSERT_SESSION,
                 {
@@ -239,8 +272,7 @@ class ParticipantTx:
                     "updated_at": now,
                 },
             )
-            if known is not None:
-                known.add(session.consultation_id)
+        self._sessions[session.consultation_id] = session
 
     def record_events(
         self, recorded: tuple[Recorded, ...], channel: str, now: datetime, region: str | None

@@ -71,7 +71,9 @@ def test_column_defaults_and_booleans(
         db.execute(INSERT_PARTICIPANT[dialect], {  # opted_out left to its default
             "pseudonym": "a" * 64, "phone": "+254712345678", "created_at": NOW,
             "updated_at": NOW})
-        row = db.execute(SELECT_PARTICIPANT, {"pseudonym": "a" * 64}).one()
+        row = db.execute(
+            SELECT_PARTICIPANT, {"pseudonym": "a" * 64, "provider_id": None, "since": None}
+        ).one()
     assert row.opted_out is False
     assert row.language is None
 
