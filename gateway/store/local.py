@@ -52,7 +52,8 @@ COUNT_SMS_REPLIES = (
 )
 # Everything a webhook reads, in one statement: the participant, one row per session
 # (NULLs for none), whether this provider id was seen and its reply, and the SMS replies
-# since a time. Four statements before; each costs about as much as its whole work.
+# since a time. A short statement's fixed cost (the driver call, its parameters and rows)
+# is most of what it costs, and these were four.
 SELECT_PARTICIPANT = (
     select(
         _participant.opted_out,
