@@ -3,17 +3,17 @@
     .venv/bin/python -m bench.request_instructions [--requests 1000] [--warmup 300]
 
 Times per request move by ±10 % from run to run on a shared machine; instruction counts
-do not: the same code, traffic and data give the same count whatever else runs. This is
-the figure to compare two versions of the code by. It counts instructions run in the
-process only: not the kernel's work in system calls (the store's writes and syncs), and
-not cache misses, which make the gateway's instructions slower than the baseline's (see
-bench.request_cost for time).
+do not: the same code, traffic and data give the same count to within about 0.1 %,
+whatever else runs. This is the figure to compare two versions of the code by. It
+counts instructions run in the process only: not the kernel's work in system calls (the
+store's writes and syncs), and not cache misses, which make the gateway's instructions
+slower than the baseline's (see bench.request_cost for time).
 
 Each app runs in a process of its own under `valgrind --tool=callgrind`, all three at
 once: the baseline app, then the gateway with SQLITE_SYNCHRONOUS=FULL and NORMAL, each
 on fresh stores. Instrumentation is switched on (`callgrind_control`) for the counted
 requests only, after the warm-up. The traffic is bench.request_cost's, through Flask's
-test client. Needs valgrind (`apt-get install -y valgrind`); takes about 2 minutes.
+test client. Needs valgrind (`apt-get install -y valgrind`); takes about 1 minute.
 """
 
 from __future__ import annotations
