@@ -14,6 +14,8 @@ import sqlite3
 import threading
 from pathlib import Path
 
+from gateway.store import log_sync
+
 try:
     import fcntl
 except ImportError:  # pragma: no cover - not POSIX: threads are still serialised
@@ -62,18 +64,16 @@ def writer_lock(database: Path) -> WriterLock:
         return _locks.setdefault(path, WriterLock(path))
 
 
-_sync_data = getattr(os, "fdatasync", os.fsync)  # as SQLite syncs its log
-
-
 def connection_class(lock: WriterLock) -> type[sqlite3.Connection]:
     """A sqlite3 connection that holds `lock` from BEGIN IMMEDIATE to its end.
 
     With `wal_to_sync` set (gateway/store/database.py sets it for synchronous=FULL in
-    WAL mode), a commit that changed rows returns only once the write-ahead log is on
-    disk, as with SQLite's own FULL, but the sync comes after the lock is released: the
-    next writer's transaction runs during it instead of queueing behind it, and one sync
-    covers every commit written before it. Commits are appended to the log in order, so
-    a commit on disk means every earlier one is too; a checkpoint syncs the database
+    WAL mode), a commit that changed rows is made durable as with SQLite's own FULL, but
+    the log's sync comes after the lock is released: the next writer's transaction runs
+    during it instead of queueing behind it, and one sync covers every commit written
+    before it. The sync is made before the commit returns, or, in a request, before the
+    request answers (gateway/store/log_sync.py). Commits are appended to the log in order,
+    so a commit on disk means every earlier one is too; a checkpoint syncs the database
     file before the log is reused. (Schema changes change no row and are not synced at
     once; the next row change or checkpoint syncs them, and a start makes them again.)
     """
@@ -82,6 +82,7 @@ def connection_class(lock: WriterLock) -> type[sqlite3.Connection]:
         holding = False
         wal_to_sync: Path | None = None
         _changes_at_begin = 0
+        _owes_sync = False
         _wal_fd: int | None = None  # SQLite keeps the log while this connection is open
 
         def begin_immediate(self) -> None:
@@ -101,9 +102,21 @@ def connection_class(lock: WriterLock) -> type[sqlite3.Connection]:
             finally:
                 self._release()
             if wrote and self.wal_to_sync is not None:
-                if self._wal_fd is None:
-                    self._wal_fd = os.open(self.wal_to_sync, os.O_RDONLY)
-                _sync_data(self._wal_fd)
+                self._owes_sync = True
+                if not log_sync.owe(self):
+                    self.sync_log()
+
+        def log_fd(self) -> int:
+            if self._wal_fd is None:
+                assert self.wal_to_sync is not None
+                self._wal_fd = os.open(self.wal_to_sync, os.O_RDONLY)
+            return self._wal_fd
+
+        def sync_log(self) -> None:
+            """Sync the log if a commit of this connection has not been synced yet."""
+            if self._owes_sync:
+                log_sync.sync_data(self.log_fd())
+                self._owes_sync = False
 
         def rollback(self) -> None:
             try:
@@ -113,12 +126,15 @@ def connection_class(lock: WriterLock) -> type[sqlite3.Connection]:
 
         def close(self) -> None:
             try:
-                super().close()
+                self.sync_log()
             finally:
-                self._release()
-                if self._wal_fd is not None:
-                    os.close(self._wal_fd)
-                    self._wal_fd = None
+                try:
+                    super().close()
+                finally:
+                    self._release()
+                    if self._wal_fd is not None:
+                        os.close(self._wal_fd)
+                        self._wal_fd = None
 
         def _release(self) -> None:
             if self.holding:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from gateway.store import sqlite_lock
+from gateway.store import log_sync
 from gateway.store.database import make_engine
 from gateway.store.sqlite_lock import writer_lock
 
@@ -86,7 +86,7 @@ def test_full_commit_syncs_the_log_after_the_lock_is_released(
             lock._threads.release()
         synced.append((os.readlink(f"/proc/self/fd/{fd}"), free))
 
-    monkeypatch.setattr(sqlite_lock, "_sync_data", record)
+    monkeypatch.setattr(log_sync, "sync_data", record)
     with engine.begin() as conn:
         assert conn.execute(text("PRAGMA synchronous")).scalar_one() == 1  # NORMAL
         conn.execute(text("CREATE TABLE t (n INTEGER)"))
@@ -100,7 +100,7 @@ def test_full_commit_syncs_the_log_after_the_lock_is_released(
 
 def test_normal_commits_do_not_sync(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     engine = make_engine(f"sqlite:///{tmp_path / 'gateway.db'}", synchronous="NORMAL")
-    monkeypatch.setattr(sqlite_lock, "_sync_data", lambda fd: pytest.fail("synced"))
+    monkeypatch.setattr(log_sync, "sync_data", lambda fd: pytest.fail("synced"))
     with engine.begin() as conn:
         conn.execute(text("CREATE TABLE t (n INTEGER)"))
         assert conn.execute(text("PRAGMA synchronous")).scalar_one() == 1
