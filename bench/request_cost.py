@@ -1,6 +1,7 @@
 """What one SMS webhook costs in one process: the gateway beside the baseline app.
 
     .venv/bin/python -m bench.request_cost [--requests 12000] [--wal-autocheckpoint PAGES]
+                                           [--connections N]
 
 No HTTP server: the SMS benchmark's signed webhooks through Flask's test client, the
 same stream for every run, each gateway run on fresh stores. Runs, in this order: the
@@ -13,6 +14,11 @@ the write lock).
 throughput ratio differs from it in two ways: under gunicorn both apps also pay the
 server's own cost per request (which moves the ratio towards 1), and the gateway's workers
 wait on the log's sync and the write lock with a core idle (which lowers it).
+
+--connections N sends the gateway's webhooks to N app instances on the same store in turn,
+as N gunicorn workers share it: each transaction then starts after another connection's
+commit, which makes SQLite drop that connection's page cache and read every page the
+webhook touches again. With 1 (the default) the connection's cache stays valid.
 
 --wal-autocheckpoint sets that pragma on the gateway's connections (SQLite's default is
 1000 pages), to see how checkpoint size moves the stalls on this machine's disk.
@@ -55,15 +61,16 @@ class Cost:
                 f"{sum(stalls) * 1e3:9.0f} {baseline_cpu / self.cpu:7.2f}")
 
 
-def measure(label: str, app: Flask, signed: Sequence[_traffic.Signed], warmup: int) -> Cost:
-    client = app.test_client()
+def measure(label: str, apps: Sequence[Flask], signed: Sequence[_traffic.Signed],
+            warmup: int) -> Cost:
+    clients = [app.test_client() for app in apps]
     walls: list[float] = []
     cpu = 0.0
     for index, item in enumerate(signed):
         if index == warmup:
             cpu = time.process_time()
         started = time.perf_counter()
-        response = post_sms(client, item)
+        response = post_sms(clients[index % len(clients)], item)
         walls.append(time.perf_counter() - started)
         if response.status_code != 200:
             raise RuntimeError(f"{label}: HTTP {response.status_code} {response.data[:200]!r}")
@@ -74,13 +81,16 @@ def gateway_cost(synchronous: str, signed: Sequence[_traffic.Signed], args: argp
                  redis: Redis) -> Cost:
     redis.flushdb()
     with tempfile.TemporaryDirectory(prefix="civicline-cost-") as tmp:
-        app = gateway_app(Path(tmp), args.flows, args.redis_url, synchronous)
-        if args.wal_autocheckpoint is not None:
-            set_wal_autocheckpoint(app, args.wal_autocheckpoint)
+        apps = [gateway_app(Path(tmp), args.flows, args.redis_url, synchronous)
+                for _ in range(args.connections)]
         try:
-            return measure(f"gateway {synchronous}", app, signed, args.warmup)
+            if args.wal_autocheckpoint is not None:
+                for app in apps:
+                    set_wal_autocheckpoint(app, args.wal_autocheckpoint)
+            return measure(f"gateway {synchronous}", apps, signed, args.warmup)
         finally:
-            close_app(app)
+            for app in apps:
+                close_app(app)
 
 
 def run(argv: Sequence[str] | None = None) -> None:
@@ -88,6 +98,7 @@ def run(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--requests", type=int, default=12000)
     parser.add_argument("--warmup", type=int, default=1000)
     parser.add_argument("--wal-autocheckpoint", type=int, metavar="PAGES")
+    parser.add_argument("--connections", type=int, default=1, metavar="N")
     parser.add_argument("--flows", type=Path, default=REPO / "tests" / "fixtures" / "flows")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/12")
     args = parser.parse_args(argv)
@@ -95,7 +106,7 @@ def run(argv: Sequence[str] | None = None) -> None:
     signed = signed_sms(args.flows, args.warmup + args.requests, seed=11)
     redis = Redis.from_url(args.redis_url)
     try:
-        costs = [measure("baseline", create_baseline(BENCH_TOKEN), signed, args.warmup)]
+        costs = [measure("baseline", [create_baseline(BENCH_TOKEN)], signed, args.warmup)]
         costs += [gateway_cost(level, signed, args, redis) for level in ("FULL", "NORMAL")]
     finally:
         redis.flushdb()
@@ -103,7 +114,8 @@ def run(argv: Sequence[str] | None = None) -> None:
 
     pages = args.wal_autocheckpoint or "SQLite's default"
     print(f"{args.requests} SMS webhooks after {args.warmup} warm-up, one process, Flask test "
-          f"client; wal_autocheckpoint: {pages}; times in ms per request unless marked")
+          f"client; wal_autocheckpoint: {pages}; gateway connections taking turns: "
+          f"{args.connections}; times in ms per request unless marked")
     print(f"{'app':<16} {'CPU':>8} {'wall':>8} {'p99':>7} {'max':>7} {'>1 ms':>7} "
           f"{'in >1 ms':>9} {'base/x':>7}")
     for cost in costs:
