@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bench.off_cpu_cost import SLEEP_ENV, install_sleep_for_sync
 from gateway.store import sqlite_lock
 
 ENV = "LOCK_PROBE_DIR"
@@ -56,6 +57,9 @@ def dump(directory: Path) -> None:
 def post_worker_init(_worker: Any) -> None:  # gunicorn hook
     if os.environ.get(ENV):
         install()
+    sleep_us = os.environ.get(SLEEP_ENV)
+    if sleep_us:  # bench/sms_webhook.py --sync-as-sleep
+        install_sleep_for_sync(float(sleep_us))
 
 
 def worker_exit(_server: Any, _worker: Any) -> None:  # gunicorn hook

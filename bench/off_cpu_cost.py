@@ -13,6 +13,9 @@ switches, and the CPU and wall time over the variant without a wait.
 Where a wait of any length costs far more CPU than the wait itself (the process resumes
 with cold caches; on a virtual machine an idle core may also be handed back to the host),
 FULL's cost per webhook is set by the number of waits, not by the disk's speed.
+
+`python -m bench.sms_webhook --sync-as-sleep US` does the same inside gunicorn's workers
+(`install_sleep_for_sync`, through bench/_lock_probe.py's worker hook).
 """
 
 from __future__ import annotations
@@ -40,9 +43,19 @@ class Variant:
     sync: Callable[[int], None] | None  # None: the real sync and writeback
 
 
+SLEEP_ENV = "BENCH_SYNC_AS_SLEEP_US"
+
+
 def _sleeping(microseconds: float) -> Callable[[int], None]:
     seconds = microseconds / 1e6
     return lambda fd: time.sleep(seconds)
+
+
+def install_sleep_for_sync(microseconds: float) -> None:
+    """From now on, in this process, the log's sync is a sleep (0: nothing) and its
+    writeback is not started: the store stays as durable as with NORMAL."""
+    log_sync.sync_data = _sleeping(microseconds) if microseconds > 0 else (lambda fd: None)
+    log_sync.start_writeback = lambda fd: None
 
 
 VARIANTS = (

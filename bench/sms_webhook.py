@@ -48,7 +48,7 @@ if __package__ in (None, ""):  # run as a script: make `bench` and `gateway` imp
 
 from redis import Redis  # noqa: E402
 
-from bench import _client, _lock_probe, _traffic, _wrk  # noqa: E402
+from bench import _client, _lock_probe, _traffic, _wrk, off_cpu_cost  # noqa: E402
 from bench._lock_probe import LockFigures  # noqa: E402
 from bench._servers import BENCH_TOKEN, REPO, Server, WorkerSettings, gateway_env  # noqa: E402
 from gateway.sync.trigger import QUEUE_NAME  # noqa: E402
@@ -160,6 +160,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         help="Redis DB for the gateway's sync trigger; flushed (default DB 12)")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--skip-baseline", action="store_true")
+    parser.add_argument("--sync-as-sleep", type=float, metavar="US",
+                        help="in the gateway's workers, replace the log's sync (FULL) by a "
+                             "sleep of US microseconds, 0 for none (bench/off_cpu_cost.py)")
     args = parser.parse_args(argv)
     args.synchronous = [s.strip().upper() for s in args.synchronous.split(",") if s.strip()]
     for value in args.synchronous:
@@ -362,6 +365,8 @@ def _run_all(args: argparse.Namespace, settings: WorkerSettings, workdir: Path,
         probe.mkdir()
         env = {**gateway_env(workdir, server_name, args.flows, args.redis_url, synchronous),
                _lock_probe.ENV: str(probe)}
+        if args.sync_as_sleep is not None:
+            env[off_cpu_cost.SLEEP_ENV] = str(args.sync_as_sleep)
         server = Server(server_name, GATEWAY_APP, workdir, settings, env, lock_probe=True)
         with server:
             closed, opened, _, warm_ok = measure_app(args, name, server, workdir, stream,
@@ -395,6 +400,9 @@ def print_report(args: argparse.Namespace, settings: WorkerSettings, closed: Seq
     print(f"traffic: signed Twilio webhooks from distinct participants, {consultations} open "
           f"consultation(s) in {args.flows}; {args.warmup} warm-up requests per app first")
     print("each app first answered 403 to a webhook altered after signing: checks are on")
+    if args.sync_as_sleep is not None:
+        print(f"the gateway's log sync REPLACED by a sleep of {args.sync_as_sleep:g} µs "
+              "(--sync-as-sleep): FULL's figures are not FULL's")
     print("columns: replies = answers carrying an SMS reply; srv/gen CPU = cores used by "
           "gunicorn / by the load generator")
     print()
