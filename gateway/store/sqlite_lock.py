@@ -82,7 +82,8 @@ def connection_class(lock: WriterLock) -> type[sqlite3.Connection]:
         holding = False
         wal_to_sync: Path | None = None
         _changes_at_begin = 0
-        _owes_sync = False
+        _commits = 0  # commits that changed rows, counted while wal_to_sync is set
+        _synced = 0  # how many of them a finished sync covers
         _wal_fd: int | None = None  # SQLite keeps the log while this connection is open
 
         def begin_immediate(self) -> None:
@@ -102,7 +103,7 @@ def connection_class(lock: WriterLock) -> type[sqlite3.Connection]:
             finally:
                 self._release()
             if wrote and self.wal_to_sync is not None:
-                self._owes_sync = True
+                self._commits += 1
                 if not log_sync.owe(self):
                     self.sync_log()
 
@@ -113,10 +114,14 @@ def connection_class(lock: WriterLock) -> type[sqlite3.Connection]:
             return self._wal_fd
 
         def sync_log(self) -> None:
-            """Sync the log if a commit of this connection has not been synced yet."""
-            if self._owes_sync:
+            """Sync the log if a commit of this connection may not be on disk yet.
+
+            Counted, not flagged: a commit that another thread makes on this connection
+            while the sync runs stays owed (a lost race only costs a second sync)."""
+            covered = self._commits
+            if covered > self._synced:
                 log_sync.sync_data(self.log_fd())
-                self._owes_sync = False
+                self._synced = max(self._synced, covered)
 
         def rollback(self) -> None:
             try:

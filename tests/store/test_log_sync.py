@@ -107,3 +107,27 @@ def test_writeback_starts_on_a_file_with_dirty_pages(tmp_path: Path) -> None:
         log_sync.sync_data(fd)
     finally:
         os.close(fd)
+
+
+def test_a_commit_made_during_the_sync_stays_owed(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another request's commit on the same connection, while this request's sync runs
+    (a threaded server), is synced when that request ends, not taken as covered."""
+    real = log_sync.sync_data
+    synced: list[int] = []
+    other_request = log_sync.syncs_owed()
+
+    def sync(fd: int) -> None:
+        if not synced:  # this request's sync: the other request commits meanwhile
+            other_request.__enter__()
+            insert(engine, 2)
+        real(fd)
+        synced.append(fd)
+
+    monkeypatch.setattr(log_sync, "sync_data", sync)
+    with log_sync.syncs_owed():
+        insert(engine, 1)
+    assert len(synced) == 1
+    other_request.__exit__(None, None, None)
+    assert len(synced) == 2
