@@ -43,6 +43,15 @@ def serve(host: str, port: int, workers: int) -> None:
     Server().run()
 
 
+# RQ runs its scheduler (which moves jobs queued with enqueue_in, as sync retries are, to
+# the queue when due) in a process of its own that exits when Redis goes away. The worker
+# starts another only at a maintenance pass: by default every 10 minutes, and not while a
+# dequeue blocks (up to worker_ttl - 15 s, 405 s by default). Shortened, a retry scheduled
+# after a Redis outage runs within seconds of its time. A pass costs a few Redis commands.
+WORKER_TTL_SECONDS = 20  # a dequeue blocks for at most 5 s
+MAINTENANCE_SECONDS = 5
+
+
 @click.command()
 @click.option("--burst", is_flag=True, help="Drain the queue, then exit.")
 def worker(burst: bool) -> None:
@@ -57,7 +66,8 @@ def worker(burst: bool) -> None:
             "REDIS_URL is not set: without Redis, `civicline serve` runs jobs in-process"
         )
     connection = redis_connection(settings.redis_url)
-    Worker([QUEUE_NAME], connection=connection).work(burst=burst, with_scheduler=True)
+    Worker([QUEUE_NAME], connection=connection, worker_ttl=WORKER_TTL_SECONDS,
+           maintenance_interval=MAINTENANCE_SECONDS).work(burst=burst, with_scheduler=True)
 
 
 @click.group()

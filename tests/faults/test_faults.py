@@ -19,10 +19,15 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from redis import Redis
+from rq import Queue
+from rq.job import JobStatus
 
+from gateway.sync.trigger import QUEUE_NAME, SYNC_JOB
 from tests.faults.cluster import (
     AUTH_TOKEN,
     GATEWAY_ID,
@@ -216,3 +221,20 @@ def test_gateway_web_process_restarted(cluster: Cluster) -> None:
 
 def test_every_fault_in_turn(cluster: Cluster) -> None:
     run(cluster, [redis_outage, worker_killed_mid_batch, central_outage, web_restart])
+
+
+def test_a_retry_scheduled_after_a_redis_outage_runs_when_due(cluster: Cluster) -> None:
+    """The worker's RQ scheduler exits when Redis goes away. A sync retry scheduled after
+    the outage must still reach the queue when due, not at RQ's next maintenance pass
+    (every 10 minutes by default)."""
+    cluster.stop("redis")
+    time.sleep(OUTAGE)
+    cluster.start_redis()
+    assert "worker" not in cluster.supervise(), "the worker itself did not live through it"
+    redis = Redis.from_url(cluster.redis_url)
+    try:
+        job = Queue(QUEUE_NAME, connection=redis).enqueue_in(timedelta(seconds=1), SYNC_JOB)
+        wait_for(lambda: job.get_status(refresh=True) == JobStatus.FINISHED, 30,
+                 "the scheduled sync job to run")
+    finally:
+        redis.close()
