@@ -36,13 +36,6 @@ from bench._profile import close_app, gateway_app, post_sms, signed_sms
 from bench._servers import REPO
 from gateway.store import log_sync
 
-
-@dataclass(frozen=True)
-class Variant:
-    label: str
-    sync: Callable[[int], None] | None  # None: the real sync and writeback
-
-
 SLEEP_ENV = "BENCH_SYNC_AS_SLEEP_US"
 
 
@@ -58,11 +51,17 @@ def install_sleep_for_sync(microseconds: float) -> None:
     log_sync.start_writeback = lambda fd: None
 
 
+@dataclass(frozen=True)
+class Variant:
+    label: str
+    sleep_us: float | None  # in place of the sync; None: the real sync and writeback
+
+
 VARIANTS = (
     Variant("real sync", None),
-    Variant("no wait", lambda fd: None),
-    Variant("sleep 20 µs", _sleeping(20)),
-    Variant("sleep 140 µs", _sleeping(140)),
+    Variant("no wait", 0),
+    Variant("sleep 20 µs", 20),
+    Variant("sleep 140 µs", 140),
 )
 
 
@@ -76,8 +75,8 @@ class Run:
 def measure(variant: Variant, signed: Sequence[_traffic.Signed], warmup: int,
             flows: Path, redis_url: str) -> Run:
     real = (log_sync.sync_data, log_sync.start_writeback)
-    if variant.sync is not None:
-        log_sync.sync_data, log_sync.start_writeback = variant.sync, lambda fd: None
+    if variant.sleep_us is not None:
+        install_sleep_for_sync(variant.sleep_us)
     try:
         with tempfile.TemporaryDirectory(prefix="civicline-offcpu-") as tmp:
             app = gateway_app(Path(tmp), flows, redis_url, "FULL")
