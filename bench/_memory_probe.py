@@ -29,6 +29,7 @@ from pathlib import Path
 from redis import Redis
 
 from bench import _traffic
+from bench._profile import add_store_options
 from bench._servers import BENCH_TOKEN, REPO, gateway_env
 
 BASE = "http://localhost"
@@ -69,8 +70,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--requests", type=int, default=160_000)
     parser.add_argument("--sample-every", type=int, default=10_000)
     parser.add_argument("--synchronous", default="NORMAL", choices=("FULL", "NORMAL"))
-    parser.add_argument("--flows", type=Path, default=REPO / "tests" / "fixtures" / "flows")
-    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/12")
+    add_store_options(parser)
     parser.add_argument("--seed", type=int, default=2027)
     parser.add_argument("--imports", action="store_true",
                         help="only print the RSS after each heavy import")

@@ -34,6 +34,12 @@ from bench._servers import BENCH_TOKEN, REPO, gateway_env
 TEST_BASE = "http://localhost"
 
 
+def add_store_options(parser: argparse.ArgumentParser) -> None:
+    """--flows and --redis-url, as every in-process bench takes them."""
+    parser.add_argument("--flows", type=Path, default=REPO / "tests" / "fixtures" / "flows")
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/12")
+
+
 def classify(reply: bytes) -> str:
     """A coarse label for a TwiML reply, to show what kind of work the gateway did."""
     text = reply.decode("utf-8", "replace")
@@ -59,8 +65,7 @@ def run(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--synchronous", default="NORMAL", choices=("FULL", "NORMAL"))
-    parser.add_argument("--flows", type=Path, default=REPO / "tests" / "fixtures" / "flows")
-    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/12")
+    add_store_options(parser)
     parser.add_argument("--top", type=int, default=35)
     parser.add_argument("--sort", default="cumulative", choices=("cumulative", "tottime"))
     args = parser.parse_args(argv)

@@ -32,8 +32,8 @@ from flask.testing import FlaskClient
 from redis import Redis
 from sqlalchemy import insert
 
-from bench._profile import close_app, gateway_app
-from bench._servers import BENCH_TOKEN, REPO
+from bench._profile import add_store_options, close_app, gateway_app
+from bench._servers import BENCH_TOKEN
 from bench.voice_step import HANG_UP, VOICE_PATH, Action, Caller, Signer, call_params
 from gateway.consultation.loader import load_catalog
 from gateway.consultation.voice_flow import CallState
@@ -151,8 +151,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=300)
     parser.add_argument("--synchronous", default="NORMAL", choices=("FULL", "NORMAL"))
-    parser.add_argument("--flows", type=Path, default=REPO / "tests" / "fixtures" / "flows")
-    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/12")
+    add_store_options(parser)
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--sort", default="cumulative", choices=("cumulative", "tottime"))
     parser.add_argument("--repeat", type=int, default=3000,

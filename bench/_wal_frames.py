@@ -27,8 +27,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bench import _traffic
-from bench._profile import close_app, gateway_app, post_sms, set_wal_autocheckpoint, signed_sms
-from bench._servers import REPO
+from bench._profile import (
+    add_store_options,
+    close_app,
+    gateway_app,
+    post_sms,
+    set_wal_autocheckpoint,
+    signed_sms,
+)
 
 WAL_HEADER = 32
 FRAME_HEADER = 24
@@ -66,8 +72,7 @@ def run(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--warmup", type=int, default=4000)
-    parser.add_argument("--flows", type=Path, default=REPO / "tests" / "fixtures" / "flows")
-    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/12")
+    add_store_options(parser)
     args = parser.parse_args(argv)
 
     signed = signed_sms(args.flows, args.warmup + args.requests, seed=11)

@@ -32,8 +32,7 @@ from pathlib import Path
 from redis import Redis
 
 from bench import _traffic
-from bench._profile import close_app, gateway_app, post_sms, signed_sms
-from bench._servers import REPO
+from bench._profile import add_store_options, close_app, gateway_app, post_sms, signed_sms
 from gateway.store import log_sync
 
 SLEEP_ENV = "BENCH_SYNC_AS_SLEEP_US"
@@ -105,8 +104,7 @@ def run(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--warmup", type=int, default=1000)
     parser.add_argument("--repeat", type=int, default=2)
-    parser.add_argument("--flows", type=Path, default=REPO / "tests" / "fixtures" / "flows")
-    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/12")
+    add_store_options(parser)
     args = parser.parse_args(argv)
 
     signed = signed_sms(args.flows, args.warmup + args.requests, seed=11)

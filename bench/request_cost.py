@@ -38,8 +38,15 @@ from flask import Flask
 from redis import Redis
 
 from bench import _traffic
-from bench._profile import close_app, gateway_app, post_sms, set_wal_autocheckpoint, signed_sms
-from bench._servers import BENCH_TOKEN, REPO
+from bench._profile import (
+    add_store_options,
+    close_app,
+    gateway_app,
+    post_sms,
+    set_wal_autocheckpoint,
+    signed_sms,
+)
+from bench._servers import BENCH_TOKEN
 from bench.baseline_app import create_app as create_baseline
 
 STALL_S = 0.001
@@ -99,8 +106,7 @@ def run(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--warmup", type=int, default=1000)
     parser.add_argument("--wal-autocheckpoint", type=int, metavar="PAGES")
     parser.add_argument("--connections", type=int, default=1, metavar="N")
-    parser.add_argument("--flows", type=Path, default=REPO / "tests" / "fixtures" / "flows")
-    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/12")
+    add_store_options(parser)
     args = parser.parse_args(argv)
 
     signed = signed_sms(args.flows, args.warmup + args.requests, seed=11)

@@ -28,7 +28,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from bench._profile import close_app, gateway_app, post_sms, signed_sms
+from bench._profile import add_store_options, close_app, gateway_app, post_sms, signed_sms
 from bench._servers import BENCH_TOKEN, REPO
 from bench.baseline_app import create_app as create_baseline
 
@@ -66,8 +66,7 @@ def run(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=1000)
     parser.add_argument("--warmup", type=int, default=300)
-    parser.add_argument("--flows", type=Path, default=REPO / "tests" / "fixtures" / "flows")
-    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/12")
+    add_store_options(parser)
     parser.add_argument("--child", choices=APPS, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
