@@ -37,28 +37,24 @@ from gateway.store import driver, local
 spent: Counter[str] = Counter()
 
 
-def _timed(label: str, function: Callable[..., Any]) -> Callable[..., Any]:
+def _timed(label: str | Callable[..., str], function: Callable[..., Any]) -> Callable[..., Any]:
+    """`function`, adding its wall time to `spent[label]` (a callable label is given the
+    call's arguments)."""
+
     @functools.wraps(function)
     def timed(*args: Any, **kwargs: Any) -> Any:
         started = time.perf_counter()
         try:
             return function(*args, **kwargs)
         finally:
-            spent[label] += time.perf_counter() - started
+            key = label if isinstance(label, str) else label(*args)
+            spent[key] += time.perf_counter() - started
 
     return timed
 
 
-def _timed_statements(execute: Callable[..., Any]) -> Callable[..., Any]:
-    @functools.wraps(execute)
-    def timed(self: driver.DriverExecutor, statement: Any, params: Any) -> Any:
-        started = time.perf_counter()
-        try:
-            return execute(self, statement, params)
-        finally:
-            spent[f"statement: {type(statement).__name__}"] += time.perf_counter() - started
-
-    return timed
+def _statement_kind(_executor: object, statement: object, _params: object) -> str:
+    return f"statement: {type(statement).__name__}"
 
 
 def install_probes() -> Callable[[], None]:
@@ -76,7 +72,7 @@ def install_probes() -> Callable[[], None]:
     wrap(local.ParticipantTx, "apply", "apply")
     wrap(driver, "begin_immediate", "BEGIN IMMEDIATE")
     saved.append((driver.DriverExecutor, "execute", driver.DriverExecutor.execute))
-    driver.DriverExecutor.execute = _timed_statements(driver.DriverExecutor.execute)  # type: ignore[method-assign]
+    driver.DriverExecutor.execute = _timed(_statement_kind, driver.DriverExecutor.execute)  # type: ignore[method-assign]
 
     def undo() -> None:
         for owner, name, original in reversed(saved):
