@@ -59,13 +59,11 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def write_config(path: Path, port: int, settings: WorkerSettings, error_log: Path,
-                 lock_probe: bool = False) -> None:
+def write_config(path: Path, port: int, settings: WorkerSettings, error_log: Path) -> None:
     """A gunicorn config: the project's timeouts and keep-alive, no access log, no recycling.
 
     max_requests is off so that a worker restart (and the app start-up it costs) does not
-    land in the middle of a measurement; the access log is off for both apps. With
-    `lock_probe`, the workers time the gateway's write lock (bench/_lock_probe.py).
+    land in the middle of a measurement; the access log is off for both apps.
     """
     project = runpy.run_path(str(GUNICORN_CONF))
     values: dict[str, object] = {name: project[name] for name in KEPT_SETTINGS if name in project}
@@ -81,8 +79,6 @@ def write_config(path: Path, port: int, settings: WorkerSettings, error_log: Pat
         backlog=2048,
     )
     lines = [f"{k} = {v!r}\n" for k, v in values.items()]
-    if lock_probe:
-        lines.append("from bench._lock_probe import post_worker_init, worker_exit\n")
     path.write_text("".join(lines), encoding="utf-8")
 
 
@@ -90,14 +86,14 @@ class Server:
     """One gunicorn master running `app` ("module:factory()"), stopped on exit."""
 
     def __init__(self, name: str, app: str, workdir: Path, settings: WorkerSettings,
-                 env: dict[str, str] | None = None, lock_probe: bool = False) -> None:
+                 env: dict[str, str] | None = None) -> None:
         self.name = name
         self.app = app
         self.port = free_port()
         self.host = f"127.0.0.1:{self.port}"
         self.log = workdir / f"{name}.log"
         self.config = workdir / f"{name}.gunicorn.py"
-        write_config(self.config, self.port, settings, self.log, lock_probe)
+        write_config(self.config, self.port, settings, self.log)
         self.env = {**os.environ, "PYTHONPATH": str(REPO), **(env or {})}
         self.process: subprocess.Popen[bytes] | None = None
 

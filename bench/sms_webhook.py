@@ -23,7 +23,7 @@ The same Python client is also run alone against the baseline (open loop at the 
 and closed loop flat out), and CPU use of server and load generator is shown per row, to
 show the generator is not what limits the figures. Each app must first refuse (403) a
 webhook altered after signing. A default run takes about 3 minutes; wrk comes from Debian
-(`apt-get install -y wrk`). For per-request costs in one process see bench/_profile.py.
+(`apt-get install -y wrk`).
 """
 
 from __future__ import annotations
@@ -48,8 +48,7 @@ if __package__ in (None, ""):  # run as a script: make `bench` and `gateway` imp
 
 from redis import Redis  # noqa: E402
 
-from bench import _client, _lock_probe, _traffic, _wrk, off_cpu_cost  # noqa: E402
-from bench._lock_probe import LockFigures  # noqa: E402
+from bench import _client, _traffic, _wrk  # noqa: E402
 from bench._servers import BENCH_TOKEN, REPO, Server, WorkerSettings, gateway_env  # noqa: E402
 from gateway.sync.trigger import QUEUE_NAME  # noqa: E402
 
@@ -94,8 +93,6 @@ class StoreCheck:
     participants: int
     rq_jobs: int
     answered: int  # 2xx responses over warm-up, (a) and (b)
-    lock_closed: LockFigures | None = None  # the write lock during (a)
-    lock_open: LockFigures | None = None  # ... and during (b)
 
 
 def client_row(name: str, result: _client.Result, tool: str = "python") -> Row:
@@ -160,9 +157,6 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         help="Redis DB for the gateway's sync trigger; flushed (default DB 12)")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--skip-baseline", action="store_true")
-    parser.add_argument("--sync-as-sleep", type=float, metavar="US",
-                        help="in the gateway's workers, replace the log's sync (FULL) by a "
-                             "sleep of US microseconds, 0 for none (bench/off_cpu_cost.py)")
     args = parser.parse_args(argv)
     args.synchronous = [s.strip().upper() for s in args.synchronous.split(",") if s.strip()]
     for value in args.synchronous:
@@ -361,13 +355,8 @@ def _run_all(args: argparse.Namespace, settings: WorkerSettings, workdir: Path,
         server_name = f"gateway-{synchronous.lower()}"
         database = workdir / f"{server_name}.db"
         redis.flushdb()
-        probe = workdir / f"{server_name}-lock"
-        probe.mkdir()
-        env = {**gateway_env(workdir, server_name, args.flows, args.redis_url, synchronous),
-               _lock_probe.ENV: str(probe)}
-        if args.sync_as_sleep is not None:
-            env[off_cpu_cost.SLEEP_ENV] = str(args.sync_as_sleep)
-        server = Server(server_name, GATEWAY_APP, workdir, settings, env, lock_probe=True)
+        env = gateway_env(workdir, server_name, args.flows, args.redis_url, synchronous)
+        server = Server(server_name, GATEWAY_APP, workdir, settings, env)
         with server:
             closed, opened, _, warm_ok = measure_app(args, name, server, workdir, stream,
                                                      slices, client_check=False)
@@ -377,10 +366,7 @@ def _run_all(args: argparse.Namespace, settings: WorkerSettings, workdir: Path,
             n for row in (closed, opened) for code, n in row.statuses.items()
             if 200 <= code < 300
         )
-        store = check_store(name, database, redis, answered)
-        store.lock_closed = _lock_probe.summarise(probe, closed.window)
-        store.lock_open = _lock_probe.summarise(probe, opened.window)
-        stores.append(store)
+        stores.append(check_store(name, database, redis, answered))
         redis.flushdb()
 
 
@@ -400,9 +386,6 @@ def print_report(args: argparse.Namespace, settings: WorkerSettings, closed: Seq
     print(f"traffic: signed Twilio webhooks from distinct participants, {consultations} open "
           f"consultation(s) in {args.flows}; {args.warmup} warm-up requests per app first")
     print("each app first answered 403 to a webhook altered after signing: checks are on")
-    if args.sync_as_sleep is not None:
-        print(f"the gateway's log sync REPLACED by a sleep of {args.sync_as_sleep:g} µs "
-              "(--sync-as-sleep): FULL's figures are not FULL's")
     print("columns: replies = answers carrying an SMS reply; srv/gen CPU = cores used by "
           "gunicorn / by the load generator")
     print()
@@ -461,12 +444,6 @@ def print_report(args: argparse.Namespace, settings: WorkerSettings, closed: Seq
                   f"(retries add no row; requests in flight when wrk stops add rows), "
                   f"{st.events} response events, {st.participants} participants, "
                   f"{st.rq_jobs} RQ sync job(s) enqueued")
-        print()
-        print("the store's write lock, timed in the gateway's workers (bench/_lock_probe.py):")
-        for st in stores:
-            for phase, figures in (("(a)", st.lock_closed), ("(b)", st.lock_open)):
-                text = figures.describe() if figures is not None else "no figures"
-                print(f"  {st.name} {phase}: {text}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

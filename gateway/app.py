@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
-from typing import Any
 
 from flask import Flask, Response, jsonify, request
 from sqlalchemy import text
@@ -18,7 +16,6 @@ from gateway.officials import register_officials
 from gateway.officials.security import RequestAwareSessionInterface
 from gateway.services import Services, build_services
 from gateway.settings import Settings, SettingsError
-from gateway.store.log_sync import syncs_owed
 from gateway.store.outbox import OutboxStore
 
 log = logging.getLogger(__name__)
@@ -33,7 +30,6 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         log.warning("WARNING: %s", warning)
 
     app = Flask(__name__)
-    app.wsgi_app = _answering_once_durable(app.wsgi_app)  # type: ignore[method-assign]
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.config["SECRET_KEY"] = settings.secret_key
     app.session_interface = RequestAwareSessionInterface()  # no session for webhooks
@@ -62,20 +58,6 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         return response
 
     return app
-
-
-WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
-
-
-def _answering_once_durable(wsgi_app: WSGIApp) -> WSGIApp:
-    """Each request's commits are synced to disk before its response goes back to the
-    server, which sends nothing before that (gateway/store/log_sync.py)."""
-
-    def durable(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        with syncs_owed():
-            return wsgi_app(environ, start_response)
-
-    return durable
 
 
 def _embed_central(app: Flask, services: Services) -> None:

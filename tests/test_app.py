@@ -2,48 +2,48 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
 from typing import Any
 
-import pytest
+from sqlalchemy import event, func, select
 
-from gateway.store import log_sync
+from gateway.store import schema
 from tests.conftest import GatewayHarness
+from tests.twilio_signing import new_sid
 
 
-def test_an_answer_leaves_only_once_its_commit_is_synced(
-    gateway: GatewayHarness, monkeypatch: pytest.MonkeyPatch
+def stored_events(gateway: GatewayHarness) -> int:
+    with gateway.services.store.engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(schema.events)).scalar_one()
+
+
+def test_a_webhook_whose_write_fails_gets_an_error_answer_and_its_retry_counts_once(
+    gateway: GatewayHarness,
 ) -> None:
-    """The log's sync waits until Flask has built the response (its writeback runs
-    meanwhile), and is made before the response goes back to the server."""
-    app = gateway.client.client.application
-    steps: list[str] = []
-    real_sync = log_sync.sync_data
+    """The store refuses to write (SQLite's own refusal, as on a disk gone read-only):
+    Twilio gets a 500, never a 200 with a reply, and its retry (same MessageSid) is
+    recorded exactly once."""
+    engine = gateway.services.store.engine
+    sid = new_sid()
 
-    def sync(fd: int) -> None:
-        real_sync(fd)
-        steps.append("synced")
+    def read_only(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.execute("PRAGMA query_only=ON")
 
-    monkeypatch.setattr(log_sync, "sync_data", sync)
-    app.after_request(lambda response: (steps.append("response built"), response)[1])
-    inner = app.wsgi_app
+    event.listen(engine, "connect", read_only)
+    engine.dispose()  # every connection from now on is read-only
+    refused = gateway.client.post("/twilio/sms", {
+        "MessageSid": sid, "AccountSid": "AC" + "0" * 32, "From": "+254712345678",
+        "To": "+254700000001", "Body": "WATER", "NumSegments": "1", "NumMedia": "0",
+    })
+    assert refused.status_code == 500
+    assert "<Message>" not in refused.get_data(as_text=True)
 
-    def returned(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        body = inner(environ, start_response)
-        steps.append("returned to the server")
-        return body
-
-    app.wsgi_app = returned  # type: ignore[method-assign]
-    assert gateway.client.sms("+254712345678", "WATER").reply.startswith("Water services")
-    assert steps == ["response built", "synced", "returned to the server"]
-
-
-def test_an_answer_whose_sync_fails_is_not_sent(
-    gateway: GatewayHarness, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    def failing(fd: int) -> None:
-        raise OSError(5, "Input/output error")
-
-    monkeypatch.setattr(log_sync, "sync_data", failing)
-    with pytest.raises(OSError, match="Input/output error"):  # the server answers 500
-        gateway.client.sms("+254712345678", "WATER")
+    event.remove(engine, "connect", read_only)
+    engine.dispose()
+    retried = gateway.client.sms("+254712345678", "WATER", sid=sid)
+    assert retried.response.status_code == 200
+    assert retried.reply.startswith("Water services")
+    assert gateway.client.sms("+254712345678", "WATER", sid=sid).reply == retried.reply
+    answer = new_sid()
+    gateway.client.sms("+254712345678", "1", sid=answer)
+    gateway.client.sms("+254712345678", "1", sid=answer)
+    assert stored_events(gateway) == 1  # WATER started it; the answer, once

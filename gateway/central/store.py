@@ -31,7 +31,12 @@ from gateway.central.compat import conflicts, lost_parts
 from gateway.central.validation import Batch
 from gateway.consultation.loader import FlowsInvalid, parse_consultation
 from gateway.consultation.model import Consultation
-from gateway.store.database import insert_ignoring, make_engine
+from gateway.store.database import (
+    insert_ignoring,
+    make_engine,
+    schema_transaction,
+    write_transaction,
+)
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +124,7 @@ class CentralStore:
     def create_schema(self) -> None:
         """Create missing tables. A store upgraded from before the final states were
         kept gets them computed from its events, in the same transaction."""
-        with self.engine.begin() as conn:
+        with schema_transaction(self.engine) as conn:
             upgrading = not inspect(conn).has_table(schema.final_states.name)
             schema.metadata.create_all(conn)
             if upgrading:
@@ -135,7 +140,7 @@ class CentralStore:
             )
         token = secrets.token_urlsafe(32)
         gateways = schema.gateways
-        with self.engine.begin() as conn:
+        with write_transaction(self.engine) as conn:
             known = conn.execute(select(gateways.c.name).where(gateways.c.name == name)).first()
             if known is not None and not replace:
                 raise GatewayExists(f"gateway {name!r} already has a token")
@@ -194,14 +199,14 @@ class CentralStore:
     def record_token_failure(self, remote: str, now: datetime) -> None:
         """Count one failed token check from `remote`; forget those out of the window."""
         failures = schema.token_failures
-        with self.engine.begin() as conn:
+        with write_transaction(self.engine) as conn:
             conn.execute(
                 delete(failures).where(failures.c.failed_at <= now - TOKEN_FAILURE_WINDOW)
             )
             conn.execute(insert(failures).values(remote=remote[:64], failed_at=now))
 
     def touch(self, gateway: str, now: datetime) -> None:
-        with self.engine.begin() as conn:
+        with write_transaction(self.engine) as conn:
             conn.execute(
                 update(schema.gateways)
                 .where(schema.gateways.c.name == gateway)
@@ -228,7 +233,7 @@ class CentralStore:
         """
         events = schema.events
         new: set[str] = set()
-        with self.engine.begin() as conn:
+        with write_transaction(self.engine) as conn:
             if batch.events and conn.dialect.name == "postgresql":
                 new = _insert_events_postgresql(conn, gateway, batch.events, now)
             elif batch.events:
@@ -262,7 +267,7 @@ class CentralStore:
         """
         consultation = parse_consultation(definition, source)
         table = schema.consultations
-        with self.engine.begin() as conn:
+        with write_transaction(self.engine) as conn:
             if conn.dialect.name == "postgresql":
                 # Publishes are rare: one at a time keeps the keyword check honest.
                 conn.execute(text("LOCK TABLE consultations IN SHARE ROW EXCLUSIVE MODE"))

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from gateway.central.schema import officials, signin_failures
+from gateway.store.database import schema_transaction, write_transaction
 
 USERNAME = re.compile(r"[a-z0-9][a-z0-9_.@-]{0,63}")
 MIN_PASSWORD_LENGTH = 10
@@ -47,7 +48,8 @@ class Accounts:
 
     def create_tables(self) -> None:
         """The two tables this needs, if the central store has not made them yet."""
-        officials.metadata.create_all(self.engine, tables=[officials, signin_failures])
+        with schema_transaction(self.engine) as conn:
+            officials.metadata.create_all(conn, tables=[officials, signin_failures])
 
     def add(self, username: str, password: str, *, admin: bool, now: datetime) -> Official:
         name = normalise_username(username)
@@ -59,7 +61,7 @@ class Accounts:
         if len(password) < MIN_PASSWORD_LENGTH:
             raise AccountError(f"the password needs at least {MIN_PASSWORD_LENGTH} characters")
         try:
-            with self.engine.begin() as conn:
+            with write_transaction(self.engine) as conn:
                 conn.execute(
                     insert(officials).values(
                         username=name,
@@ -93,7 +95,7 @@ class Accounts:
         f = signin_failures.c
         o = officials.c
         since = now - FAILURE_WINDOW
-        with self.engine.begin() as conn:
+        with write_transaction(self.engine) as conn:
             count, oldest = conn.execute(
                 select(func.count(), func.min(f.failed_at)).where(
                     f.username == name, f.failed_at > since
@@ -111,6 +113,6 @@ class Accounts:
         matches = check_password_hash(row.password_hash if row else _DUMMY_HASH, password)
         if row is None or not matches:
             return SignIn(None)
-        with self.engine.begin() as conn:
+        with write_transaction(self.engine) as conn:
             conn.execute(delete(signin_failures).where(f.username == name))
         return SignIn(Official(row.username, bool(row.is_admin)))

@@ -21,6 +21,7 @@ from sqlalchemy import (
 
 from gateway.consultation.voice_flow import CallState
 from gateway.store import schema
+from gateway.store.database import write_transaction
 from gateway.store.local import ParticipantTx
 
 
@@ -69,7 +70,7 @@ class CallEnd:
 
 _call = schema.calls.c
 
-# Built once (see gateway/store/local.py): voice steps run these inside the write lock.
+# Voice steps run these inside their participant's write transaction.
 SELECT_CALL = select(schema.calls).where(_call.call_sid == bindparam("call_sid"))
 UPDATE_CALL = (
     update(schema.calls)
@@ -204,7 +205,7 @@ class CallStore:
         self.engine = engine
 
     def due_count(self, now: datetime) -> int:
-        with self.engine.begin() as conn:
+        with write_transaction(self.engine) as conn:
             return conn.execute(
                 select(func.count())
                 .select_from(schema.callbacks)
@@ -214,7 +215,7 @@ class CallStore:
     def open_callbacks(self) -> int:
         """Call-backs not yet settled (waiting, being placed, or ringing)."""
         c = schema.callbacks.c
-        with self.engine.begin() as conn:
+        with write_transaction(self.engine) as conn:
             return conn.execute(
                 select(func.count())
                 .select_from(schema.callbacks)
@@ -229,7 +230,7 @@ class CallStore:
         """
         c = schema.callbacks.c
         claimed = []
-        with self.engine.begin() as conn:
+        with write_transaction(self.engine) as conn:
             conn.execute(
                 update(schema.callbacks)
                 .where(and_(c.status == CallbackStatus.PLACING, c.updated_at < now - STALE_CLAIM))
@@ -258,7 +259,7 @@ class CallStore:
         return claimed
 
     def placed(self, callback_id: int, call_sid: str, now: datetime) -> None:
-        with self.engine.begin() as conn:
+        with write_transaction(self.engine) as conn:
             conn.execute(
                 update(schema.callbacks)
                 .where(schema.callbacks.c.id == callback_id)
@@ -270,7 +271,7 @@ class CallStore:
         self, callback_id: int, error: str, now: datetime, retry_at: datetime | None
     ) -> None:
         status = CallbackStatus.PENDING if retry_at is not None else CallbackStatus.FAILED
-        with self.engine.begin() as conn:
+        with write_transaction(self.engine) as conn:
             conn.execute(
                 update(schema.callbacks)
                 .where(schema.callbacks.c.id == callback_id)
@@ -293,7 +294,7 @@ class CallStore:
         """
         calls = schema.calls.c
         cb = schema.callbacks.c
-        with self.engine.begin() as conn:
+        with write_transaction(self.engine) as conn:
             conn.execute(
                 update(schema.calls)
                 .where(and_(calls.call_sid == call_sid, calls.status == CallStatus.ACTIVE))

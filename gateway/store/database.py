@@ -1,26 +1,44 @@
-"""Engines for SQLite (default, WAL, serialised writers) and PostgreSQL (by URL)."""
+"""Engines for SQLite (the default, in WAL mode) and PostgreSQL (by URL).
+
+Durability and isolation are the databases' own. SQLite runs in WAL mode with its own
+`synchronous` level (FULL by default: a commit is synced to disk before it becomes
+visible to readers, so nothing is answered from data that could still be lost);
+PostgreSQL connections run with `synchronous_commit=on` whatever the server's default.
+
+Write transactions (`write_transaction`) begin with BEGIN IMMEDIATE on SQLite, so two
+read-modify-write transactions queue for the write lock instead of one failing at its
+first write; every other transaction is a plain BEGIN, a reader that never waits for
+the writer (WAL) and never makes it wait.
+"""
 
 from __future__ import annotations
 
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Insert, Table, create_engine, event
+from sqlalchemy import Connection, Engine, Insert, Table, create_engine, event, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 
-from gateway.store.sqlite_lock import connection_class, writer_lock
-
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+SQLITE_SYNCHRONOUS_LEVELS = ("FULL", "NORMAL", "EXTRA")
+WRITE_OPTION = "civicline_write"  # execution option: this transaction will write
+# Two processes opening a new SQLite file at once both switch it to WAL; SQLite refuses
+# one of them at once ("database is locked") rather than risk a deadlock in its busy
+# handler. The switch is made once per file, so the loser tries again shortly.
+WAL_SWITCH_TRIES = 50
+WAL_SWITCH_PAUSE = 0.05  # seconds
+# Serialises schema creation across processes on PostgreSQL (any constant would do).
+SCHEMA_LOCK_KEY = 0x4369_7669_634C
 
 
 def make_engine(url: str, *, synchronous: str = "FULL") -> Engine:
-    """An engine whose transactions take the write lock at BEGIN on SQLite.
-
-    SQLite's default deferred BEGIN lets two writers read the same state and then one
-    fails on upgrade; BEGIN IMMEDIATE makes them queue instead, so two messages from
-    one participant are applied one after the other.
+    """An engine for `url`: SQLite in WAL mode at `synchronous`, or PostgreSQL.
 
     `hide_parameters`: a database error names its statement but not its values, which
     can be phone numbers or token hashes, so logged tracebacks carry neither.
@@ -28,51 +46,82 @@ def make_engine(url: str, *, synchronous: str = "FULL") -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() == "postgresql":
+        engine = create_engine(parsed, pool_pre_ping=True, hide_parameters=True)
+        event.listen(engine, "connect", _postgresql_synchronous_commit)
+        return engine
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(parsed, pool_pre_ping=True, future=True, hide_parameters=True)
-
-    connect_args: dict[str, Any] = {
-        "check_same_thread": False,
-        "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
-    }
-    database: Path | None = None
+        raise ValueError(f"unsupported database URL {parsed.render_as_string()!r}: "
+                         "use sqlite:///PATH or postgresql://...")
+    level = synchronous.upper()
+    if level not in SQLITE_SYNCHRONOUS_LEVELS:
+        raise ValueError(f"SQLite synchronous must be one of {SQLITE_SYNCHRONOUS_LEVELS}")
     if parsed.database and parsed.database != ":memory:":
-        database = Path(parsed.database)
-        database.parent.mkdir(parents=True, exist_ok=True)
-        connect_args["factory"] = connection_class(writer_lock(database))
-    engine = create_engine(parsed, connect_args=connect_args, hide_parameters=True)
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(
+        parsed,
+        connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+        hide_parameters=True,
+    )
 
     @event.listens_for(engine, "connect")
-    def _configure(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None  # let SQLAlchemy's BEGIN below rule
-        cursor = dbapi_connection.cursor()
-        mode = cursor.execute("PRAGMA journal_mode=WAL").fetchone()[0]
-        level = synchronous.upper()
-        if level == "FULL" and mode == "wal" and database is not None:
-            # As durable as FULL, with the log's fsync after the write lock is released
-            # (gateway/store/sqlite_lock.py); SQLite itself then syncs only at checkpoints.
-            dbapi_connection.wal_to_sync = database.with_name(database.name + "-wal")
-            level = "NORMAL"
-        cursor.execute(f"PRAGMA synchronous={level}")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.close()
+    def _configure(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
+        # SQLAlchemy's BEGIN below rules transactions, not the driver's own guesses.
+        dbapi_connection.isolation_level = None
+        _switch_to_wal(dbapi_connection)
+        dbapi_connection.execute(f"PRAGMA synchronous={level}")
+        dbapi_connection.execute("PRAGMA foreign_keys=ON")
 
     @event.listens_for(engine, "begin")
-    def _begin_immediate(connection: Connection) -> None:
-        # Straight to the driver: this runs for every transaction.
-        begin_immediate(connection.connection.driver_connection)
+    def _begin(conn: Connection) -> None:
+        writes = conn.get_execution_options().get(WRITE_OPTION, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
 
     return engine
 
 
-def begin_immediate(driver: Any) -> None:
-    """BEGIN IMMEDIATE on a sqlite3 connection, queueing on the file's writer lock first
-    when it has one (gateway/store/sqlite_lock.py)."""
-    if hasattr(driver, "begin_immediate"):
-        driver.begin_immediate()
-    else:
-        driver.execute("BEGIN IMMEDIATE")
+def _switch_to_wal(dbapi_connection: sqlite3.Connection) -> None:
+    for attempt in range(WAL_SWITCH_TRIES):
+        try:
+            mode = dbapi_connection.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == WAL_SWITCH_TRIES - 1:
+                raise
+            time.sleep(WAL_SWITCH_PAUSE)
+            continue
+        if mode.lower() not in ("wal", "memory"):  # ":memory:" has no log to keep
+            raise RuntimeError(f"SQLite refused WAL mode (journal_mode is {mode!r})")
+        return
+
+
+def _postgresql_synchronous_commit(dbapi_connection: Any, _record: Any) -> None:
+    """A commit returns only once it is on disk, whatever the server's default."""
+    autocommit = dbapi_connection.autocommit
+    dbapi_connection.autocommit = True
+    try:
+        dbapi_connection.execute("SET synchronous_commit = on")
+    finally:
+        dbapi_connection.autocommit = autocommit
+
+
+@contextmanager
+def write_transaction(engine: Engine) -> Iterator[Connection]:
+    """A transaction that will write, committed when the block ends (rolled back if it
+    raises). On SQLite it holds the write lock from its start (BEGIN IMMEDIATE)."""
+    with engine.connect() as conn:
+        conn.execution_options(**{WRITE_OPTION: True})
+        with conn.begin():
+            yield conn
+
+
+@contextmanager
+def schema_transaction(engine: Engine) -> Iterator[Connection]:
+    """A write transaction for creating or upgrading tables: one process at a time, so
+    processes starting together on a new database do not both create a table."""
+    with write_transaction(engine) as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
+        yield conn
 
 
 def dialect_insert(dialect: str) -> Any:

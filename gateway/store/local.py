@@ -1,33 +1,24 @@
-"""The gateway's local store: participants, inbound log, sessions and the event outbox.
-
-Statements are built once, at import, and a webhook's transaction runs them on the
-driver (gateway/store/driver.py): SQLAlchemy's per-statement work cost more than the
-statements themselves, inside the write lock of every webhook.
-"""
+"""The gateway's local store: participants, inbound log, sessions and the event outbox."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, and_, bindparam, exists, func, insert, select, update
+from sqlalchemy import Connection, Engine, and_, bindparam, exists, func, insert, select, update
 
 from gateway.consultation.engine import ParticipantState, Recorded, SessionState, Step
 from gateway.store import schema
-from gateway.store.database import insert_ignoring
-from gateway.store.driver import DriverExecutor, WriteTransactions
+from gateway.store.database import insert_ignoring, schema_transaction, write_transaction
 
 _participant = schema.participants.c
 _inbound = schema.inbound.c
 _session = schema.sessions.c
 
-INSERT_PARTICIPANT = {
-    dialect: insert_ignoring(dialect, schema.participants) for dialect in ("sqlite", "postgresql")
-}
 UPDATE_PARTICIPANT = (
     update(schema.participants)
     .where(_participant.pseudonym == bindparam("b_pseudonym"))
@@ -52,8 +43,8 @@ COUNT_SMS_REPLIES = (
 )
 # Everything a webhook reads, in one statement: the participant, one row per session
 # (NULLs for none), whether this provider id was seen and its reply, and the SMS replies
-# since a time. A short statement's fixed cost (the driver call, its parameters and rows)
-# is most of what it costs, and these were four.
+# since a time. A short statement's fixed cost is most of what it costs, and these were
+# four.
 SELECT_PARTICIPANT = (
     select(
         _participant.opted_out,
@@ -125,10 +116,10 @@ def _storable(text: str | None) -> str | None:
 class LocalStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self._transactions = WriteTransactions(engine)
 
     def create_schema(self) -> None:
-        schema.metadata.create_all(self.engine)
+        with schema_transaction(self.engine) as conn:
+            schema.metadata.create_all(conn)
 
     @contextmanager
     def participant(
@@ -146,28 +137,28 @@ class LocalStore:
         `provider_id` is the webhook's (for `previous_reply`); `replies_since` starts the
         count of SMS replies in `sms_replies` (none counted without it).
         """
-        dialect = self.engine.dialect.name
+        add_participant = insert_ignoring(self.engine.dialect.name, schema.participants)
         new = {"pseudonym": pseudonym, "phone": phone, "opted_out": False,
                "created_at": now, "updated_at": now}
         params = {"pseudonym": pseudonym, "provider_id": provider_id, "since": replies_since}
-        with self._transactions() as db:
-            if dialect == "postgresql":
+        with write_transaction(self.engine) as db:
+            if db.dialect.name == "postgresql":
                 # The row lock first: a statement's subqueries read the snapshot taken
                 # when it started, before any wait for the lock.
                 if db.execute(LOCK_PARTICIPANT, {"pseudonym": pseudonym}).first() is None:
-                    db.execute(INSERT_PARTICIPANT[dialect], new)
+                    db.execute(add_participant, new)
                     db.execute(LOCK_PARTICIPANT, {"pseudonym": pseudonym}).one()
-            rows = list(db.execute(SELECT_PARTICIPANT, params))
+            rows = db.execute(SELECT_PARTICIPANT, params).all()
             if not rows:  # SQLite, whose write lock this transaction holds from its start
-                db.execute(INSERT_PARTICIPANT[dialect], new)
-                rows = list(db.execute(SELECT_PARTICIPANT, params))
+                db.execute(add_participant, new)
+                rows = db.execute(SELECT_PARTICIPANT, params).all()
             yield ParticipantTx(db, pseudonym, rows)
 
 
 class ParticipantTx:
     """What one webhook may read and write for one participant, inside its transaction."""
 
-    def __init__(self, db: DriverExecutor, pseudonym: str, rows: list[Any]) -> None:
+    def __init__(self, db: Connection, pseudonym: str, rows: Sequence[Any]) -> None:
         self.db = db
         self.pseudonym = pseudonym
         self.row = rows[0]  # SELECT_PARTICIPANT's columns

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Engine, delete, func, insert, select, update
 
 from gateway.store import schema
-from gateway.store.database import insert_ignoring_conflicts
+from gateway.store.database import insert_ignoring_conflicts, write_transaction
 
 LEASE_KEY = "sync_lease"
 CATALOG_ETAG_KEY = "consultations_etag"
@@ -116,7 +116,7 @@ class OutboxStore:
         if not seqs:
             return 0
         e = schema.events.c
-        with self.engine.begin() as conn:
+        with write_transaction(self.engine) as conn:
             return conn.execute(
                 update(schema.events)
                 .where(e.seq.in_(list(seqs)), e.synced_at.is_(None))
@@ -127,7 +127,7 @@ class OutboxStore:
         """Stop sending these events (seq -> reason); they stay in the outbox."""
         e = schema.events.c
         count = 0
-        with self.engine.begin() as conn:
+        with write_transaction(self.engine) as conn:
             for seq, reason in reasons.items():
                 count += conn.execute(
                     update(schema.events)
@@ -139,7 +139,7 @@ class OutboxStore:
     def release_quarantined(self) -> int:
         """Send quarantined events again (after the centre or the gateway was fixed)."""
         e = schema.events.c
-        with self.engine.begin() as conn:
+        with write_transaction(self.engine) as conn:
             return conn.execute(
                 update(schema.events)
                 .where(e.synced_at.is_(None), e.sync_error.is_not(None))
@@ -182,7 +182,7 @@ class OutboxStore:
             return {row.key: row.value for row in conn.execute(query)}
 
     def set_state(self, values: Mapping[str, str], now: datetime) -> None:
-        with self.engine.begin() as conn:
+        with write_transaction(self.engine) as conn:
             self._set_state(conn, values, now)
 
     @staticmethod
@@ -204,7 +204,7 @@ class OutboxStore:
         gateway's token).
         """
         s = schema.gateway_state
-        with self.engine.begin() as conn:
+        with write_transaction(self.engine) as conn:
             insert_ignoring_conflicts(conn, s, [{"key": key, "value": "", "updated_at": now}])
             query = select(s.c.value).where(s.c.key == key)
             if conn.dialect.name == "postgresql":
@@ -229,7 +229,7 @@ class OutboxStore:
         processes never both see the lease free.
         """
         s = schema.gateway_state
-        with self.engine.begin() as conn:
+        with write_transaction(self.engine) as conn:
             insert_ignoring_conflicts(conn, s, [{"key": LEASE_KEY, "value": "",
                                                  "updated_at": now}])
             query = select(s.c.value).where(s.c.key == LEASE_KEY)
@@ -251,7 +251,7 @@ class OutboxStore:
 
     def release_lease(self, holder: str, now: datetime) -> None:
         s = schema.gateway_state
-        with self.engine.begin() as conn:
+        with write_transaction(self.engine) as conn:
             query = select(s.c.value).where(s.c.key == LEASE_KEY)
             if conn.dialect.name == "postgresql":
                 query = query.with_for_update()
@@ -269,7 +269,7 @@ class OutboxStore:
         self, items: Sequence[CachedConsultation], etag: str, now: datetime
     ) -> None:
         """The whole set and its ETag in one transaction: a reader sees old or new."""
-        with self.engine.begin() as conn:
+        with write_transaction(self.engine) as conn:
             conn.execute(delete(schema.consultation_cache))
             if items:
                 conn.execute(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -18,7 +19,6 @@ from gateway.ingest import InboundSms, handle_sms
 from gateway.services import Services, build_services
 from gateway.settings import Settings
 from gateway.store import schema
-from gateway.store.sqlite_lock import writer_lock
 from tests.conftest import FIXTURE_FLOWS, RecordingTrigger
 from tests.twilio_signing import new_sid
 
@@ -102,14 +102,19 @@ def test_the_region_is_looked_up_before_the_write_lock(
     no other webhook may wait for it behind the write lock."""
     if services.store.engine.dialect.name != "sqlite":
         pytest.skip("the write lock is SQLite's")
-    lock = writer_lock(Path(services.store.engine.url.database or ""))
+    database = services.store.engine.url.database or ""
     looked_up: list[bool] = []
 
     def probe(e164: str, prefixes: Mapping[str, str]) -> str:
-        free = lock._threads.acquire(blocking=False)
-        if free:
-            lock._threads.release()
-        looked_up.append(free)
+        other = sqlite3.connect(database, timeout=0, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")  # refused at once while a webhook holds it
+            other.execute("ROLLBACK")
+            looked_up.append(True)
+        except sqlite3.OperationalError:
+            looked_up.append(False)
+        finally:
+            other.close()
         return "KE"
 
     monkeypatch.setattr(ingest, "region_for", probe)
