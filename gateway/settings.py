@@ -37,6 +37,7 @@ class Settings:
     gateway_id: str = "local"
     pseudonym_key: str = DEV_PSEUDONYM_KEY
     secret_key: str = DEV_SECRET_KEY  # officials' session cookies
+    data_dir: Path = Path("var")  # secrets.env; the default SQLite databases
     flows_dir: Path = Path("ivr_flows")
     default_region: str = ""  # ISO country for numbers sent without "+" (e.g. "KE"); "" -> none
     sqlite_synchronous: str = "FULL"  # FULL: a committed answer survives power loss

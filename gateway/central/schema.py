@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, DateTime, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import BigInteger, Column, DateTime, Index, Integer, MetaData, String, Table, Text
 
 metadata = MetaData()
 
@@ -119,4 +119,25 @@ token_failures = Table(
     Column("remote", String(64), nullable=False),
     Column("failed_at", DateTime(timezone=True), nullable=False),
     Index("ix_token_failures_remote", "remote", "failed_at"),
+)
+
+# Exports prepared in the background for the dashboard (gateway/officials/export_jobs.py);
+# the file is in the exports folder, named by the id. Rows older than a day are deleted
+# with their files.
+export_jobs = Table(
+    "export_jobs",
+    metadata,
+    Column("id", String(32), primary_key=True),  # random: the download's address
+    Column("consultation_id", String(64), nullable=False),
+    Column("kind", String(16), nullable=False),  # responses | open-data
+    Column("format", String(8), nullable=False),  # csv | xlsx | json | zip
+    Column("requested_by", String(64), nullable=False),
+    Column("requested_at", DateTime(timezone=True), nullable=False),
+    Column("status", String(16), nullable=False),  # queued | running | done | failed
+    Column("rows_done", Integer, nullable=False),
+    Column("rows_total", Integer),
+    Column("size", BigInteger),  # bytes, once done
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("error", Text),
+    Index("ix_export_jobs_consultation", "consultation_id", "requested_at"),
 )

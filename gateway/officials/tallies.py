@@ -308,6 +308,14 @@ class TallyStore:
             if held is not None:
                 yield _response(held, counted=True)
 
+    def response_count(self, consultation_id: str) -> int:
+        """How many rows `responses` gives (an export's progress is measured against it)."""
+        e = events.c
+        with self.engine.connect() as conn:
+            return conn.execute(
+                select(func.count()).where(e.consultation_id == consultation_id)
+            ).scalar_one()
+
     # --- gateways -------------------------------------------------------------------------
 
     def gateway_health(self, consultation_id: str) -> list[GatewayHealth]:

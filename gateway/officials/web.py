@@ -22,6 +22,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    send_file,
     session,
     url_for,
 )
@@ -31,6 +32,14 @@ from werkzeug.exceptions import HTTPException
 from gateway.officials import exports
 from gateway.officials.accounts import Accounts, Official
 from gateway.officials.charts import bar_chart
+from gateway.officials.export_jobs import (
+    CHOICES,
+    ExportJob,
+    ExportJobs,
+    JobStatus,
+    exports_folder,
+    start_process,
+)
 from gateway.officials.reports import (
     Published,
     Reports,
@@ -105,6 +114,7 @@ def create_officials_blueprint(
 ) -> Blueprint:
     reports = Reports(central_engine, settings.small_cell_k)
     accounts = Accounts(central_engine)
+    jobs = ExportJobs(central_engine, exports_folder(settings))
     k = settings.small_cell_k
     bp = Blueprint(
         "officials",
@@ -245,6 +255,8 @@ def create_officials_blueprint(
             choices=breakdown_choices(c),
             gateways=[(h, sync_state(h, now)) for h in health],
             activity=activity,
+            jobs=jobs.recent(c.id) if not embargoed or g.official.is_admin else [],
+            now=now,
         )
 
     # --- downloads ------------------------------------------------------------------------
@@ -271,38 +283,46 @@ def create_officials_blueprint(
             )
         return _download(body, name, fmt)
 
-    @bp.get("/consultations/<consultation_id>/responses.<fmt>")
-    def responses(consultation_id: str, fmt: str) -> Response:
-        if fmt not in exports.FORMATS:
-            abort(404)
+    @bp.post("/consultations/<consultation_id>/exports")
+    def start_export(consultation_id: str) -> Response:
+        """Prepare every response, or the open-data zip, in the background."""
         published = _published(consultation_id)
         _may_export(published)
-        name = f"{published.id}-responses.{fmt}"
-        if fmt == "csv":
-            body = _encoded(exports.responses_csv(published, reports.responses(published)))
-        elif fmt == "json":
-            body = _encoded(exports.responses_json(published, reports.responses(published)))
-        else:
-            body = _stream_file(
-                lambda out: exports.write_responses_xlsx(
-                    out, published, reports.responses(published)
-                )
-            )
-        return _download(body, name, fmt)
-
-    @bp.get("/consultations/<consultation_id>/open-data.zip")
-    def open_data(consultation_id: str) -> Response:
-        published = _published(consultation_id)
-        _may_export(published)
-        tally = reports.tally(published)
-        breakdowns = reports.all_breakdowns(tally)
+        kind, _, fmt = request.form.get("export", "").partition(".")
+        if (kind, fmt) not in CHOICES:
+            abort(400, f"Unknown export {request.form.get('export', '')!r}.")
         now = clock()
-        body = _stream_file(
-            lambda out: exports.write_open_data(
-                out, published, tally, breakdowns, lambda: reports.responses(published), now, k
-            )
-        )
-        return _download(body, f"{published.id}-open-data.zip", "zip")
+        jobs.remove_expired(now)
+        total = reports.store.response_count(published.id)
+        job, new = jobs.start(published.id, kind, fmt, g.official.username, total, now)
+        if new:
+            start_process(settings, job.id)
+            log.info("official %s started export %s of %s", g.official.username, job.id,
+                     published.id)
+        return redirect(url_for("officials.export", job_id=job.id), code=303)
+
+    def _job(job_id: str) -> ExportJob:
+        job = jobs.get(job_id)
+        if job is None:
+            abort(404, "No such export: prepared files are deleted after a day.")
+        _may_export(_published(job.consultation_id))
+        return job
+
+    @bp.get("/exports/<job_id>")
+    def export(job_id: str) -> str:
+        job = _job(job_id)
+        return render_template("officials/export.html", job=job, now=clock(),
+                               published=_published(job.consultation_id))
+
+    @bp.get("/exports/<job_id>/download")
+    def download_export(job_id: str) -> Response:
+        job = _job(job_id)
+        path = jobs.path(job)
+        if job.status is not JobStatus.DONE or not path.is_file():
+            abort(404, "This export is not ready.")
+        return send_file(path.resolve(), mimetype=exports.MIMETYPES[job.fmt],
+                         as_attachment=True, download_name=job.filename, conditional=True,
+                         max_age=0)
 
     @bp.errorhandler(HTTPException)
     def _error(error: HTTPException) -> Response:

@@ -34,5 +34,6 @@ def officials_settings(tmp_path: Path, central_url: str) -> Settings:
         central_database_url=central_url,
         database_url=f"sqlite:///{tmp_path / 'gateway.db'}",
         secret_key="officials-test-secret-key-0123456789",
+        data_dir=tmp_path,
         small_cell_k=5,
     )

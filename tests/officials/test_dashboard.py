@@ -7,7 +7,6 @@ import csv
 import io
 import json
 import re
-import zipfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -239,7 +238,8 @@ def test_consultation_page(with_results: Dashboard) -> None:
     assert page.count('<table class="tally">') == 7
     assert '<select id="by" name="by">' in page and '<button type="submit">Show</button>' in page
     assert f"/officials/consultations/{CID}/tallies.csv" in page
-    assert f"/officials/consultations/{CID}/open-data.zip" in page
+    assert f'action="/officials/consultations/{CID}/exports"' in page
+    assert 'value="open-data.zip"' in page and 'value="responses.csv"' in page
     assert "No contact for 3 h" in page  # the gateway's sync health, in words
     assert '<td class="num">12</td>' in page  # its backlog
     assert "&lt;5" not in page  # overall tallies are never suppressed
@@ -284,16 +284,6 @@ def test_downloads(with_results: Dashboard) -> None:
 
     book = load_workbook(io.BytesIO(with_results.client.get(f"{base}/tallies.xlsx").get_data()))
     assert book.sheetnames[:3] == ["Summary", "Tallies", "By age_band"]
-
-    responses = with_results.client.get(f"{base}/responses.csv")
-    assert responses.is_streamed
-    rows = list(csv.DictReader(io.StringIO(responses.get_data(as_text=True))))
-    assert rows and sum(r["counted"] == "1" for r in rows) < len(rows)
-
-    archive = with_results.client.get(f"{base}/open-data.zip")
-    assert archive.mimetype == "application/zip" and archive.is_streamed
-    with zipfile.ZipFile(io.BytesIO(archive.get_data())) as zf:
-        assert f"{CID}-open-data/SHA256SUMS" in zf.namelist()
     assert with_results.client.get(f"{base}/tallies.pdf").status_code == 404
 
 
@@ -309,7 +299,7 @@ def test_embargoed_results_stay_hidden_until_closing(
     page = dashboard.client.get(base).get_data(as_text=True)
     assert "Results under embargo" in page and "Water points" not in page
     assert "tallies.csv" not in page
-    for path in ("tallies.csv", "tallies.json", "responses.csv", "open-data.zip"):
+    for path in ("tallies.csv", "tallies.json"):
         refused = dashboard.client.get(f"{base}/{path}")
         assert refused.status_code == 403
         assert "under embargo until it closes" in refused.get_data(as_text=True)
