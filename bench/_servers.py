@@ -22,14 +22,15 @@ BENCH_PSEUDONYM_KEY = "bench-pseudonym-key-0123456789abcdef"  # noqa: S105
 
 
 def gateway_env(workdir: Path, name: str, flows_dir: Path, redis_url: str,
-                synchronous: str) -> dict[str, str]:
+                synchronous: str, *, database_url: str | None = None) -> dict[str, str]:
     """The gateway's settings for a benchmark run (see gateway/settings.py).
 
-    Both SQLite files live in `workdir`: the gateway's store and the central store it embeds
-    when CENTRAL_URL is unset (its default, var/central.db, is the developer's own).
+    Both SQLite files live in `workdir`: the gateway's store (unless `database_url` names
+    another) and the central store it embeds when CENTRAL_URL is unset (its default,
+    var/central.db, is the developer's own). `synchronous` applies to both SQLite files.
     """
     return {
-        "DATABASE_URL": f"sqlite:///{workdir / (name + '.db')}",
+        "DATABASE_URL": database_url or f"sqlite:///{workdir / (name + '.db')}",
         "CENTRAL_DATABASE_URL": f"sqlite:///{workdir / (name + '-central.db')}",
         "CENTRAL_URL": "",  # "" -> the central store runs embedded, on the file above
         "REDIS_URL": redis_url,

@@ -16,6 +16,7 @@ always points back to /twilio/voice/step.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
 from flask import Flask, Response, abort, request
 from twilio.request_validator import SIGNATURE_HEADER, RequestValidator
@@ -23,6 +24,35 @@ from twilio.twiml.messaging_response import MessagingResponse
 from twilio.twiml.voice_response import VoiceResponse
 
 VOICE_ACTION = "/twilio/voice/step?n=1&q=priority"
+SMS_REPLY = "Thank you. What should the county fix first? 1 Water 2 Roads 3 Clinics"
+
+
+def auth_token(token: str | None = None) -> str:
+    """`token`, else TWILIO_AUTH_TOKEN from the environment; refuses to run without one."""
+    token = token if token is not None else os.environ.get("TWILIO_AUTH_TOKEN", "")
+    if not token:
+        raise RuntimeError("TWILIO_AUTH_TOKEN is not set")
+    return token
+
+
+def signature_check(token: str) -> Callable[[], None]:
+    """The check every bench app runs first: the SDK's validation of X-Twilio-Signature
+    against the request's own URL and form; 403 when it fails."""
+    validator = RequestValidator(token)
+
+    def check_signature() -> None:
+        signature = request.headers.get(SIGNATURE_HEADER, "")
+        if not signature or not validator.validate(request.url, request.form, signature):
+            abort(403)
+
+    return check_signature
+
+
+def sms_twiml() -> str:
+    """The constant SMS reply every bench app but the gateway answers with."""
+    reply = MessagingResponse()
+    reply.message(SMS_REPLY)
+    return str(reply)
 
 
 def voice_twiml() -> str:
@@ -42,21 +72,11 @@ def voice_twiml() -> str:
 
 
 def create_app(token: str | None = None) -> Flask:
-    token = token if token is not None else os.environ.get("TWILIO_AUTH_TOKEN", "")
-    if not token:
-        raise RuntimeError("TWILIO_AUTH_TOKEN is not set")
-    validator = RequestValidator(token)
-    reply = MessagingResponse()
-    reply.message("Thank you. What should the county fix first? 1 Water 2 Roads 3 Clinics")
-    body = str(reply)
+    check_signature = signature_check(auth_token(token))
+    body = sms_twiml()
     voice_body = voice_twiml()
 
     app = Flask(__name__)
-
-    def check_signature() -> None:
-        signature = request.headers.get(SIGNATURE_HEADER, "")
-        if not signature or not validator.validate(request.url, request.form, signature):
-            abort(403)
 
     @app.post("/twilio/sms")
     def incoming_sms() -> Response:

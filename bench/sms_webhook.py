@@ -1,20 +1,29 @@
-"""Load test of POST /twilio/sms under gunicorn, beside a minimal signed-webhook baseline.
+"""Load test of POST /twilio/sms under gunicorn, the gateway on each store beside two floors.
 
     .venv/bin/python -m bench.sms_webhook [--concurrency 32] [--requests 20000]
-        [--duration 20] [--rate 200] [--rate-duration 20] [--synchronous FULL,NORMAL]
+        [--duration 20] [--rate 200] [--rate-duration 20] [--stores full,normal,postgresql]
+        [--postgres postgresql://postgres@127.0.0.1:5432/test]
 
-Starts gunicorn (same settings for both apps, access log off) for
-  * the baseline, bench/baseline_app.py: SDK signature check + constant TwiML, and
-  * the gateway, gateway.app:create_app() on a fresh SQLite file in a temp dir, the
-    consultations of --flows, Redis DB 12 (flushed) so the real sync trigger runs,
-    once per SQLITE_SYNCHRONOUS value,
-and posts webhooks signed exactly as Twilio signs them (RequestValidator.compute_signature
-over the full URL and every form field) from many distinct participants texting a keyword
-and then answering, with invalid replies, HELP, SKIP, STOP and retries among them.
+Starts gunicorn (same settings for every app, access log off) for, in this order,
+  * the baseline, bench/baseline_app.py: SDK signature check + constant TwiML;
+  * the one-insert app, bench/one_insert_app.py: the same check, one row inserted into a
+    SQLite file (WAL, synchronous=FULL) and committed, then the same constant TwiML;
+  * the gateway, gateway.app:create_app(), with the consultations of --flows and Redis
+    DB 12 (flushed) so the real sync trigger runs, on each store of --stores:
+      full        a fresh SQLite file in a temp dir, SQLITE_SYNCHRONOUS=FULL (the default)
+      normal      the same with SQLITE_SYNCHRONOUS=NORMAL
+      postgresql  a fresh schema in the --postgres database (its connections get
+                  search_path=<schema> in the URL), dropped afterwards; the central store
+                  the gateway embeds stays on SQLite (FULL) in the temp dir
+and posts the same webhooks to each, signed exactly as Twilio signs them
+(RequestValidator.compute_signature over the full URL and every form field), from many
+distinct participants texting a keyword and then answering, with invalid replies, HELP,
+SKIP, STOP and retries among them.
 
 (a) Closed loop, max throughput: --concurrency connections (wrk with a Lua script when wrk is
     installed, else the Python client) until --requests responses or --duration seconds;
-    req/s and p50/p99/max latency for each app, and gateway/baseline ratio.
+    req/s and p50/p99/max latency for each app, and its ratio to the baseline and to the
+    one-insert app.
 (b) Open loop: --rate requests/s for --rate-duration s at fixed due times, latency measured
     from the due time (no coordinated omission); p50/p99/max against the --target-p99.
     Requests still unsent --grace s after the schedule ends are dropped and count as
@@ -22,8 +31,8 @@ and then answering, with invalid replies, HELP, SKIP, STOP and retries among the
 The same Python client is also run alone against the baseline (open loop at the same rate,
 and closed loop flat out), and CPU use of server and load generator is shown per row, to
 show the generator is not what limits the figures. Each app must first refuse (403) a
-webhook altered after signing. A default run takes about 3 minutes; wrk comes from Debian
-(`apt-get install -y wrk`).
+webhook altered after signing; the rows in each store are counted after its run. A default
+run takes about 4 minutes; wrk comes from Debian (`apt-get install -y wrk`).
 """
 
 from __future__ import annotations
@@ -38,8 +47,10 @@ import sqlite3
 import sys
 import tempfile
 import time
+import uuid
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,13 +58,38 @@ if __package__ in (None, ""):  # run as a script: make `bench` and `gateway` imp
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from redis import Redis  # noqa: E402
+from sqlalchemy import Engine, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
 
 from bench import _client, _traffic, _wrk  # noqa: E402
 from bench._servers import BENCH_TOKEN, REPO, Server, WorkerSettings, gateway_env  # noqa: E402
+from bench.one_insert_app import DATABASE_ENV as ONE_INSERT_DATABASE_ENV  # noqa: E402
+from gateway.store.database import make_engine  # noqa: E402
 from gateway.sync.trigger import QUEUE_NAME  # noqa: E402
 
 BASELINE_APP = "bench.baseline_app:create_app()"
+ONE_INSERT_APP = "bench.one_insert_app:create_app()"
 GATEWAY_APP = "gateway.app:create_app()"
+BASELINE = "baseline"
+ONE_INSERT = "one-insert FULL"
+DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
+FULL_TO_ONE_INSERT_TARGET = 0.6  # gateway on SQLite FULL, req/s over the one-insert app's
+
+
+@dataclass(frozen=True)
+class Store:
+    """One local store the gateway runs on."""
+
+    key: str  # as given to --stores
+    label: str  # the row's name in the tables
+    synchronous: str  # SQLITE_SYNCHRONOUS: the SQLite store and the embedded central one
+
+
+STORES = (  # the order they run in
+    Store("full", "gateway SQLite FULL", "FULL"),
+    Store("normal", "gateway SQLite NORMAL", "NORMAL"),
+    Store("postgresql", "gateway PostgreSQL", "FULL"),
+)
 
 
 @dataclass
@@ -74,7 +110,6 @@ class Row:
     server_cores: float = 0.0  # gunicorn master + workers CPU seconds per second
     client_cores: float = 0.0  # load generator CPU seconds per second
     unsent: int = 0  # open loop: dropped, the schedule being too far behind
-    window: tuple[float, float] = (0.0, 0.0)  # time.monotonic() at its start and end
 
     @property
     def rate(self) -> float:
@@ -88,11 +123,9 @@ class Row:
 @dataclass
 class StoreCheck:
     name: str
-    inbound: int
-    events: int
-    participants: int
-    rq_jobs: int
+    rows: dict[str, int]  # table -> rows after the run
     answered: int  # 2xx responses over warm-up, (a) and (b)
+    rq_jobs: int | None = None  # the gateway's sync jobs left in Redis
 
 
 def client_row(name: str, result: _client.Result, tool: str = "python") -> Row:
@@ -120,7 +153,8 @@ def wrk_row(name: str, result: _wrk.WrkResult) -> Row:
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m bench.sms_webhook",
-        description="Signed Twilio SMS webhooks against the gateway and a baseline.",
+        description="Signed Twilio SMS webhooks against the gateway on each store, beside "
+                    "a baseline and a one-insert app.",
     )
     parser.add_argument("--concurrency", type=int, default=32,
                         help="(a) connections, closed loop (default 32)")
@@ -143,8 +177,14 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         help="Python client flat out against the baseline, seconds (default 3)")
     parser.add_argument("--warmup", type=int, default=200,
                         help="requests before each measurement, not counted (default 200)")
-    parser.add_argument("--synchronous", default="FULL,NORMAL",
-                        help="SQLITE_SYNCHRONOUS values to run the gateway with")
+    parser.add_argument("--stores", default=",".join(store.key for store in STORES),
+                        help="the gateway's local stores to run, in the order "
+                             f"{', '.join(store.key for store in STORES)} whatever the order "
+                             "given (default all three)")
+    parser.add_argument("--postgres", default=DEFAULT_POSTGRES, metavar="URL",
+                        help="PostgreSQL database for the postgresql store; a fresh schema "
+                             "is made in it for the run and dropped after (default "
+                             f"{DEFAULT_POSTGRES})")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--worker-class", default="sync", choices=("sync", "gthread"))
     parser.add_argument("--threads", type=int, default=1, help="gthread threads per worker")
@@ -158,10 +198,14 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--skip-baseline", action="store_true")
     args = parser.parse_args(argv)
-    args.synchronous = [s.strip().upper() for s in args.synchronous.split(",") if s.strip()]
-    for value in args.synchronous:
-        if value not in {"FULL", "NORMAL", "EXTRA"}:
-            parser.error(f"--synchronous: {value!r} is not FULL, NORMAL or EXTRA")
+    wanted = {s.strip().lower() for s in args.stores.split(",") if s.strip()}
+    unknown = wanted - {store.key for store in STORES}
+    if unknown:
+        parser.error(f"--stores: {', '.join(sorted(unknown))} not among "
+                     f"{', '.join(store.key for store in STORES)}")
+    args.stores = [store for store in STORES if store.key in wanted]
+    if not args.stores:
+        parser.error("--stores: name at least one store")
     if args.tool == "auto":
         args.tool = "wrk" if _wrk.available() else "python"
     elif args.tool == "wrk" and not _wrk.available():
@@ -196,7 +240,6 @@ class Meter:
         self.server = server
 
     def __enter__(self) -> Meter:
-        self.started = time.monotonic()
         self.wall = time.perf_counter()
         self.server_cpu = self.server.cpu_seconds()
         self.client_cpu = _own_cpu()
@@ -206,11 +249,9 @@ class Meter:
         wall = max(time.perf_counter() - self.wall, 1e-9)
         self.server_cores = (self.server.cpu_seconds() - self.server_cpu) / wall
         self.client_cores = (_own_cpu() - self.client_cpu) / wall
-        self.window = (self.started, time.monotonic())
 
     def stamp(self, row: Row) -> Row:
         row.server_cores, row.client_cores = self.server_cores, self.client_cores
-        row.window = self.window
         return row
 
 
@@ -280,15 +321,80 @@ def _check_signatures_enforced(label: str, server: Server, good: _traffic.Signed
         raise RuntimeError(f"{label}: a forged signature got HTTP {status}, not 403")
 
 
-def check_store(name: str, database: Path, redis: Redis, answered: int) -> StoreCheck:
-    with sqlite3.connect(database) as conn:
-        def count(table: str) -> int:
-            return int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])  # noqa: S608
+GATEWAY_TABLES = ("inbound", "events", "participants")
 
-        inbound, events, participants = count("inbound"), count("events"), count("participants")
-    conn.close()
-    return StoreCheck(name, inbound, events, participants,
-                      int(redis.llen(f"rq:queue:{QUEUE_NAME}")), answered)
+
+def count_rows(url: str, tables: Sequence[str]) -> dict[str, int]:
+    """Rows in each of `tables` of the store at `url` (SQLite file or PostgreSQL schema)."""
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return {table: int(conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())  # noqa: S608
+                    for table in tables}
+    finally:
+        engine.dispose()
+
+
+def _connect_postgres(url: str) -> Engine:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as exc:  # noqa: BLE001 - any failure to connect: say so and stop
+        engine.dispose()
+        raise SystemExit(f"PostgreSQL at {_shown(url)} is not reachable "
+                         f"({exc.__class__.__name__}: {exc}); give --postgres URL, or leave "
+                         "it out with --stores full,normal") from exc
+    return engine
+
+
+def _shown(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def postgres_facts(url: str) -> str:
+    """The server's version and the settings that decide what a commit waits for."""
+    engine = _connect_postgres(url)
+    try:
+        with engine.connect() as conn:
+            version, fsync, method, pages = conn.execute(text(
+                "SELECT current_setting('server_version'), current_setting('fsync'), "
+                "current_setting('wal_sync_method'), current_setting('full_page_writes')"
+            )).one()
+    finally:
+        engine.dispose()
+    return (f"PostgreSQL {version} at {_shown(url)}: fsync={fsync}, "
+            f"wal_sync_method={method}, full_page_writes={pages}")
+
+
+@contextmanager
+def postgres_schema(url: str) -> Iterator[str]:
+    """A URL whose connections use a new, empty schema, dropped with its tables afterwards
+    (as tests/conftest.py's postgres_schema): search_path is set in the URL's options."""
+    name = f"bench_{uuid.uuid4().hex[:16]}"
+    admin = _connect_postgres(url)
+    try:
+        with admin.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{name}"'))
+        try:
+            separator = "&" if "?" in url else "?"
+            yield f"{url}{separator}options=-csearch_path%3D{name}"
+        finally:
+            with admin.begin() as conn:
+                conn.execute(text(f'DROP SCHEMA "{name}" CASCADE'))
+    finally:
+        admin.dispose()
+
+
+@contextmanager
+def store_url(args: argparse.Namespace, store: Store, workdir: Path,
+              server_name: str) -> Iterator[str]:
+    """DATABASE_URL for the gateway on `store`: a new SQLite file or PostgreSQL schema."""
+    if store.key == "postgresql":
+        with postgres_schema(args.postgres) as url:
+            yield url
+    else:
+        yield f"sqlite:///{workdir / (server_name + '.db')}"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -308,6 +414,8 @@ def run(args: argparse.Namespace) -> int:
     ]
     redis = Redis.from_url(args.redis_url, socket_connect_timeout=2)
     redis.ping()
+    postgres = (postgres_facts(args.postgres)
+                if any(store.key == "postgresql" for store in args.stores) else None)
 
     load_before = os.getloadavg()
     started = time.monotonic()
@@ -323,18 +431,25 @@ def run(args: argparse.Namespace) -> int:
         redis.flushdb()
         redis.close()
 
-    print_report(args, settings, closed_rows, open_rows, checks, stores, len(consultations))
+    print_report(args, settings, closed_rows, open_rows, checks, stores, len(consultations),
+                 postgres)
     elapsed = time.monotonic() - started
     load_after = os.getloadavg()
-    print(f"\nrun took {elapsed:.0f} s; Python {platform.python_version()}; load average "
-          f"(1 min) {load_before[0]:.2f} before, {load_after[0]:.2f} after, on "
-          f"{os.cpu_count()} cores (other processes on the machine skew the figures)")
+    print(f"\nrun took {elapsed:.0f} s; Python {platform.python_version()}, SQLite "
+          f"{sqlite3.sqlite_version}; load average (1 min) {load_before[0]:.2f} before, "
+          f"{load_after[0]:.2f} after, on {os.cpu_count()} cores (other processes on the "
+          "machine skew the figures)")
     failed = any(r.errors or r.non_2xx for r in closed_rows + open_rows)
     return 1 if failed else 0
 
 
 def progress(message: str) -> None:
     print(f"... {message}", file=sys.stderr, flush=True)
+
+
+def _answered(warm_ok: int, *rows: Row) -> int:
+    return warm_ok + sum(n for row in rows for code, n in row.statuses.items()
+                         if 200 <= code < 300)
 
 
 def _run_all(args: argparse.Namespace, settings: WorkerSettings, workdir: Path,
@@ -344,29 +459,37 @@ def _run_all(args: argparse.Namespace, settings: WorkerSettings, workdir: Path,
     if not args.skip_baseline:
         env = {"TWILIO_AUTH_TOKEN": BENCH_TOKEN}
         with Server("baseline", BASELINE_APP, workdir, settings, env) as server:
-            closed, opened, check, _ = measure_app(args, "baseline", server, workdir,
+            closed, opened, check, _ = measure_app(args, BASELINE, server, workdir,
                                                    stream, slices, client_check=True)
         closed_rows.append(closed)
         open_rows.append(opened)
         if check is not None:
             checks.append(check)
-    for synchronous in args.synchronous:
-        name = f"gateway {synchronous}"
-        server_name = f"gateway-{synchronous.lower()}"
-        database = workdir / f"{server_name}.db"
+
+    database = workdir / "one-insert.db"
+    env = {"TWILIO_AUTH_TOKEN": BENCH_TOKEN, ONE_INSERT_DATABASE_ENV: str(database)}
+    with Server("one-insert", ONE_INSERT_APP, workdir, settings, env) as server:
+        closed, opened, _, warm_ok = measure_app(args, ONE_INSERT, server, workdir, stream,
+                                                 slices, client_check=False)
+    closed_rows.append(closed)
+    open_rows.append(opened)
+    stores.append(StoreCheck(ONE_INSERT, count_rows(f"sqlite:///{database}", ("messages",)),
+                             _answered(warm_ok, closed, opened)))
+
+    for store in args.stores:
+        server_name = f"gateway-{store.key}"
         redis.flushdb()
-        env = gateway_env(workdir, server_name, args.flows, args.redis_url, synchronous)
-        server = Server(server_name, GATEWAY_APP, workdir, settings, env)
-        with server:
-            closed, opened, _, warm_ok = measure_app(args, name, server, workdir, stream,
-                                                     slices, client_check=False)
+        with store_url(args, store, workdir, server_name) as url:
+            env = gateway_env(workdir, server_name, args.flows, args.redis_url,
+                              store.synchronous, database_url=url)
+            with Server(server_name, GATEWAY_APP, workdir, settings, env) as server:
+                closed, opened, _, warm_ok = measure_app(args, store.label, server, workdir,
+                                                         stream, slices, client_check=False)
+            rows = count_rows(url, GATEWAY_TABLES)
         closed_rows.append(closed)
         open_rows.append(opened)
-        answered = warm_ok + sum(
-            n for row in (closed, opened) for code, n in row.statuses.items()
-            if 200 <= code < 300
-        )
-        stores.append(check_store(name, database, redis, answered))
+        stores.append(StoreCheck(store.label, rows, _answered(warm_ok, closed, opened),
+                                 int(redis.llen(f"rq:queue:{QUEUE_NAME}"))))
         redis.flushdb()
 
 
@@ -376,39 +499,57 @@ def _fmt_statuses(row: Row) -> str:
     return text + (f" err{row.errors}" if row.errors else "")
 
 
+def _ratio(row: Row, floor: Row | None) -> str:
+    return f"{row.rate / floor.rate:.2f}" if floor is not None and floor.rate else "-"
+
+
 def print_report(args: argparse.Namespace, settings: WorkerSettings, closed: Sequence[Row],
                  opened: Sequence[Row], checks: Sequence[Row], stores: Sequence[StoreCheck],
-                 consultations: int) -> None:
-    baseline = next((r for r in closed if r.name == "baseline"), None)
+                 consultations: int, postgres: str | None) -> None:
+    baseline = next((r for r in closed if r.name == BASELINE), None)
+    one_insert = next((r for r in closed if r.name == ONE_INSERT), None)
     tool = f"wrk -t{args.wrk_threads}" if args.tool == "wrk" else "python client"
-    print(f"CivicLine SMS webhook benchmark: {settings.describe()} for both apps "
+    width = max(len(r.name) for r in closed)
+    print(f"CivicLine SMS webhook benchmark: {settings.describe()} for every app "
           f"(timeouts/keepalive of config/gunicorn.conf.py, access log off, max_requests off)")
-    print(f"traffic: signed Twilio webhooks from distinct participants, {consultations} open "
-          f"consultation(s) in {args.flows}; {args.warmup} warm-up requests per app first")
+    print(f"traffic: the same signed Twilio webhooks to every app, from distinct participants, "
+          f"{consultations} open consultation(s) in {args.flows}; {args.warmup} warm-up "
+          "requests per app first")
+    print("apps: baseline = signature check + constant TwiML; one-insert FULL = the same check, "
+          "then one row (MessageSid, From, Body, time) INSERT OR IGNORE'd and committed into "
+          "SQLite (WAL, synchronous=FULL) before the same TwiML")
+    for store in args.stores:
+        if store.key == "postgresql":
+            print(f"{store.label}: the gateway's local store in a fresh schema (dropped after), "
+                  f"synchronous_commit=on, on {postgres}; the central store the gateway "
+                  "embeds stays on SQLite (FULL) in the temp dir")
+        else:
+            print(f"{store.label}: a fresh SQLite file (WAL), SQLITE_SYNCHRONOUS="
+                  f"{store.synchronous} for it and for the embedded central store's file")
     print("each app first answered 403 to a webhook altered after signing: checks are on")
     print("columns: replies = answers carrying an SMS reply; srv/gen CPU = cores used by "
           "gunicorn / by the load generator")
     print()
     print(f"(a) closed loop, {args.concurrency} connections, {tool}, "
           f"{args.requests} requests or {args.duration} s per app, whichever comes first")
-    header = (f"{'app':<15} {'requests':>8} {'secs':>5} {'req/s':>7} {'p50 ms':>7} "
+    header = (f"{'app':<{width}} {'requests':>8} {'secs':>5} {'req/s':>7} {'p50 ms':>7} "
               f"{'p99 ms':>7} {'max ms':>7} {'replies':>7} {'non-2xx':>7} {'srv CPU':>7} "
-              f"{'gen CPU':>7} {'ratio':>5}")
+              f"{'gen CPU':>7} {'/base':>5} {'/1-ins':>6}")
     print(header)
     print("-" * len(header))
     for row in closed:
-        ratio = f"{row.rate / baseline.rate:.2f}" if baseline and baseline.rate else "-"
-        print(f"{row.name:<15} {row.completed:>8} {row.seconds:>5.1f} {row.rate:>7.0f} "
+        print(f"{row.name:<{width}} {row.completed:>8} {row.seconds:>5.1f} {row.rate:>7.0f} "
               f"{row.p50_ms:>7.1f} {row.p99_ms:>7.1f} {row.max_ms:>7.1f} {row.replies:>7} "
               f"{_fmt_statuses(row):>7} {row.server_cores:>7.2f} {row.client_cores:>7.2f} "
-              f"{ratio:>5}")
-    print("ratio = gateway req/s / baseline req/s")
+              f"{_ratio(row, baseline):>5} {_ratio(row, one_insert):>6}")
+    print("/base, /1-ins = the app's req/s over the baseline's, over the one-insert app's "
+          "(same run)")
     print()
     target = format(args.target_p99, "g")
     print(f"(b) open loop, {args.rate:g} req/s for {args.rate_duration:g} s, python client "
           f"({args.open_connections} connections), latency from each request's scheduled "
           f"time")
-    header = (f"{'app':<15} {'answered':>8} {'unsent':>6} {'req/s':>6} {'p50 ms':>7} "
+    header = (f"{'app':<{width}} {'answered':>8} {'unsent':>6} {'req/s':>6} {'p50 ms':>7} "
               f"{'p99 ms':>7} {'max ms':>7} {'lag p99':>7} {'replies':>7} {'non-2xx':>7} "
               f"{'srv CPU':>7} {'gen CPU':>7} {'p99<' + target + 'ms':>8}")
     print(header)
@@ -416,7 +557,7 @@ def print_report(args: argparse.Namespace, settings: WorkerSettings, closed: Seq
     for row in opened:
         verdict = "yes" if row.p99_ms < args.target_p99 else "NO"
         lag = f"{row.lag_p99_ms:.1f}" if row.lag_p99_ms is not None else "-"
-        print(f"{row.name:<15} {row.completed:>8} {row.unsent:>6} {row.rate:>6.1f} "
+        print(f"{row.name:<{width}} {row.completed:>8} {row.unsent:>6} {row.rate:>6.1f} "
               f"{row.p50_ms:>7.1f} {row.p99_ms:>7.1f} {row.max_ms:>7.1f} {lag:>7} "
               f"{row.replies:>7} {_fmt_statuses(row):>7} {row.server_cores:>7.2f} "
               f"{row.client_cores:>7.2f} {verdict:>8}")
@@ -424,6 +565,7 @@ def print_report(args: argparse.Namespace, settings: WorkerSettings, closed: Seq
           "connection is waiting on a saturated server (the latency still counts from the "
           f"scheduled time); unsent = still unsent {args.grace:g} s after the schedule ended, "
           "dropped and counted as infinite latency")
+    _print_targets(args, closed, opened, one_insert)
     if checks:
         print()
         print("load generator check, against the baseline:")
@@ -431,19 +573,36 @@ def print_report(args: argparse.Namespace, settings: WorkerSettings, closed: Seq
             reached = f"; {tool} reached {baseline.rate:.0f} req/s in (a)" if baseline else ""
             print(f"  python client flat out, {args.concurrency} connections: {row.rate:.0f} "
                   f"req/s, p99 {row.p99_ms:.1f} ms, {row.client_cores:.2f} cores{reached}")
-        base_open = next((r for r in opened if r.name == "baseline"), None)
+        base_open = next((r for r in opened if r.name == BASELINE), None)
         if base_open is not None:
             print(f"  python client open loop at {args.rate:g} req/s: p99 {base_open.p99_ms:.1f}"
                   f" ms, send lag p99 {base_open.lag_p99_ms or 0:.1f} ms, "
                   f"{base_open.client_cores:.2f} cores")
     if stores:
         print()
-        print("gateway store after each run (warm-up + (a) + (b)):")
+        print("rows in each store after its run (warm-up + (a) + (b); retries add no row; "
+              "requests in flight when wrk stops add rows):")
         for st in stores:
-            print(f"  {st.name}: {st.inbound} inbound rows, {st.answered} 2xx responses counted "
-                  f"(retries add no row; requests in flight when wrk stops add rows), "
-                  f"{st.events} response events, {st.participants} participants, "
-                  f"{st.rq_jobs} RQ sync job(s) enqueued")
+            rows = ", ".join(f"{n} {table}" for table, n in st.rows.items())
+            jobs = f", {st.rq_jobs} RQ sync job(s) enqueued" if st.rq_jobs is not None else ""
+            print(f"  {st.name}: {rows}; {st.answered} 2xx responses counted{jobs}")
+
+
+def _print_targets(args: argparse.Namespace, closed: Sequence[Row], opened: Sequence[Row],
+                   one_insert: Row | None) -> None:
+    gateway_open = [r for r in opened if r.name.startswith("gateway ")]
+    print()
+    print("targets (this run only; a figure moves between runs):")
+    if gateway_open:
+        each = "; ".join(f"{r.name} {r.p99_ms:.1f} ms "
+                         f"{'yes' if r.p99_ms < args.target_p99 else 'NO'}"
+                         for r in gateway_open)
+        print(f"  p99 < {args.target_p99:g} ms at {args.rate:g} req/s on every store: {each}")
+    full = next((r for r in closed if r.name == STORES[0].label), None)
+    if full is not None and one_insert is not None and one_insert.rate:
+        ratio = full.rate / one_insert.rate
+        print(f"  {full.name} >= {FULL_TO_ONE_INSERT_TARGET:g} x the one-insert app's req/s: "
+              f"{ratio:.2f} {'yes' if ratio >= FULL_TO_ONE_INSERT_TARGET else 'NO'}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
