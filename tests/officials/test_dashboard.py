@@ -18,8 +18,8 @@ from openpyxl import load_workbook
 from sqlalchemy import Engine, func, insert, select
 from werkzeug.test import TestResponse
 
-from gateway.central.schema import gateways, signin_failures
-from gateway.officials import register_officials
+from gateway.central.schema import events, gateways, signin_failures
+from gateway.officials import exports, register_officials
 from gateway.officials.accounts import Accounts
 from gateway.settings import Settings
 from tests.officials.population import event, generate, insert_events, publish, survey
@@ -294,6 +294,13 @@ def test_downloads(with_results: Dashboard) -> None:
     assert archive.mimetype == "application/zip" and archive.is_streamed
     with zipfile.ZipFile(io.BytesIO(archive.get_data())) as zf:
         assert f"{CID}-open-data/SHA256SUMS" in zf.namelist()
+        everything = b"".join(zf.read(name) for name in zf.namelist())
+        released = zf.read(f"{CID}-open-data/responses.csv").decode()
+    # The same release as `civicline export open-data`: no event id, no pseudonym.
+    assert released.splitlines()[0] == ",".join(exports.OPEN_RESPONSE_COLUMNS)
+    with with_results.engine.connect() as conn:
+        stored = conn.execute(select(events.c.event_id, events.c.pseudonym)).all()
+    assert stored and not [v for row in stored for v in row if v.encode() in everything]
     assert with_results.client.get(f"{base}/tallies.pdf").status_code == 404
 
 
