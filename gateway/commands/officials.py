@@ -172,7 +172,10 @@ def responses(consultation: str, fmt: str, output: Path | None) -> None:
 )  # fmt: skip
 def open_data(consultation: str, output: Path | None) -> None:
     """A zip to publish: responses and tallies as CSV, the consultation, a README and
-    SHA256SUMS (check with `sha256sum -c SHA256SUMS` in the unzipped folder)."""
+    SHA256SUMS (check with `sha256sum -c SHA256SUMS` in the unzipped folder).
+
+    Its participant ids are new with every zip and match nothing else; event ids and
+    times of day are left out (responses carry the UTC day)."""
     from gateway.officials import exports
 
     reports = _reports(Settings.from_env())
