@@ -1,22 +1,27 @@
-"""Officials' accounts and the sign-in brute-force limit: the SQL on `officials` and
-`signin_failures` in the central store."""
+"""Officials' accounts, their dashboard sessions and the sign-in brute-force limit: the
+SQL on `officials`, `official_sessions` and `signin_failures` in the central store."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+import secrets
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from gateway.central.schema import officials, signin_failures
+from gateway.central.schema import official_sessions, officials, signin_failures
 
 USERNAME = re.compile(r"[a-z0-9][a-z0-9_.@-]{0,63}")
 MIN_PASSWORD_LENGTH = 10
 MAX_FAILURES = 5
 FAILURE_WINDOW = timedelta(minutes=15)
+# A dashboard session ends this long after sign-in, however active (or when ended).
+SESSION_LIFETIME = timedelta(hours=8)
 # Checked against when the username is unknown, so a wrong name costs the same time.
 _DUMMY_HASH = generate_password_hash("civicline-no-such-official")
 
@@ -35,10 +40,27 @@ class Official:
 class SignIn:
     official: Official | None  # None: refused
     locked_until: datetime | None = None  # set when refused for too many failures
+    # For start_session: which password was checked (see official_sessions.credential).
+    credential: str | None = field(default=None, repr=False)
 
 
 def normalise_username(name: str) -> str:
     return name.strip().lower()
+
+
+def hash_session_id(session_id: str) -> str:
+    """What the central store keeps of a session id: its SHA-256, so that a copy of the
+    database does not sign anyone in."""
+    return hashlib.sha256(session_id.encode()).hexdigest()
+
+
+def _credential(password_hash: str) -> str:
+    return hashlib.sha256(password_hash.encode()).hexdigest()
+
+
+def _utc(moment: datetime) -> datetime:
+    """SQLite keeps no time zone and hands timestamps back naive: store UTC only."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 class Accounts:
@@ -46,8 +68,10 @@ class Accounts:
         self.engine = engine
 
     def create_tables(self) -> None:
-        """The two tables this needs, if the central store has not made them yet."""
-        officials.metadata.create_all(self.engine, tables=[officials, signin_failures])
+        """The tables this needs, if the central store has not made them yet."""
+        officials.metadata.create_all(
+            self.engine, tables=[officials, official_sessions, signin_failures]
+        )
 
     def add(self, username: str, password: str, *, admin: bool, now: datetime) -> Official:
         name = normalise_username(username)
@@ -79,6 +103,59 @@ class Accounts:
                 select(o.username, o.is_admin).where(o.username == normalise_username(username))
             ).first()
         return None if row is None else Official(row.username, bool(row.is_admin))
+
+    # --- sessions -------------------------------------------------------------------------
+
+    def start_session(
+        self, signed_in: SignIn, now: datetime, *, replacing: str | None = None
+    ) -> str:
+        """A new session for an official sign_in accepted, ending `replacing` (the
+        session the browser had) and every expired one. Returns the session id for the
+        cookie; only its hash is stored."""
+        if signed_in.official is None or signed_in.credential is None:
+            raise ValueError("a session needs a successful sign-in")
+        session_id = secrets.token_urlsafe(32)
+        now = _utc(now)
+        s = official_sessions.c
+        with self.engine.begin() as conn:
+            conn.execute(delete(official_sessions).where(s.expires_at <= now))
+            if replacing:
+                conn.execute(
+                    delete(official_sessions).where(s.id_hash == hash_session_id(replacing))
+                )
+            conn.execute(
+                insert(official_sessions).values(
+                    id_hash=hash_session_id(session_id),
+                    username=signed_in.official.username,
+                    credential=signed_in.credential,
+                    created_at=now,
+                    expires_at=now + SESSION_LIFETIME,
+                )
+            )
+        return session_id
+
+    def session_official(self, session_id: str, now: datetime) -> Official | None:
+        """The official a session id signs in: None once the session was ended, has
+        expired, or its official was removed or has another password since."""
+        s = official_sessions.c
+        o = officials.c
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(o.username, o.is_admin, o.password_hash, s.credential)
+                .join_from(official_sessions, officials, o.username == s.username)
+                .where(s.id_hash == hash_session_id(session_id), s.expires_at > _utc(now))
+            ).first()
+        if row is None or not hmac.compare_digest(_credential(row.password_hash), row.credential):
+            return None
+        return Official(row.username, bool(row.is_admin))
+
+    def end_session(self, session_id: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                delete(official_sessions).where(
+                    official_sessions.c.id_hash == hash_session_id(session_id)
+                )
+            )
 
     def sign_in(self, username: str, password: str, now: datetime) -> SignIn:
         """Check a password, unless the name has MAX_FAILURES failures in FAILURE_WINDOW.
@@ -113,4 +190,5 @@ class Accounts:
             return SignIn(None)
         with self.engine.begin() as conn:
             conn.execute(delete(signin_failures).where(f.username == name))
-        return SignIn(Official(row.username, bool(row.is_admin)))
+        official = Official(row.username, bool(row.is_admin))
+        return SignIn(official, credential=_credential(row.password_hash))
