@@ -10,7 +10,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Engine, delete, func, insert, select
+from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -30,10 +30,22 @@ class AccountError(ValueError):
     """A username or password that cannot be used; the message says why."""
 
 
+class UnknownOfficial(AccountError):
+    """No official has that username."""
+
+
 @dataclass(frozen=True)
 class Official:
     username: str
     is_admin: bool
+
+
+@dataclass(frozen=True)
+class OfficialInfo:
+    username: str
+    is_admin: bool
+    created_at: datetime
+    open_sessions: int
 
 
 @dataclass(frozen=True)
@@ -80,8 +92,7 @@ class Accounts:
                 f"username {username!r}: use lower-case letters, digits, '.', '_', '@' or '-'"
                 " (at most 64, starting with a letter or digit)"
             )
-        if len(password) < MIN_PASSWORD_LENGTH:
-            raise AccountError(f"the password needs at least {MIN_PASSWORD_LENGTH} characters")
+        _check_password(password)
         try:
             with self.engine.begin() as conn:
                 conn.execute(
@@ -103,6 +114,69 @@ class Accounts:
                 select(o.username, o.is_admin).where(o.username == normalise_username(username))
             ).first()
         return None if row is None else Official(row.username, bool(row.is_admin))
+
+    def require(self, username: str) -> Official:
+        """The official, or UnknownOfficial saying which officials there are."""
+        official = self.get(username)
+        if official is None:
+            with self.engine.connect() as conn:
+                raise self._unknown(conn, username)
+        return official
+
+    def list_officials(self, now: datetime) -> list[OfficialInfo]:
+        """Every official by username, with the number of their sessions still open."""
+        o = officials.c
+        s = official_sessions.c
+        open_sessions = (
+            select(s.username, func.count().label("n"))
+            .where(s.expires_at > _utc(now))
+            .group_by(s.username)
+            .subquery()
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(o.username, o.is_admin, o.created_at, open_sessions.c.n)
+                .outerjoin(open_sessions, open_sessions.c.username == o.username)
+                .order_by(o.username)
+            ).all()
+        return [
+            OfficialInfo(row.username, bool(row.is_admin), _utc(row.created_at), row.n or 0)
+            for row in rows
+        ]
+
+    def remove(self, username: str, now: datetime) -> int:
+        """Delete the official and end their sessions. Returns how many were open."""
+        name = normalise_username(username)
+        with self.engine.begin() as conn:
+            removed = conn.execute(delete(officials).where(officials.c.username == name))
+            if removed.rowcount == 0:
+                raise self._unknown(conn, username)
+            return self._end_sessions(conn, name, now)
+
+    def reset_password(self, username: str, password: str, now: datetime) -> int:
+        """Give the official a new password, end their sessions and lift a sign-in
+        lockout of their name. Returns how many sessions were open."""
+        name = normalise_username(username)
+        _check_password(password)
+        password_hash = generate_password_hash(password)
+        with self.engine.begin() as conn:
+            changed = conn.execute(
+                update(officials)
+                .where(officials.c.username == name)
+                .values(password_hash=password_hash)
+            )
+            if changed.rowcount == 0:
+                raise self._unknown(conn, username)
+            conn.execute(delete(signin_failures).where(signin_failures.c.username == name))
+            return self._end_sessions(conn, name, now)
+
+    @staticmethod
+    def _unknown(conn: Connection, username: str) -> UnknownOfficial:
+        names = conn.execute(select(officials.c.username).order_by(officials.c.username))
+        known = ", ".join(names.scalars()) or "none yet"
+        return UnknownOfficial(
+            f"no official named {normalise_username(username)!r} (officials: {known})"
+        )
 
     # --- sessions -------------------------------------------------------------------------
 
@@ -157,6 +231,20 @@ class Accounts:
                 )
             )
 
+    def end_sessions(self, username: str, now: datetime) -> int:
+        """End every session of the official. Returns how many were open."""
+        with self.engine.begin() as conn:
+            return self._end_sessions(conn, normalise_username(username), now)
+
+    @staticmethod
+    def _end_sessions(conn: Connection, name: str, now: datetime) -> int:
+        s = official_sessions.c
+        open_sessions = conn.execute(
+            select(func.count()).where(s.username == name, s.expires_at > _utc(now))
+        ).scalar_one()
+        conn.execute(delete(official_sessions).where(s.username == name))
+        return open_sessions
+
     def sign_in(self, username: str, password: str, now: datetime) -> SignIn:
         """Check a password, unless the name has MAX_FAILURES failures in FAILURE_WINDOW.
 
@@ -192,3 +280,8 @@ class Accounts:
             conn.execute(delete(signin_failures).where(f.username == name))
         official = Official(row.username, bool(row.is_admin))
         return SignIn(official, credential=_credential(row.password_hash))
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"the password needs at least {MIN_PASSWORD_LENGTH} characters")

@@ -1,5 +1,5 @@
 """Officials' sessions in the central store (SQLite and PostgreSQL): opened by a sign-in,
-checked on every request, ended by signing out or time."""
+checked on every request, ended by signing out, removal, a new password or time."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from gateway.officials.accounts import (
     Accounts,
     Official,
     SignIn,
+    UnknownOfficial,
     hash_session_id,
 )
 
@@ -67,8 +68,58 @@ def test_a_session_expires_after_its_lifetime(accounts: Accounts) -> None:
     assert accounts.session_official(later, end) == Official("root", True)
 
 
+def test_removal_and_a_new_password_end_only_that_officials_sessions(accounts: Accounts) -> None:
+    ada = [session_for(accounts, "ada"), session_for(accounts, "ada")]
+    root = session_for(accounts, "root")
+    assert accounts.reset_password("ADA", "another password", NOW) == 2
+    assert [accounts.session_official(s, NOW) for s in ada] == [None, None]
+    assert accounts.session_official(root, NOW) is not None
+    assert accounts.remove("root", NOW) == 1
+    assert accounts.session_official(root, NOW) is None
+    assert rows(accounts) == 0
+
+
+def test_a_sign_in_racing_a_new_password_gets_no_session(accounts: Accounts) -> None:
+    """The password was checked, then reset before the session was stored: the session
+    belongs to the old password and signs no one in."""
+    checked = accounts.sign_in("ada", PASSWORD, NOW)
+    accounts.reset_password("ada", "another password", NOW)
+    session_id = accounts.start_session(checked, NOW)
+    assert accounts.session_official(session_id, NOW) is None
+
+
+def test_a_session_outliving_its_official_does_not_sign_in_a_namesake(
+    accounts: Accounts,
+) -> None:
+    checked = accounts.sign_in("ada", PASSWORD, NOW)
+    accounts.remove("ada", NOW)
+    session_id = accounts.start_session(checked, NOW)  # raced the removal
+    accounts.add("ada", "someone else's password", admin=True, now=NOW)
+    assert accounts.session_official(session_id, NOW) is None
+
+
 def test_no_session_without_a_successful_sign_in(accounts: Accounts) -> None:
     with pytest.raises(ValueError, match="needs a successful sign-in"):
         accounts.start_session(accounts.sign_in("ada", "wrong password", NOW), NOW)
     with pytest.raises(ValueError, match="needs a successful sign-in"):
         accounts.start_session(SignIn(Official("ada", True)), NOW)
+
+
+def test_unknown_names(accounts: Accounts) -> None:
+    with pytest.raises(UnknownOfficial, match=r"no official named 'bob' \(officials: ada, root\)"):
+        accounts.remove("bob", NOW)
+    with pytest.raises(UnknownOfficial, match="no official named 'bob'"):
+        accounts.reset_password("bob", "another password", NOW)
+    with pytest.raises(UnknownOfficial, match="no official named 'bob'"):
+        accounts.require(" Bob ")
+    assert accounts.require(" Ada ") == Official("ada", False)
+
+
+def test_list_officials(accounts: Accounts) -> None:
+    session_for(accounts, "ada")
+    session_for(accounts, "ada", NOW - SESSION_LIFETIME)  # expired
+    listed = accounts.list_officials(NOW)
+    assert [(o.username, o.is_admin, o.created_at, o.open_sessions) for o in listed] == [
+        ("ada", False, NOW, 1),
+        ("root", True, NOW, 0),
+    ]

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from click.testing import CliRunner, Result
 from flask import Flask
 from flask.testing import FlaskClient
 from openpyxl import load_workbook
@@ -19,6 +20,7 @@ from sqlalchemy import Engine, func, insert, select
 from werkzeug.test import TestResponse
 
 from gateway.central.schema import events, gateways, official_sessions, signin_failures
+from gateway.cli import cli
 from gateway.officials import exports, register_officials
 from gateway.officials.accounts import SESSION_LIFETIME, Accounts, hash_session_id
 from gateway.officials.tallies import as_utc
@@ -305,6 +307,45 @@ def test_sessions_expire_and_are_cleaned_up(dashboard: Dashboard) -> None:
     assert other.sign_in("root").status_code == 302  # any sign-in clears expired sessions
     assert session_rows(dashboard.engine, "ada") == []
     assert len(session_rows(dashboard.engine, "root")) == 1
+
+
+def officials_cli(central_url: str, *args: str, input: str | None = None) -> Result:
+    return CliRunner().invoke(
+        cli, ["officials", *args], input=input, env={"CENTRAL_DATABASE_URL": central_url}
+    )
+
+
+def test_reset_password_ends_the_officials_sessions(dashboard: Dashboard, central_url: str) -> None:
+    dashboard.clock.now = datetime.now(UTC)  # the command's clock
+    dashboard.sign_in("ada")
+    laptop = copy_of_cookie(dashboard)
+    phone = another_browser(dashboard)
+    assert phone.sign_in("ada").status_code == 302  # a second session of hers
+    admin = another_browser(dashboard)
+    assert admin.sign_in("root").status_code == 302
+
+    result = officials_cli(
+        central_url, "reset-password", "ada", "--password-stdin", input="a brand new one\n"
+    )
+    assert result.exit_code == 0, result.output
+    assert result.output == "new password for ada; ended 2 open sessions\n"
+    assert refused(dashboard.client) and refused(laptop) and refused(phone.client)
+    assert not refused(admin.client)  # other officials stay signed in
+    assert dashboard.sign_in("ada").status_code == 401  # the old password
+    assert dashboard.sign_in("ada", "a brand new one").status_code == 302
+    assert not refused(dashboard.client)
+
+
+def test_remove_ends_the_officials_sessions(dashboard: Dashboard, central_url: str) -> None:
+    dashboard.clock.now = datetime.now(UTC)  # the command's clock
+    dashboard.sign_in("ada")
+    laptop = copy_of_cookie(dashboard)
+    result = officials_cli(central_url, "remove", "ada", "--yes")
+    assert result.exit_code == 0, result.output
+    assert result.output == "removed official ada; ended 1 open session\n"
+    assert refused(dashboard.client) and refused(laptop)
+    assert session_rows(dashboard.engine) == []
+    assert dashboard.sign_in("ada").status_code == 401
 
 
 # --- pages --------------------------------------------------------------------------------
