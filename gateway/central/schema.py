@@ -100,6 +100,25 @@ officials = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
+# Officials' dashboard sessions (gateway/officials/accounts.py). The session cookie
+# carries a random id; only its SHA-256 is kept here. A request is signed in only while
+# its row exists, has not expired and its official still has the password it was opened
+# with: signing out, removing the official or resetting their password deletes the rows,
+# so copies of the cookie stop working too.
+official_sessions = Table(
+    "official_sessions",
+    metadata,
+    Column("id_hash", String(64), primary_key=True),
+    Column("username", String(64), nullable=False),
+    # SHA-256 of the official's password hash at sign-in: a new password ends the
+    # session even when the reset races the sign-in.
+    Column("credential", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Index("ix_official_sessions_username", "username"),
+    Index("ix_official_sessions_expires_at", "expires_at"),
+)
+
 # Failed dashboard sign-ins, for the brute-force limit (gateway/officials/accounts.py).
 signin_failures = Table(
     "signin_failures",

@@ -1,4 +1,5 @@
-"""`civicline export tallies|responses|open-data` and `civicline officials add`.
+"""`civicline export tallies|responses|open-data` and
+`civicline officials add|list|remove|reset-password`.
 
 Both read CENTRAL_DATABASE_URL. Exports from the command line are administrator
 actions: a results embargo hides results from the dashboard, not from these.
@@ -172,7 +173,10 @@ def responses(consultation: str, fmt: str, output: Path | None) -> None:
 )  # fmt: skip
 def open_data(consultation: str, output: Path | None) -> None:
     """A zip to publish: responses and tallies as CSV, the consultation, a README and
-    SHA256SUMS (check with `sha256sum -c SHA256SUMS` in the unzipped folder)."""
+    SHA256SUMS (check with `sha256sum -c SHA256SUMS` in the unzipped folder).
+
+    Its participant ids are new with every zip and match nothing else; event ids and
+    times of day are left out (responses carry the UTC day)."""
     from gateway.officials import exports
 
     reports = _reports(Settings.from_env())
@@ -198,27 +202,106 @@ def officials() -> None:
     """Officials who may sign in to the dashboard at /officials/ (central store)."""
 
 
-@officials.command()
-@click.argument("name")
-@click.option("--admin", is_flag=True, help="May export embargoed results.")
-@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
-def add(name: str, admin: bool, password_stdin: bool) -> None:
-    """Create the official NAME; the password is asked for twice, or read from stdin."""
-    from gateway.officials.accounts import AccountError, Accounts
+def _accounts(settings: Settings):  # type: ignore[no-untyped-def]
+    from gateway.officials.accounts import Accounts
     from gateway.store.database import make_engine
 
-    settings = Settings.from_env()
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     engine = make_engine(settings.central_database_url)
     click.get_current_context().call_on_close(engine.dispose)
     accounts = Accounts(engine)
-    accounts.create_tables()
+    accounts.create_tables()  # the first official, or a store from before sessions were kept
+    return accounts
+
+
+def _new_password(password_stdin: bool) -> str:
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+def _sessions(n: int) -> str:
+    return f"ended {n} open session{'' if n == 1 else 's'}"
+
+
+PASSWORD_STDIN = click.option(
+    "--password-stdin", is_flag=True, help="Read the password from standard input."
+)
+
+
+@officials.command()
+@click.argument("name")
+@click.option("--admin", is_flag=True, help="May export embargoed results.")
+@PASSWORD_STDIN
+def add(name: str, admin: bool, password_stdin: bool) -> None:
+    """Create the official NAME; the password is asked for twice, or read from stdin."""
+    from gateway.officials.accounts import AccountError
+
+    settings = Settings.from_env()
+    password = _new_password(password_stdin)
+    accounts = _accounts(settings)
     try:
         official = accounts.add(name, password, admin=admin, now=_now())
     except AccountError as exc:
         raise click.ClickException(str(exc)) from exc
     role = "administrator" if official.is_admin else "official"
     click.echo(f"added {role} {official.username}")
+
+
+@officials.command("list")
+def list_officials() -> None:
+    """Every official: username, role, when added (UTC) and open dashboard sessions."""
+    accounts = _accounts(Settings.from_env())
+    found = accounts.list_officials(_now())
+    if not found:
+        click.echo("no officials yet: add one with `civicline officials add NAME`")
+        return
+    rows = [("username", "role", "added (UTC)", "open sessions")] + [
+        (
+            o.username,
+            "administrator" if o.is_admin else "official",
+            o.created_at.strftime("%Y-%m-%d %H:%M"),
+            str(o.open_sessions),
+        )
+        for o in found
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+
+
+@officials.command()
+@click.argument("name")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def remove(name: str, yes: bool) -> None:
+    """Remove the official NAME: they can no longer sign in, and their open dashboard
+    sessions end at once."""
+    from gateway.officials.accounts import AccountError
+
+    accounts = _accounts(Settings.from_env())
+    try:
+        official = accounts.require(name)
+        if not yes:
+            role = "administrator" if official.is_admin else "official"
+            click.confirm(f"Remove {role} {official.username}?", abort=True)
+        ended = accounts.remove(official.username, _now())
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"removed official {official.username}; {_sessions(ended)}")
+
+
+@officials.command("reset-password")
+@click.argument("name")
+@PASSWORD_STDIN
+def reset_password(name: str, password_stdin: bool) -> None:
+    """Give the official NAME a new password (asked for twice, or read from stdin), end
+    their open dashboard sessions and lift a sign-in lockout of their name."""
+    from gateway.officials.accounts import AccountError
+
+    accounts = _accounts(Settings.from_env())
+    try:
+        official = accounts.require(name)  # before asking for a password
+        password = _new_password(password_stdin)
+        ended = accounts.reset_password(official.username, password, _now())
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"new password for {official.username}; {_sessions(ended)}")

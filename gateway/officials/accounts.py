@@ -1,29 +1,38 @@
-"""Officials' accounts and the sign-in brute-force limit: the SQL on `officials` and
-`signin_failures` in the central store."""
+"""Officials' accounts, their dashboard sessions and the sign-in brute-force limit: the
+SQL on `officials`, `official_sessions` and `signin_failures` in the central store."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+import secrets
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Engine, delete, func, insert, select
+from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from gateway.central.schema import officials, signin_failures
+from gateway.central.schema import official_sessions, officials, signin_failures
 from gateway.store.database import schema_transaction, write_transaction
 
 USERNAME = re.compile(r"[a-z0-9][a-z0-9_.@-]{0,63}")
 MIN_PASSWORD_LENGTH = 10
 MAX_FAILURES = 5
 FAILURE_WINDOW = timedelta(minutes=15)
+# A dashboard session ends this long after sign-in, however active (or when ended).
+SESSION_LIFETIME = timedelta(hours=8)
 # Checked against when the username is unknown, so a wrong name costs the same time.
 _DUMMY_HASH = generate_password_hash("civicline-no-such-official")
 
 
 class AccountError(ValueError):
     """A username or password that cannot be used; the message says why."""
+
+
+class UnknownOfficial(AccountError):
+    """No official has that username."""
 
 
 @dataclass(frozen=True)
@@ -33,13 +42,38 @@ class Official:
 
 
 @dataclass(frozen=True)
+class OfficialInfo:
+    username: str
+    is_admin: bool
+    created_at: datetime
+    open_sessions: int
+
+
+@dataclass(frozen=True)
 class SignIn:
     official: Official | None  # None: refused
     locked_until: datetime | None = None  # set when refused for too many failures
+    # For start_session: which password was checked (see official_sessions.credential).
+    credential: str | None = field(default=None, repr=False)
 
 
 def normalise_username(name: str) -> str:
     return name.strip().lower()
+
+
+def hash_session_id(session_id: str) -> str:
+    """What the central store keeps of a session id: its SHA-256, so that a copy of the
+    database does not sign anyone in."""
+    return hashlib.sha256(session_id.encode()).hexdigest()
+
+
+def _credential(password_hash: str) -> str:
+    return hashlib.sha256(password_hash.encode()).hexdigest()
+
+
+def _utc(moment: datetime) -> datetime:
+    """SQLite keeps no time zone and hands timestamps back naive: store UTC only."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 class Accounts:
@@ -47,9 +81,11 @@ class Accounts:
         self.engine = engine
 
     def create_tables(self) -> None:
-        """The two tables this needs, if the central store has not made them yet."""
+        """The tables this needs, if the central store has not made them yet."""
         with schema_transaction(self.engine) as conn:
-            officials.metadata.create_all(conn, tables=[officials, signin_failures])
+            officials.metadata.create_all(
+                conn, tables=[officials, official_sessions, signin_failures]
+            )
 
     def add(self, username: str, password: str, *, admin: bool, now: datetime) -> Official:
         name = normalise_username(username)
@@ -58,8 +94,7 @@ class Accounts:
                 f"username {username!r}: use lower-case letters, digits, '.', '_', '@' or '-'"
                 " (at most 64, starting with a letter or digit)"
             )
-        if len(password) < MIN_PASSWORD_LENGTH:
-            raise AccountError(f"the password needs at least {MIN_PASSWORD_LENGTH} characters")
+        _check_password(password)
         try:
             with write_transaction(self.engine) as conn:
                 conn.execute(
@@ -81,6 +116,136 @@ class Accounts:
                 select(o.username, o.is_admin).where(o.username == normalise_username(username))
             ).first()
         return None if row is None else Official(row.username, bool(row.is_admin))
+
+    def require(self, username: str) -> Official:
+        """The official, or UnknownOfficial saying which officials there are."""
+        official = self.get(username)
+        if official is None:
+            with self.engine.connect() as conn:
+                raise self._unknown(conn, username)
+        return official
+
+    def list_officials(self, now: datetime) -> list[OfficialInfo]:
+        """Every official by username, with the number of their sessions still open."""
+        o = officials.c
+        s = official_sessions.c
+        open_sessions = (
+            select(s.username, func.count().label("n"))
+            .where(s.expires_at > _utc(now))
+            .group_by(s.username)
+            .subquery()
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(o.username, o.is_admin, o.created_at, open_sessions.c.n)
+                .outerjoin(open_sessions, open_sessions.c.username == o.username)
+                .order_by(o.username)
+            ).all()
+        return [
+            OfficialInfo(row.username, bool(row.is_admin), _utc(row.created_at), row.n or 0)
+            for row in rows
+        ]
+
+    def remove(self, username: str, now: datetime) -> int:
+        """Delete the official and end their sessions. Returns how many were open."""
+        name = normalise_username(username)
+        with write_transaction(self.engine) as conn:
+            removed = conn.execute(delete(officials).where(officials.c.username == name))
+            if removed.rowcount == 0:
+                raise self._unknown(conn, username)
+            return self._end_sessions(conn, name, now)
+
+    def reset_password(self, username: str, password: str, now: datetime) -> int:
+        """Give the official a new password, end their sessions and lift a sign-in
+        lockout of their name. Returns how many sessions were open."""
+        name = normalise_username(username)
+        _check_password(password)
+        password_hash = generate_password_hash(password)
+        with write_transaction(self.engine) as conn:
+            changed = conn.execute(
+                update(officials)
+                .where(officials.c.username == name)
+                .values(password_hash=password_hash)
+            )
+            if changed.rowcount == 0:
+                raise self._unknown(conn, username)
+            conn.execute(delete(signin_failures).where(signin_failures.c.username == name))
+            return self._end_sessions(conn, name, now)
+
+    @staticmethod
+    def _unknown(conn: Connection, username: str) -> UnknownOfficial:
+        names = conn.execute(select(officials.c.username).order_by(officials.c.username))
+        known = ", ".join(names.scalars()) or "none yet"
+        return UnknownOfficial(
+            f"no official named {normalise_username(username)!r} (officials: {known})"
+        )
+
+    # --- sessions -------------------------------------------------------------------------
+
+    def start_session(
+        self, signed_in: SignIn, now: datetime, *, replacing: str | None = None
+    ) -> str:
+        """A new session for an official sign_in accepted, ending `replacing` (the
+        session the browser had) and every expired one. Returns the session id for the
+        cookie; only its hash is stored."""
+        if signed_in.official is None or signed_in.credential is None:
+            raise ValueError("a session needs a successful sign-in")
+        session_id = secrets.token_urlsafe(32)
+        now = _utc(now)
+        s = official_sessions.c
+        with write_transaction(self.engine) as conn:
+            conn.execute(delete(official_sessions).where(s.expires_at <= now))
+            if replacing:
+                conn.execute(
+                    delete(official_sessions).where(s.id_hash == hash_session_id(replacing))
+                )
+            conn.execute(
+                insert(official_sessions).values(
+                    id_hash=hash_session_id(session_id),
+                    username=signed_in.official.username,
+                    credential=signed_in.credential,
+                    created_at=now,
+                    expires_at=now + SESSION_LIFETIME,
+                )
+            )
+        return session_id
+
+    def session_official(self, session_id: str, now: datetime) -> Official | None:
+        """The official a session id signs in: None once the session was ended, has
+        expired, or its official was removed or has another password since."""
+        s = official_sessions.c
+        o = officials.c
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(o.username, o.is_admin, o.password_hash, s.credential)
+                .join_from(official_sessions, officials, o.username == s.username)
+                .where(s.id_hash == hash_session_id(session_id), s.expires_at > _utc(now))
+            ).first()
+        if row is None or not hmac.compare_digest(_credential(row.password_hash), row.credential):
+            return None
+        return Official(row.username, bool(row.is_admin))
+
+    def end_session(self, session_id: str) -> None:
+        with write_transaction(self.engine) as conn:
+            conn.execute(
+                delete(official_sessions).where(
+                    official_sessions.c.id_hash == hash_session_id(session_id)
+                )
+            )
+
+    def end_sessions(self, username: str, now: datetime) -> int:
+        """End every session of the official. Returns how many were open."""
+        with write_transaction(self.engine) as conn:
+            return self._end_sessions(conn, normalise_username(username), now)
+
+    @staticmethod
+    def _end_sessions(conn: Connection, name: str, now: datetime) -> int:
+        s = official_sessions.c
+        open_sessions = conn.execute(
+            select(func.count()).where(s.username == name, s.expires_at > _utc(now))
+        ).scalar_one()
+        conn.execute(delete(official_sessions).where(s.username == name))
+        return open_sessions
 
     def sign_in(self, username: str, password: str, now: datetime) -> SignIn:
         """Check a password, unless the name has MAX_FAILURES failures in FAILURE_WINDOW.
@@ -115,4 +280,10 @@ class Accounts:
             return SignIn(None)
         with write_transaction(self.engine) as conn:
             conn.execute(delete(signin_failures).where(f.username == name))
-        return SignIn(Official(row.username, bool(row.is_admin)))
+        official = Official(row.username, bool(row.is_admin))
+        return SignIn(official, credential=_credential(row.password_hash))
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"the password needs at least {MIN_PASSWORD_LENGTH} characters")

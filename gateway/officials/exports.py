@@ -3,17 +3,27 @@
 Tallies are small (aggregates) and are built whole. Responses can be millions of rows:
 they are written row by row from the database cursor, as chunks a caller writes to a
 file or streams over HTTP, and XLSX uses openpyxl's write-only mode.
+
+The open-data zip is a release for anyone to read, so its responses carry nothing that
+joins back to a person: participant ids keyed by a secret drawn for the release and
+then dropped, no event ids, days instead of times, and rows in an order that follows
+those ids rather than the pseudonyms (sorted in chunks spilled to temporary files).
 """
 
 from __future__ import annotations
 
 import csv
 import hashlib
+import heapq
+import hmac
 import io
 import json
 import re
+import secrets
+import tempfile
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import ExitStack
 from datetime import UTC, datetime
 from typing import IO, Any
 
@@ -57,9 +67,13 @@ RESPONSE_COLUMNS = (
     "event_id", "pseudonym", "question", "status", "answer_id", "answer_text", "channel",
     "language", "answered_at", "region", "gateway", "counted",
 )  # fmt: skip
-OPEN_RESPONSE_COLUMNS = ("participant",) + tuple(
-    c for c in RESPONSE_COLUMNS if c not in ("pseudonym",)
-)
+# No event id and no time of day: either could join a row back to other records.
+OPEN_RESPONSE_COLUMNS = (
+    "participant", "question", "status", "answer_id", "answer_text", "channel", "language",
+    "answered_on", "region", "gateway", "counted",
+)  # fmt: skip
+# Open-data rows sorted in memory at a time; beyond this they spill to temporary files.
+OPEN_SORT_ROWS = 50_000
 
 # A spreadsheet runs a cell starting with one of these as a formula: CSV injection.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -406,19 +420,43 @@ class ResponseFormatter:
             "1" if row.counted else "0",
         ]
 
-    def open_csv_fields(self, row: ResponseRow) -> list[str]:
-        fields = self.csv_fields(row)
-        fields[1] = open_participant(self.consultation.id, row.pseudonym)
-        if fields[5] and self.is_text(row.question_id):
-            fields[5] = WITHHELD  # free text and recordings can identify people
-        return [fields[1], fields[0], *fields[2:]]
+    def open_csv_fields(self, row: ResponseRow, participant: str) -> list[str]:
+        """OPEN_RESPONSE_COLUMNS: `participant` for the pseudonym, no event id, the UTC
+        day for the time, free text and recordings withheld."""
+        answer_id, answer_text = self.answer(row)
+        if answer_text and self.is_text(row.question_id):
+            answer_text = WITHHELD  # free text and recordings can identify people
+        return [
+            participant,
+            row.question_id,
+            row.status,
+            inert(answer_id),
+            inert(answer_text),
+            row.channel,
+            row.language,
+            row.answered_at.astimezone(UTC).date().isoformat(),
+            inert(row.region or ""),
+            row.gateway,
+            "1" if row.counted else "0",
+        ]
 
 
-def open_participant(consultation_id: str, pseudonym: str) -> str:
-    """A participant id for open data: stable within one consultation, not linkable to
-    the same person in another consultation's data or to the central pseudonym."""
-    digest = hashlib.sha256(f"civicline-open-data:{consultation_id}:{pseudonym}".encode())
-    return digest.hexdigest()[:20]
+class ReleaseIds:
+    """Participant ids for one open-data release.
+
+    HMAC-SHA256 of the pseudonym under a key drawn at random when the release is made
+    and never stored or shown: within the release one participant always has the same
+    id, but no one (PSEUDONYM_KEY and a phone number in hand, or another release of the
+    same data) can work out which id is whose. The key goes when this object does.
+    """
+
+    def __init__(self) -> None:
+        self._mac = hmac.new(secrets.token_bytes(32), digestmod=hashlib.sha256)
+
+    def __call__(self, pseudonym: str) -> str:
+        mac = self._mac.copy()
+        mac.update(pseudonym.encode())
+        return mac.hexdigest()[:20]
 
 
 def csv_chunks(header: Sequence[str], rows: Iterable[Sequence[str]]) -> Iterator[str]:
@@ -440,9 +478,54 @@ def responses_csv(published: Published, rows: Iterable[ResponseRow]) -> Iterator
     return csv_chunks(RESPONSE_COLUMNS, map(formatter.csv_fields, rows))
 
 
-def open_responses_csv(published: Published, rows: Iterable[ResponseRow]) -> Iterator[str]:
+def open_responses_csv(
+    published: Published, rows: Iterable[ResponseRow], *, sort_rows: int = OPEN_SORT_ROWS
+) -> Iterator[str]:
+    """responses.csv of an open-data release, with participant ids of its own.
+
+    `rows` come ordered by question and pseudonym; published in that order, the ids'
+    order would give away the pseudonyms' (whoever holds PSEUDONYM_KEY and the phone
+    numbers could sort them and match them up). So they are put in order of question
+    and release id instead, each participant's events for a question oldest first.
+    """
     formatter = ResponseFormatter(published.consultation)
-    return csv_chunks(OPEN_RESPONSE_COLUMNS, map(formatter.open_csv_fields, rows))
+    ids = ReleaseIds()
+
+    def keyed() -> Iterator[list[str]]:
+        for n, row in enumerate(rows):
+            fields = formatter.open_csv_fields(row, ids(row.pseudonym))
+            yield [row.question_id, fields[0], f"{n:015d}", *fields]
+
+    ordered = (record[3:] for record in sorted_spilling(keyed(), sort_rows))
+    return csv_chunks(OPEN_RESPONSE_COLUMNS, ordered)
+
+
+def sorted_spilling(records: Iterable[list[str]], chunk_rows: int) -> Iterator[list[str]]:
+    """`records` (lists of strings) in sorted order, with at most `chunk_rows` of them
+    in memory: each full chunk is sorted and written to a temporary file, and the files
+    are merged as they are read back."""
+    with ExitStack() as files:
+        runs: list[Iterator[list[str]]] = []
+        chunk: list[list[str]] = []
+        for record in records:
+            chunk.append(record)
+            if len(chunk) >= chunk_rows:
+                chunk.sort()
+                runs.append(_spill(files, chunk))
+                chunk = []
+        chunk.sort()
+        if not runs:
+            yield from chunk
+            return
+        runs.append(iter(chunk))
+        yield from heapq.merge(*runs)
+
+
+def _spill(files: ExitStack, chunk: list[list[str]]) -> Iterator[list[str]]:
+    spool = files.enter_context(tempfile.TemporaryFile("w+", encoding="utf-8", newline=""))
+    csv.writer(spool).writerows(chunk)
+    spool.seek(0)
+    return csv.reader(spool)
 
 
 def responses_json(published: Published, rows: Iterable[ResponseRow]) -> Iterator[str]:
@@ -494,10 +577,11 @@ Consultation `{cid}`, version {version}, exported {generated} (UTC). Made by Civ
 
 ## How responses are counted
 
-- A participant's final state for a question is their latest event for it: latest
-  `answered_at`, ties broken by the greater `event_id`. Whatever its status, it replaces
-  their earlier events (a later skip replaces an earlier answer). `counted` is 1 on
-  that event and 0 on the events it replaced; tallies count `counted` rows only.
+- A participant's final state for a question is their latest event for it, by the
+  exact time it was given (ties broken by the event's unique id; neither is in this
+  release, see below). Whatever its status, it replaces their earlier events (a later
+  skip replaces an earlier answer). `counted` is 1 on that event and 0 on the events
+  it replaced; tallies count `counted` rows only.
 - Statuses: `answered`; `unparsed` (the reply could not be read after repeated tries);
   `skipped` (the participant said SKIP or pressed 0 on an optional or profile
   question); `no_answer` (reached the question, gave nothing: silence, an empty
@@ -512,9 +596,16 @@ Consultation `{cid}`, version {version}, exported {generated} (UTC). Made by Civ
 
 ## Columns of responses.csv
 
-- `participant`: an id for the participant, the same across this file, different
-  from the one in any other consultation's data. Phone numbers never leave the gateway.
-- `event_id`: the response event's unique id, made when it was received.
+One row per response event, grouped by question, then by `participant`; a
+participant's events for a question are oldest first. The order says nothing else
+about who answered or when.
+
+- `participant`: a random id for one person who took part, the same on every row of
+  this file, so that one person's answers can be followed across questions. It is made
+  for this release only, with a secret drawn for it and then discarded: another release,
+  even of the same data, gives the same person a different id, and the id cannot be
+  linked to a phone number, to the pseudonyms CivicLine keeps, or to any other data.
+  Phone numbers never leave the gateway.
 - `question`: the question id (see consultation.yaml).
 - `status`: answered, unparsed, skipped or no_answer.
 - `answer_id`: the option id (choice), `yes`/`no`, or the number (scale); empty for a
@@ -522,14 +613,20 @@ Consultation `{cid}`, version {version}, exported {generated} (UTC). Made by Civ
 - `answer_text`: the option's label in the consultation's first language, the yes/no
   word or the number. Free text and voice recordings are {withheld}: they can identify
   people.
-- `channel`: sms or voice. `language`: the language the participant used.
-- `answered_at`: when the participant answered, ISO 8601 in UTC.
+- `channel`: sms or voice.
+- `language`: the language the participant used.
+- `answered_on`: the day the participant answered, `YYYY-MM-DD` in UTC. The time of
+  day is left out, so that a row cannot be matched with call or message records.
 - `region`: the region worked out on the gateway from the phone number's prefix;
   empty when unknown.
 - `gateway`: the gateway that received the response.
 - `counted`: 1 when this is the participant's final state for the question, else 0.
-- A text cell starting with `=`, `+`, `-` or `@` starts with an added `'` so that
-  spreadsheets do not run it as a formula.
+
+Event ids are omitted: every response event has a unique id in CivicLine, which
+could link a row to other records, so this release leaves it out.
+
+A text cell starting with `=`, `+`, `-` or `@` starts with an added `'` so that
+spreadsheets do not run it as a formula.
 
 ## Columns of the tallies
 

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
 
 from flask import Flask, Request, Response, has_request_context, request, session
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from werkzeug.exceptions import BadRequest
 
+from gateway.officials.accounts import SESSION_LIFETIME
+
 OFFICIALS_PREFIX = "/officials"  # the dashboard's routes (gateway/officials/web.py)
 CSRF_KEY = "officials.csrf"
 CSRF_FIELD = "csrf_token"
-SESSION_LIFETIME = timedelta(hours=8)
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
@@ -24,6 +24,10 @@ class RequestAwareSessionInterface(SecureCookieSessionInterface):
     """Flask's signed-cookie sessions, for the dashboard only, with the Secure flag
     whenever the request came over HTTPS, not only when SESSION_COOKIE_SECURE (set in
     production) says so.
+
+    The cookie holds the CSRF token and, once signed in, a session id: who is signed in
+    is decided by that id's record in the central store (gateway/officials/accounts.py),
+    so that ending the session there ends it for every copy of the cookie.
 
     Every other route (webhooks, the API) gets Flask's null session: opening a signed
     session costs each webhook more than a database statement, for nothing.

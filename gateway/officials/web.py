@@ -1,8 +1,10 @@
 """The officials' dashboard at /officials/: sign-in, consultations, results, downloads.
 
 Server-rendered and usable without JavaScript. Every page but sign-in needs a signed-in
-official; every POST carries the session's CSRF token; results of an embargoed
-consultation stay hidden until it closes, and only administrators can export them.
+official, that is a session cookie whose session is still open in the central store
+(signing out ends it there); every POST carries the session's CSRF token; results of an
+embargoed consultation stay hidden until it closes, and only administrators can export
+them.
 """
 
 from __future__ import annotations
@@ -60,7 +62,7 @@ from gateway.settings import Settings
 
 log = logging.getLogger(__name__)
 
-USER_KEY = "officials.user"
+SESSION_KEY = "officials.session"  # the session id; its record says who is signed in
 STALE_AFTER = timedelta(hours=1)
 FILE_CHUNK = 64 * 1024
 OPEN_ENDPOINTS = frozenset({"officials.sign_in", "officials.static"})
@@ -141,10 +143,12 @@ def create_officials_blueprint(
             check_csrf()
         if request.endpoint in OPEN_ENDPOINTS:
             return None
-        name = session.get(USER_KEY)
-        official = accounts.get(name) if name else None
-        if official is None:  # never signed in, signed out, or the account was removed
-            session.pop(USER_KEY, None)
+        session_id = session.get(SESSION_KEY)
+        official = accounts.session_official(session_id, clock()) if session_id else None
+        if official is None:
+            # Never signed in, signed out (maybe from another copy of this cookie), the
+            # session expired, or the official was removed or given a new password.
+            session.pop(SESSION_KEY, None)
             return redirect(url_for("officials.sign_in", next=request.full_path.rstrip("?")))
         g.official = official
         return None
@@ -193,9 +197,10 @@ def create_officials_blueprint(
             outcome = accounts.sign_in(username, password, clock())
             if outcome.official is not None:
                 target = _safe_next(request.args.get("next"))
+                previous = session.get(SESSION_KEY)
                 session.clear()  # a fresh session (and CSRF token) for the signed-in official
                 session.permanent = True
-                session[USER_KEY] = outcome.official.username
+                session[SESSION_KEY] = accounts.start_session(outcome, clock(), replacing=previous)
                 csrf_token()
                 log.info("official %s signed in", outcome.official.username)
                 return redirect(target)
@@ -214,7 +219,10 @@ def create_officials_blueprint(
 
     @bp.post("/sign-out")
     def sign_out() -> Response:
+        """End the session in the central store, not only in this browser."""
+        accounts.end_session(session[SESSION_KEY])  # the guard found it
         session.clear()
+        log.info("official %s signed out", g.official.username)
         return redirect(url_for("officials.sign_in"))
 
     # --- pages ----------------------------------------------------------------------------

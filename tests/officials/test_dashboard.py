@@ -11,15 +11,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from click.testing import CliRunner, Result
 from flask import Flask
 from flask.testing import FlaskClient
 from openpyxl import load_workbook
 from sqlalchemy import Engine, func, insert, select
 from werkzeug.test import TestResponse
 
-from gateway.central.schema import gateways, signin_failures
+from gateway.central.schema import gateways, official_sessions, signin_failures
+from gateway.cli import cli
 from gateway.officials import register_officials
-from gateway.officials.accounts import Accounts
+from gateway.officials.accounts import SESSION_LIFETIME, Accounts, hash_session_id
+from gateway.officials.tallies import as_utc
 from gateway.settings import Settings
 from tests.officials.population import event, generate, insert_events, publish, survey
 
@@ -216,6 +219,134 @@ def test_a_removed_account_is_signed_out(dashboard: Dashboard) -> None:
     assert dashboard.client.get("/officials/").status_code == 302
 
 
+# --- sessions end server-side ------------------------------------------------------------
+
+
+def copy_of_cookie(dashboard: Dashboard) -> FlaskClient:
+    """Another client holding a copy of the dashboard client's session cookie."""
+    cookie = dashboard.client.get_cookie("session")
+    assert cookie is not None
+    other = dashboard.app.test_client()
+    other.set_cookie("session", cookie.value)
+    return other
+
+
+def another_browser(dashboard: Dashboard) -> Dashboard:
+    return Dashboard(dashboard.app, dashboard.app.test_client(), dashboard.engine, dashboard.clock)
+
+
+def sign_out(dashboard: Dashboard) -> TestResponse:
+    return dashboard.client.post(
+        "/officials/sign-out", data={"csrf_token": dashboard.csrf("/officials/")}
+    )
+
+
+def session_rows(engine: Engine, username: str | None = None) -> list:
+    query = select(official_sessions)
+    if username is not None:
+        query = query.where(official_sessions.c.username == username)
+    with engine.connect() as conn:
+        return conn.execute(query).all()
+
+
+def refused(client: FlaskClient) -> bool:
+    response = client.get("/officials/")
+    if response.status_code == 200:
+        return False
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/officials/sign-in?next=/officials/"
+    return True
+
+
+def test_a_signed_out_cookie_no_longer_signs_in(dashboard: Dashboard) -> None:
+    dashboard.sign_in("ada")
+    stolen = copy_of_cookie(dashboard)
+    assert not refused(stolen)  # the copy works while the session is open
+    assert sign_out(dashboard).headers["Location"] == "/officials/sign-in"
+    assert refused(stolen)  # replayed after sign-out: the sign-in page
+    assert refused(dashboard.client)
+    assert session_rows(dashboard.engine) == []
+    page = stolen.get("/officials/sign-in").get_data(as_text=True)
+    assert "Signed in as" not in page
+
+
+def test_the_cookie_holds_a_session_id_and_the_store_its_hash(dashboard: Dashboard) -> None:
+    dashboard.sign_in("ada")
+    cookie = dashboard.client.get_cookie("session")
+    assert cookie is not None
+    serializer = dashboard.app.session_interface.get_signing_serializer(dashboard.app)  # type: ignore[attr-defined]
+    contents = serializer.loads(cookie.value)
+    assert set(contents) == {"_permanent", "officials.session", "officials.csrf"}  # no name
+    session_id = contents["officials.session"]
+    [row] = session_rows(dashboard.engine)
+    assert row.id_hash == hash_session_id(session_id) != session_id
+    assert row.username == "ada"
+    assert as_utc(row.created_at) == NOW and as_utc(row.expires_at) == NOW + SESSION_LIFETIME
+
+
+def test_signing_in_again_replaces_the_session(dashboard: Dashboard) -> None:
+    dashboard.sign_in("ada")
+    before = copy_of_cookie(dashboard)
+    dashboard.sign_in("root")  # the same browser, another official
+    assert refused(before)
+    assert [r.username for r in session_rows(dashboard.engine)] == ["root"]
+    assert "Signed in as <strong>root</strong>" in dashboard.client.get("/officials/").get_data(
+        as_text=True
+    )
+
+
+def test_sessions_expire_and_are_cleaned_up(dashboard: Dashboard) -> None:
+    dashboard.sign_in("ada")
+    dashboard.clock.now += SESSION_LIFETIME - timedelta(seconds=1)
+    assert not refused(dashboard.client)
+    dashboard.clock.now += timedelta(seconds=1)
+    assert refused(dashboard.client)  # eight hours after signing in, however active
+    assert len(session_rows(dashboard.engine, "ada")) == 1
+    other = make_dashboard(dashboard.engine, Settings(secret_key="y" * 32), dashboard.clock)
+    assert other.sign_in("root").status_code == 302  # any sign-in clears expired sessions
+    assert session_rows(dashboard.engine, "ada") == []
+    assert len(session_rows(dashboard.engine, "root")) == 1
+
+
+def officials_cli(central_url: str, *args: str, input: str | None = None) -> Result:
+    return CliRunner().invoke(
+        cli, ["officials", *args], input=input, env={"CENTRAL_DATABASE_URL": central_url}
+    )
+
+
+def test_reset_password_ends_the_officials_sessions(dashboard: Dashboard, central_url: str) -> None:
+    dashboard.clock.now = datetime.now(UTC)  # the command's clock
+    dashboard.sign_in("ada")
+    laptop = copy_of_cookie(dashboard)
+    phone = another_browser(dashboard)
+    assert phone.sign_in("ada").status_code == 302  # a second session of hers
+    admin = another_browser(dashboard)
+    assert admin.sign_in("root").status_code == 302
+
+    result = officials_cli(
+        central_url, "reset-password", "ada", "--password-stdin", input="a brand new one\n"
+    )
+    assert result.exit_code == 0, result.output
+    assert result.output == "new password for ada; ended 2 open sessions\n"
+    assert refused(dashboard.client) and refused(laptop) and refused(phone.client)
+    assert not refused(admin.client)  # other officials stay signed in
+    assert dashboard.sign_in("ada").status_code == 401  # the old password
+    assert dashboard.sign_in("ada", "a brand new one").status_code == 302
+    assert not refused(dashboard.client)
+
+
+def test_remove_ends_the_officials_sessions(dashboard: Dashboard, central_url: str) -> None:
+    dashboard.clock.now = datetime.now(UTC)  # the command's clock
+    dashboard.sign_in("ada")
+    laptop = copy_of_cookie(dashboard)
+    result = officials_cli(central_url, "remove", "ada", "--yes")
+    assert result.exit_code == 0, result.output
+    assert result.output == "removed official ada; ended 1 open session\n"
+    assert refused(dashboard.client) and refused(laptop)
+    assert session_rows(dashboard.engine) == []
+    assert dashboard.sign_in("ada").status_code == 401
+
+
 # --- pages --------------------------------------------------------------------------------
 
 
@@ -314,6 +445,7 @@ def test_embargoed_results_stay_hidden_until_closing(
     assert json.loads(tallies.get_data())["questions"][0]["options"][0]["total"] == 1
 
     dashboard.clock.now = consultation.closes + timedelta(seconds=1)
+    dashboard.sign_in("ada")  # years later: the session of then has expired
     page = dashboard.client.get(base).get_data(as_text=True)
     assert "Results under embargo" not in page and "Water points" in page
     assert dashboard.client.get(f"{base}/tallies.csv").status_code == 200

@@ -12,8 +12,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
+from gateway.central.schema import events
 from gateway.officials import exports
 from gateway.officials.accounts import Accounts
 from gateway.officials.export_jobs import (
@@ -174,6 +175,13 @@ def test_prepared_in_another_process_and_downloaded_whole_or_in_part(
         packed = archive.get_data()
     with zipfile.ZipFile(io.BytesIO(packed)) as zf:
         assert f"{CID}-open-data/SHA256SUMS" in zf.namelist()
+        everything = b"".join(zf.read(name) for name in zf.namelist())
+        released = zf.read(f"{CID}-open-data/responses.csv").decode()
+    # The same release as `civicline export open-data`: no event id, no pseudonym.
+    assert released.splitlines()[0] == ",".join(exports.OPEN_RESPONSE_COLUMNS)
+    with dashboard.engine.connect() as conn:
+        stored = conn.execute(select(events.c.event_id, events.c.pseudonym)).all()
+    assert stored and not [v for row in stored for v in row if v.encode() in everything]
 
 
 def test_unknown_choices_and_jobs(dashboard: Dashboard) -> None:
