@@ -102,6 +102,14 @@ class Settings:
         values.setdefault("central_database_url", f"sqlite:///{data_dir / 'central.db'}")
         settings = cls(**values)  # type: ignore[arg-type]
         settings.check()
+        if settings.central_url and "PSEUDONYM_KEY" in unset:
+            raise SettingsError(
+                "CENTRAL_URL is set but PSEUDONYM_KEY is not: every gateway syncing to one "
+                "centre must use the same PSEUDONYM_KEY, or one person who texts or calls two "
+                "of them gets a different pseudonym on each and is counted twice; a key "
+                "generated for one installation cannot be shared. Set the same PSEUDONYM_KEY "
+                "(at least 16 characters) on every gateway of this centre"
+            )
         if not unset:
             return settings
         stored = installation_secrets(data_dir)

@@ -217,6 +217,21 @@ def test_published_development_values_are_refused(name: str, tmp_path: Path) -> 
                            name: published})
 
 
+def test_central_url_needs_an_explicit_pseudonym_key(tmp_path: Path) -> None:
+    env = {"DATA_DIR": str(tmp_path), "CENTRAL_URL": "https://central.example.org",
+           "CENTRAL_TOKEN": "x" * 43}
+    with pytest.raises(SettingsError) as refused:
+        Settings.from_env(env)
+    message = str(refused.value)
+    assert message.startswith("CENTRAL_URL is set but PSEUDONYM_KEY is not")
+    assert "a different pseudonym on each and is counted twice" in message
+    assert "a key generated for one installation cannot be shared" in message
+    assert list(tmp_path.iterdir()) == []  # nothing generated for a refused start
+    settings = Settings.from_env({**env, "PSEUDONYM_KEY": "p" * 32})
+    assert settings.pseudonym_key == "p" * 32
+    assert settings.generated_secrets == {"TWILIO_AUTH_TOKEN", "SECRET_KEY"}
+
+
 def test_a_secrets_file_others_can_read_is_refused(tmp_path: Path) -> None:
     Settings.from_env({"DATA_DIR": str(tmp_path)})
     (tmp_path / "secrets.env").chmod(0o644)

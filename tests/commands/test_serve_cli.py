@@ -51,6 +51,16 @@ def test_central_url_without_its_token_is_refused(args: list[str], tmp_path: Pat
     assert "configuration error: CENTRAL_URL is set but CENTRAL_TOKEN is not" in stderr
 
 
+@pytest.mark.parametrize("args", COMMANDS[::2], ids=" ".join)
+def test_central_url_without_a_pseudonym_key_is_refused(args: list[str], tmp_path: Path) -> None:
+    env = {"CENTRAL_URL": "https://central.example.org", "CENTRAL_TOKEN": "x" * 43,
+           "DATA_DIR": str(tmp_path / "data")}
+    stderr = refused(args, env, tmp_path)
+    assert "configuration error: CENTRAL_URL is set but PSEUDONYM_KEY is not: every gateway " \
+        "syncing to one centre must use the same PSEUDONYM_KEY" in stderr
+    assert not (tmp_path / "data").exists()
+
+
 def test_production_sends_the_token_only_over_https(tmp_path: Path) -> None:
     env = {"CIVICLINE_ENV": "production", **REAL_SECRETS,
            "CENTRAL_URL": "http://central.example.org", "CENTRAL_TOKEN": "x" * 43}
