@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from gateway.privacy import redact_numbers
-from gateway.settings import DEV_AUTH_TOKEN, Settings
+from gateway.settings import Settings
 
 
 class CallPlacementError(RuntimeError):
@@ -64,7 +64,9 @@ def configuration_problem(settings: Settings) -> str | None:
         name
         for name, unset in (
             ("TWILIO_ACCOUNT_SID", not settings.twilio_account_sid),
-            ("TWILIO_AUTH_TOKEN", settings.twilio_auth_token in ("", DEV_AUTH_TOKEN)),
+            # A token generated for this installation signs local trials, not Twilio's API.
+            ("TWILIO_AUTH_TOKEN", not settings.twilio_auth_token
+             or "TWILIO_AUTH_TOKEN" in settings.generated_secrets),
             ("TWILIO_FROM_NUMBER", not settings.twilio_from_number),
             ("PUBLIC_BASE_URL", not settings.public_base_url),
         )

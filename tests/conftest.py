@@ -16,7 +16,7 @@ from redis.exceptions import RedisError
 from gateway.catalog_source import StaticCatalog
 from gateway.consultation.loader import load_catalog
 from gateway.services import Services, build_services
-from gateway.settings import Settings
+from gateway.settings import SECRETS_FILE, Settings
 from tests.twilio_signing import TwilioClient
 
 FIXTURE_FLOWS = Path(__file__).parent / "fixtures" / "flows"
@@ -85,26 +85,32 @@ def _no_default_databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     """CLI and subprocess tests never write the developer's var/ databases.
 
     Their defaults are relative paths; a test run leaving var/central.db behind would
-    make the next `civicline serve` publish into someone else's consultations.
+    make the next `civicline serve` publish into someone else's consultations, and one
+    leaving var/secrets.env would hand the developer's installation a test's secrets.
     """
     base = tmp_path_factory.mktemp("default-databases")
     patch = pytest.MonkeyPatch()
     patch.setenv("DATABASE_URL", f"sqlite:///{base / 'civicline.db'}")
     patch.setenv("CENTRAL_DATABASE_URL", f"sqlite:///{base / 'central.db'}")
+    patch.setenv("DATA_DIR", str(base))  # secrets.env, generated when secrets are unset
     before = _var_files()
     yield
     patch.undo()
-    # A test building Settings(...) itself gets the dataclass's relative defaults, not
-    # the variables above: catch it rather than leave var/ behind.
+    # A test building Settings(...) itself, or reading Settings.from_env() from a mapping of
+    # its own, gets the relative defaults, not the variables above: catch it rather than
+    # leave var/ behind.
     written = sorted(name for name, stamp in _var_files().items() if before.get(name) != stamp)
     if written:
         pytest.fail(f"tests wrote the checkout's var/: {', '.join(written)} (give every "
-                    "Settings(...) a database_url and central_database_url in tmp_path)")
+                    "Settings(...) a database_url and central_database_url in tmp_path, "
+                    "and every Settings.from_env(mapping) a DATA_DIR)")
 
 
 def _var_files() -> dict[str, int]:
     var = Path.cwd() / "var"
-    return {p.name: p.stat().st_mtime_ns for p in var.glob("*.db*")} if var.is_dir() else {}
+    if not var.is_dir():
+        return {}
+    return {p.name: p.stat().st_mtime_ns for p in [*var.glob("*.db*"), *var.glob(SECRETS_FILE)]}
 
 
 @pytest.fixture(scope="session")

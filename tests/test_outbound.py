@@ -11,7 +11,7 @@ from urllib.parse import parse_qs
 import pytest
 
 from gateway.outbound import CallPlacementError, OutboundNotConfigured, TwilioCallPlacer
-from gateway.settings import DEV_AUTH_TOKEN, Settings
+from gateway.settings import Settings
 
 ACCOUNT = "AC" + "1" * 32
 
@@ -107,7 +107,11 @@ def test_credentials_are_required() -> None:
                           public_base_url="https://ivr.example.org")
     assert TwilioCallPlacer.from_settings(configured).client.username == ACCOUNT
     with pytest.raises(OutboundNotConfigured, match="need TWILIO_AUTH_TOKEN "):
-        TwilioCallPlacer.from_settings(configured.with_overrides(twilio_auth_token=DEV_AUTH_TOKEN))
+        TwilioCallPlacer.from_settings(configured.with_overrides(twilio_auth_token=""))
+    # A token generated for this installation (TWILIO_AUTH_TOKEN unset) is no Twilio token.
+    generated = configured.with_overrides(generated_secrets=frozenset({"TWILIO_AUTH_TOKEN"}))
+    with pytest.raises(OutboundNotConfigured, match="need TWILIO_AUTH_TOKEN "):
+        TwilioCallPlacer.from_settings(generated)
     with pytest.raises(OutboundNotConfigured, match="need TWILIO_ACCOUNT_SID, TWILIO_FROM"):
         TwilioCallPlacer.from_settings(
             configured.with_overrides(twilio_account_sid="", twilio_from_number=""))

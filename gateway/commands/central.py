@@ -76,15 +76,18 @@ def publish(files: tuple[Path, ...]) -> None:
     """Publish consultation FILES (YAML) to the centre; gateways fetch them on sync."""
     from gateway.central.app import open_central_store
     from gateway.central.store import PublishRefused
-    from gateway.consultation.loader import FlowsInvalid
+    from gateway.consultation.loader import FlowsInvalid, parse_consultation
 
     store = open_central_store(Settings.from_env())
     failed = False
     try:
         for path in files:
             try:
-                outcome = store.publish(path.read_text(encoding="utf-8"), str(path),
-                                        datetime.now(UTC))
+                text = path.read_text(encoding="utf-8")
+                # The rules for new definitions too, as `flows check` applies them; the
+                # store checks only what every stored definition must meet.
+                parse_consultation(text, str(path), authoring=True)
+                outcome = store.publish(text, str(path), datetime.now(UTC))
             except FlowsInvalid as exc:
                 failed = True
                 for error in exc.errors:

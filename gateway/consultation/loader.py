@@ -3,6 +3,11 @@
 Officials write these files by hand, so the loader reports every problem it can find,
 each naming the file, the path inside it (`questions[1].options[0].label.sw`) and the
 reason, rather than stopping at the first. Wrong types are errors, never exceptions.
+
+Some rules came after consultations were first published. They apply to definitions
+being written (`authoring=True`: files, `flows check`, FLOWS_DIR, `central publish`),
+not to definitions read back from a store: a published consultation that stopped
+validating could no longer be read, tallied, synced or re-published with a fix.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ import phonenumbers
 import yaml
 
 from gateway.consultation import messages
-from gateway.consultation.answers import normalise
+from gateway.consultation.answers import Answer, normalise, parse_sms_answer
 from gateway.consultation.keywords import RESERVED_WORDS
 from gateway.consultation.model import (
     MAX_OPTIONS,
@@ -909,8 +914,88 @@ class _FileChecker:
                     valid = False
         return valid
 
+    # rules for definitions being written (see the module's docstring)
 
-def _check_text(text: str, source: str) -> tuple[Consultation | None, list[FlowError], _Identity]:
+    def keywords_that_answer(self, consultation: Consultation) -> None:
+        """No keyword may also be an answer to one of the questions.
+
+        Mid-consultation the engine reads such a word as the answer to the current
+        question (gateway/consultation/engine.py), so the keyword cannot resend or
+        restart the consultation there, and elsewhere it is the keyword, never the
+        answer. Compared as the answer parser and the keyword matcher see texts.
+        """
+        keywords = {normalise(word): (path, word) for path, word in self.identity.keywords}
+        sections = (("questions", consultation.questions), ("profile", consultation.profile))
+        for section, questions in sections:
+            for index, question in enumerate(questions):
+                if question.type is QuestionType.TEXT:  # any text answers: the engine's rule
+                    continue
+                path = _item(section, index)
+                named = self.labels_that_are_keywords(question, path, keywords)
+                for key, (keyword_path, word) in keywords.items():
+                    if key in named:
+                        continue
+                    parsed = parse_sms_answer(
+                        consultation, question, word, consultation.default_language
+                    )
+                    if isinstance(parsed, Answer):
+                        self.error(
+                            keyword_path,
+                            f"{word!r} would also be read as an answer to {path} "
+                            f"({question.id!r}): {_reading(consultation, question, parsed)}; "
+                            f"{_TWO_MEANINGS.format(question='that question')}: change the "
+                            "keyword",
+                        )
+
+    def labels_that_are_keywords(
+        self, question: Question, path: str, keywords: Mapping[str, tuple[str, str]]
+    ) -> set[str]:
+        """Report each label and alias of `question` that is a keyword; those keywords."""
+        found: set[str] = set()
+        for index, option in enumerate(question.options):
+            where = _item(_at(path, "options"), index)
+            names = [
+                ("label", text, _at(_at(where, "label"), lang))
+                for lang, text in option.label.items()
+            ]
+            names += [
+                ("alias", word, _item(_at(_at(where, "aliases"), lang), position))
+                for lang, words in option.aliases.items()
+                for position, word in enumerate(words)
+            ]
+            for kind, text, name_path in names:
+                key = normalise(text)
+                if key not in keywords:
+                    continue
+                found.add(key)
+                remedy = "remove the alias" if kind == "alias" else "reword the label"
+                self.error(
+                    name_path,
+                    f"{text!r} is also the keyword {keywords[key][1]}; "
+                    f"{_TWO_MEANINGS.format(question='this question')}: {remedy} or change "
+                    "the keyword",
+                )
+        return found
+
+
+_TWO_MEANINGS = (
+    "a participant texting it would answer {question} while on it, and be read as the "
+    "keyword anywhere else"
+)
+
+
+def _reading(consultation: Consultation, question: Question, answer: Answer) -> str:
+    if question.type is QuestionType.CHOICE:
+        position, option = next(
+            (n, o) for n, o in enumerate(question.options, 1) if o.id == answer.value
+        )
+        return f"option {position}, {option.label[consultation.default_language]!r}"
+    return repr(answer.value)
+
+
+def _check_text(
+    text: str, source: str, authoring: bool
+) -> tuple[Consultation | None, list[FlowError], _Identity]:
     checker = _FileChecker(source)
     parsed, document = _read_yaml(text, checker.error)
     if not parsed:
@@ -919,15 +1004,21 @@ def _check_text(text: str, source: str) -> tuple[Consultation | None, list[FlowE
         checker.error("", "the file is empty; expected a consultation (id, title, keywords, ...)")
         return None, checker.errors, checker.identity
     consultation = checker.consultation(document)
+    if authoring and consultation is not None:
+        checker.keywords_that_answer(consultation)
     return (None if checker.errors else consultation), checker.errors, checker.identity
 
 
 # --- public API -----------------------------------------------------------------------------
 
 
-def parse_consultation(text: str, source: str) -> Consultation:
-    """Parse and validate one consultation; raises FlowsInvalid with every error found."""
-    consultation, errors, _ = _check_text(text, source)
+def parse_consultation(text: str, source: str, *, authoring: bool = False) -> Consultation:
+    """Parse and validate one consultation; raises FlowsInvalid with every error found.
+
+    `authoring`: the text is being written or published, not read back from a store, so
+    the rules added since consultations were first published apply too.
+    """
+    consultation, errors, _ = _check_text(text, source, authoring)
     if errors or consultation is None:
         raise FlowsInvalid(errors)
     return consultation
@@ -947,7 +1038,7 @@ def load_file(path: Path | str) -> Consultation:
     text, error = _read(Path(path))
     if text is None:
         raise FlowsInvalid([error] if error else [])
-    return parse_consultation(text, str(path))
+    return parse_consultation(text, str(path), authoring=True)
 
 
 def _flow_files(paths: Sequence[Path]) -> tuple[list[Path], list[FlowError]]:
@@ -1037,7 +1128,7 @@ def scan_catalog(paths: Sequence[Path]) -> CatalogScan:
             if error is not None:
                 errors.append(error)
             continue
-        consultation, file_errors, identity = _check_text(text, str(file))
+        consultation, file_errors, identity = _check_text(text, str(file), authoring=True)
         errors.extend(file_errors)
         identities.append(identity)
         if consultation is not None:

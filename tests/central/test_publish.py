@@ -175,6 +175,12 @@ def test_publish_command(central_database_url: str, store: CentralStore, tmp_pat
     refused = runner.invoke(cli, ["central", "publish", str(shrunk)], env=env)
     assert refused.exit_code == 1
     assert "option 'roads' of question 'priority'" in refused.stderr
+    clash = tmp_path / "clash.yaml"
+    clash.write_text(WATER.replace("aliases: {en: [tap]}", "aliases: {en: [water, tap]}"))
+    keyword = runner.invoke(cli, ["central", "publish", str(clash)], env=env)
+    assert keyword.exit_code == 1
+    assert "clash.yaml: questions[0].options[0].aliases.en[0]: 'water' is also the keyword " \
+        "WATER" in keyword.stderr
     broken = tmp_path / "broken.yaml"
     broken.write_text("id: Bad Id\n")
     invalid = runner.invoke(cli, ["central", "publish", str(broken)], env=env)
@@ -183,3 +189,14 @@ def test_publish_command(central_database_url: str, store: CentralStore, tmp_pat
     listing = runner.invoke(cli, ["central", "gateways"], env=env)
     assert "gw: last contact" in listing.output
     assert [c.version for c in store.consultations()] == [1]
+
+
+def test_a_keyword_published_as_an_alias_can_be_fixed_later(store: CentralStore) -> None:
+    """Published before keywords that are answers were refused, with responses since: the
+    stored version still reads, so a version without the alias can replace it."""
+    clashing = WATER.replace("aliases: {en: [tap]}", "aliases: {en: [water, tap]}")
+    assert clashing != WATER
+    store.publish(clashing, "water.yaml", NOW)
+    respond(store)
+    outcome = store.publish(WATER, "water.yaml", NOW)
+    assert (outcome.changed, outcome.version) == (True, 2)

@@ -1,15 +1,21 @@
-"""The long-running commands refuse to start on unsafe settings, and the web servers'
-access logs carry no query strings (they may hold phone numbers)."""
+"""The long-running commands refuse to start on unsafe settings, the web servers'
+access logs carry no query strings (they may hold phone numbers), and `simulate` signs
+with the token `serve` generated."""
 
 from __future__ import annotations
 
 import signal
+import stat
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 import requests
+from twilio.request_validator import RequestValidator
 
+from gateway.settings import PUBLISHED_SECRETS
 from tests.conftest import FIXTURE_FLOWS
 from tests.live import CIVICLINE, cli_env, free_port, wait_until
 
@@ -51,6 +57,16 @@ def test_central_url_without_its_token_is_refused(args: list[str], tmp_path: Pat
     assert "configuration error: CENTRAL_URL is set but CENTRAL_TOKEN is not" in stderr
 
 
+@pytest.mark.parametrize("args", COMMANDS[::2], ids=" ".join)
+def test_central_url_without_a_pseudonym_key_is_refused(args: list[str], tmp_path: Path) -> None:
+    env = {"CENTRAL_URL": "https://central.example.org", "CENTRAL_TOKEN": "x" * 43,
+           "DATA_DIR": str(tmp_path / "data")}
+    stderr = refused(args, env, tmp_path)
+    assert "configuration error: CENTRAL_URL is set but PSEUDONYM_KEY is not: every gateway " \
+        "syncing to one centre must use the same PSEUDONYM_KEY" in stderr
+    assert not (tmp_path / "data").exists()
+
+
 def test_production_sends_the_token_only_over_https(tmp_path: Path) -> None:
     env = {"CIVICLINE_ENV": "production", **REAL_SECRETS,
            "CENTRAL_URL": "http://central.example.org", "CENTRAL_TOKEN": "x" * 43}
@@ -59,13 +75,15 @@ def test_production_sends_the_token_only_over_https(tmp_path: Path) -> None:
         in stderr
 
 
-def test_access_log_has_no_query_strings(tmp_path: Path) -> None:
+@contextmanager
+def serving(env: dict[str, str], log: Path) -> Iterator[str]:
+    """`civicline serve` (one worker) with `env`, output to `log`, until the block ends;
+    yields its URL once /healthz answers."""
     port = free_port()
-    env = {**clean_env(tmp_path), "PYTHONUNBUFFERED": "1"}
-    log = tmp_path / "serve.log"
     with open(log, "wb") as out:
         process = subprocess.Popen([CIVICLINE, "serve", "--port", str(port), "--workers", "1"],
-                                   env=env, stdout=out, stderr=subprocess.STDOUT)
+                                   env={**env, "PYTHONUNBUFFERED": "1"}, stdout=out,
+                                   stderr=subprocess.STDOUT)
         try:
             url = f"http://127.0.0.1:{port}"
 
@@ -77,10 +95,7 @@ def test_access_log_has_no_query_strings(tmp_path: Path) -> None:
                     return False
 
             wait_until(up, timeout=60, interval=0.2)
-            # A Twilio number misconfigured to use GET: the parameters are in the URL.
-            response = requests.get(f"{url}/twilio/sms?From=%2B254712345678&Body=WATER",
-                                    timeout=10)
-            assert response.status_code == 405
+            yield url
         finally:
             process.send_signal(signal.SIGTERM)
             try:
@@ -88,6 +103,44 @@ def test_access_log_has_no_query_strings(tmp_path: Path) -> None:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(10)
+
+
+def test_access_log_has_no_query_strings(tmp_path: Path) -> None:
+    log = tmp_path / "serve.log"
+    with serving(clean_env(tmp_path), log) as url:
+        # A Twilio number misconfigured to use GET: the parameters are in the URL.
+        response = requests.get(f"{url}/twilio/sms?From=%2B254712345678&Body=WATER",
+                                timeout=10)
+        assert response.status_code == 405
     text = log.read_text()
     assert '"GET /twilio/sms" 405' in text
     assert "254712345678" not in text and "Body=" not in text
+
+
+def test_simulate_signs_with_the_token_serve_generated(tmp_path: Path) -> None:
+    """No TWILIO_AUTH_TOKEN: `serve` generates one in DATA_DIR and `simulate`, started
+    from the same settings, signs with it; the token once published opens nothing."""
+    env = {**clean_env(tmp_path), "DATA_DIR": str(tmp_path / "data")}
+    log = tmp_path / "serve.log"
+    with serving(env, log) as url:
+        done = subprocess.run(
+            [CIVICLINE, "simulate", "sms", "--from", "+254712345678", "--url", url, "WATER", "1"],
+            env=env, capture_output=True, text=True, timeout=60, check=False)
+        assert done.returncode == 0, (done.stdout, done.stderr)
+        lines = done.stdout.splitlines()
+        assert lines[0] == "> WATER"
+        assert lines[1].startswith("< Water services: 5 short questions.")
+        assert lines[3].startswith("< Do you have enough water at home?")
+        assert "generated" not in done.stderr  # read, not made again
+
+        params = {"MessageSid": "SM" + "0" * 32, "AccountSid": "AC" + "0" * 32,
+                  "From": "+254712345678", "To": "+254700000001", "Body": "STOP"}
+        published = RequestValidator(PUBLISHED_SECRETS["TWILIO_AUTH_TOKEN"])
+        forged = requests.post(f"{url}/twilio/sms", data=params, timeout=10, headers={
+            "X-Twilio-Signature": published.compute_signature(f"{url}/twilio/sms", params)})
+        assert forged.status_code == 403
+    secrets_file = tmp_path / "data" / "secrets.env"
+    assert stat.S_IMODE(secrets_file.stat().st_mode) == 0o600
+    text = log.read_text()
+    assert text.count(f"generated TWILIO_AUTH_TOKEN, PSEUDONYM_KEY and SECRET_KEY for this "
+                      f"installation in {secrets_file}") == 1

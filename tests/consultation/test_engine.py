@@ -14,7 +14,7 @@ from gateway.consultation.engine import (
     Step,
     advance,
 )
-from gateway.consultation.loader import load_catalog
+from gateway.consultation.loader import load_catalog, parse_consultation
 from gateway.consultation.model import AnswerStatus, Catalog
 from tests.conftest import FIXTURE_FLOWS
 
@@ -121,3 +121,19 @@ def test_keyword_listed_under_a_language_starts_in_it(catalog: Catalog) -> None:
     # A language the participant chose themselves still wins.
     step = talk(swahili_catalog, "MAJI", ParticipantState(language="en"))
     assert step.session is not None and step.session.language == "en"
+
+
+def test_a_keyword_published_as_an_alias_answers_mid_question() -> None:
+    """A consultation published before flows check refused keywords that are answers:
+    on the question it answers, the word is the answer; elsewhere, the keyword."""
+    text = (FIXTURE_FLOWS / "water.yaml").read_text(encoding="utf-8")
+    text = text.replace("aliases: {en: [tap]}", "aliases: {en: [water, tap]}")
+    assert "[water, tap]" in text
+    catalog = Catalog(consultations=(parse_consultation(text, "published water-test"),))
+    participant, sessions = in_progress(0)
+    step = talk(catalog, "water", participant, sessions)
+    assert [(r.question_id, r.value) for r in step.recorded] == [("priority", "water")]
+    participant, sessions = in_progress(1)
+    step = talk(catalog, "water", participant, sessions)
+    assert step.recorded == ()
+    assert step.reply is not None and step.reply.startswith("Do you have enough water")

@@ -15,6 +15,7 @@ from gateway.consultation.flows_check import (
 )
 from gateway.consultation.loader import FlowError
 from gateway.consultation.model import Consultation
+from tests.conftest import FIXTURE_FLOWS
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -65,6 +66,25 @@ def test_example_flows_are_clean() -> None:
     assert report.warnings == []  # every example SMS fits one segment
     assert [c.id for c in report.consultations] == ["water-2026"]
     assert format_report(report) == "1 consultation checked: ok"
+
+
+def test_fixture_flows_are_valid() -> None:
+    assert check([FIXTURE_FLOWS]).errors == []
+
+
+def test_a_keyword_that_is_an_answer_is_an_error(tmp_path: Path) -> None:
+    data = flow(keywords=["ROADS", "NDIYO"])
+    write(tmp_path, "roads.yaml", data)
+    report = check([tmp_path])
+    assert format_report(report).splitlines() == [
+        f"{tmp_path / 'roads.yaml'}: keywords[1]: 'NDIYO' would also be read as an answer to "
+        "questions[0] ('use'): 'yes'; a participant texting it would answer that question "
+        "while on it, and be read as the keyword anywhere else: change the keyword",
+        f"{tmp_path / 'roads.yaml'}: keywords[1]: 'NDIYO' would also be read as an answer to "
+        "questions[1] ('fix'): 'yes'; a participant texting it would answer that question "
+        "while on it, and be read as the keyword anywhere else: change the keyword",
+        "1 consultation checked: 2 errors, 0 warnings",
+    ]
 
 
 def test_short_texts_give_no_warning(tmp_path: Path) -> None:

@@ -37,7 +37,7 @@ BASE: dict[str, Any] = {
                 {
                     "id": "water",
                     "label": {"en": "Water points", "sw": "Vituo vya maji"},
-                    "aliases": {"en": ["water", "tap"], "sw": ["maji"]},
+                    "aliases": {"en": ["tap", "kiosk"], "sw": ["bomba"]},
                 },
                 {"id": "roads", "label": {"en": "Roads", "sw": "Barabara"}},
             ],
@@ -106,7 +106,7 @@ def test_valid_document_builds_the_model() -> None:
     assert [q.id for q in c.steps] == ["priority", "satisfaction", "comment", "disability"]
     priority, satisfaction, comment = c.questions
     assert priority.type is QuestionType.CHOICE
-    assert priority.options[0].aliases == {"en": ("water", "tap"), "sw": ("maji",)}
+    assert priority.options[0].aliases == {"en": ("tap", "kiosk"), "sw": ("bomba",)}
     assert (satisfaction.min, satisfaction.max) == (1, 5)
     assert comment.optional and comment.max_length == 480
     assert c.profile[0].profile and not c.questions[0].profile
@@ -587,9 +587,9 @@ def test_language_without_builtin_texts_must_override_them() -> None:
 
 def test_colliding_labels_and_aliases_within_a_question() -> None:
     data = document()
-    question(0, data)["options"][1]["aliases"] = {"sw": ["Máji!"]}
+    question(0, data)["options"][1]["aliases"] = {"sw": ["Bómba!"]}
     assert only_error(data) == (
-        "flows/water.yaml: questions[0].options[1].aliases.sw[0]: 'Máji!' also names option "
+        "flows/water.yaml: questions[0].options[1].aliases.sw[0]: 'Bómba!' also names option "
         "'water' (questions[0].options[0].aliases.sw[0]); a reply could not tell them apart"
     )
     data = document()
@@ -602,9 +602,9 @@ def test_colliding_labels_and_aliases_within_a_question() -> None:
 
 def test_same_word_in_two_languages_is_allowed() -> None:
     data = document()
-    question(0, data)["options"][1]["aliases"] = {"en": ["maji"]}  # "maji" is sw for option 1
+    question(0, data)["options"][1]["aliases"] = {"en": ["bomba"]}  # sw for option 1
     assert parse_consultation(dump(data), "w.yaml").questions[0].options[1].aliases == {
-        "en": ("maji",)
+        "en": ("bomba",)
     }
 
 
@@ -615,6 +615,81 @@ def test_number_alias_would_be_read_as_an_option_number() -> None:
         "flows/water.yaml: questions[0].options[1].aliases.en[0]: '1' would be read as "
         "option number 1, not 'roads' (option 2)"
     )
+
+
+def authoring_errors(data: Any) -> list[str]:
+    """The errors of `data` as `flows check` and publishing see it."""
+    with pytest.raises(FlowsInvalid) as caught:
+        parse_consultation(dump(data), "flows/water.yaml", authoring=True)
+    return [str(error) for error in caught.value.errors]
+
+
+TWO_MEANINGS = ("a participant texting it would answer this question while on it, and be "
+                "read as the keyword anywhere else")
+THAT_QUESTION = TWO_MEANINGS.replace("this question", "that question")
+
+
+def test_a_keyword_that_is_an_alias_or_a_label_is_an_error() -> None:
+    """Texting WATER on the first question recorded "Water points" instead of being read
+    as the keyword: one word cannot be both."""
+    data = document()
+    question(0, data)["options"][0]["aliases"] = {"en": ["tap", "Water"], "sw": ["máji"]}
+    question(0, data)["options"][1]["label"]["sw"] = "Streets"
+    data["keywords"] = ["WATER", "maji", "STREETS"]
+    assert authoring_errors(data) == [
+        f"flows/water.yaml: questions[0].options[0].aliases.en[1]: 'Water' is also the "
+        f"keyword WATER; {TWO_MEANINGS}: remove the alias or change the keyword",
+        f"flows/water.yaml: questions[0].options[0].aliases.sw[0]: 'máji' is also the "
+        f"keyword MAJI; {TWO_MEANINGS}: remove the alias or change the keyword",
+        f"flows/water.yaml: questions[0].options[1].label.sw: 'Streets' is also the keyword "
+        f"STREETS; {TWO_MEANINGS}: reword the label or change the keyword",
+    ]
+
+
+def test_a_keyword_that_is_a_label_in_the_profile_is_an_error() -> None:
+    data = document(keywords=["WATER", "ROADS"])
+    data["profile"].append({
+        "id": "transport", "type": "choice", "prompt": {"en": "How?", "sw": "Vipi?"},
+        "options": [{"id": "walk", "label": {"en": "Walk", "sw": "Kutembea"}},
+                    {"id": "roads", "label": {"en": "Bus", "sw": "Roads"}}],
+    })
+    assert authoring_errors(data) == [
+        f"flows/water.yaml: questions[0].options[1].label.en: 'Roads' is also the keyword "
+        f"ROADS; {TWO_MEANINGS}: reword the label or change the keyword",
+        f"flows/water.yaml: profile[1].options[1].label.sw: 'Roads' is also the keyword "
+        f"ROADS; {TWO_MEANINGS}: reword the label or change the keyword",
+    ]
+
+
+def test_a_keyword_read_as_another_answer_is_an_error() -> None:
+    """Number words, option letters and yes/no words are answers too."""
+    data = document(keywords=["WATER", "MOJA", "SAWA", "TANO"])
+    assert authoring_errors(data) == [
+        "flows/water.yaml: keywords[1]: 'MOJA' would also be read as an answer to "
+        "questions[0] ('priority'): option 1, 'Water points'; "
+        f"{THAT_QUESTION}: change the keyword",
+        "flows/water.yaml: keywords[1]: 'MOJA' would also be read as an answer to "
+        f"questions[1] ('satisfaction'): '1'; {THAT_QUESTION}: change the keyword",
+        "flows/water.yaml: keywords[3]: 'TANO' would also be read as an answer to "
+        f"questions[1] ('satisfaction'): '5'; {THAT_QUESTION}: change the keyword",
+        "flows/water.yaml: keywords[2]: 'SAWA' would also be read as an answer to "
+        f"profile[0] ('disability'): 'yes'; {THAT_QUESTION}: change the keyword",
+    ]
+
+
+def test_stored_definitions_are_read_without_the_keyword_rule(tmp_path: Path) -> None:
+    """A consultation published before the rule can still be read, tallied and
+    re-published with a fix; files are always checked."""
+    data = document()
+    question(0, data)["options"][0]["aliases"] = {"en": ["water"]}
+    consultation = parse_consultation(dump(data), "published consultation water-2026")
+    assert consultation.questions[0].options[0].aliases == {"en": ("water",)}
+    path = write(tmp_path, "water.yaml", data)
+    expected = (f"{path}: questions[0].options[0].aliases.en[0]: 'water' is also the keyword "
+                f"WATER; {TWO_MEANINGS}: remove the alias or change the keyword")
+    assert catalog_errors([tmp_path]) == [expected]
+    with pytest.raises(FlowsInvalid, match="'water' is also the keyword WATER"):
+        load_file(path)
 
 
 def test_yaml_syntax_error_has_line_and_column() -> None:
@@ -697,7 +772,7 @@ def write(directory: Path, name: str, data: Any) -> Path:
 def other(**changes: Any) -> dict[str, Any]:
     base = {
         "id": "roads-2026",
-        "keywords": ["ROADS"],
+        "keywords": ["STREETS"],  # not ROADS: that is a label
         "voice": {"numbers": ["+254700000002"]},
     }
     base.update(changes)
@@ -719,7 +794,7 @@ def test_catalog_reads_yaml_files_of_a_directory_sorted(tmp_path: Path) -> None:
     (audio / "priority.yaml").write_text("broken: [")
     catalog = load_catalog([tmp_path])
     assert [c.id for c in catalog.consultations] == ["water-2026", "roads-2026"]
-    assert catalog.by_keyword("roads").id == "roads-2026"  # type: ignore[union-attr]
+    assert catalog.by_keyword("streets").id == "roads-2026"  # type: ignore[union-attr]
     assert catalog.consultations[1].source == str(tmp_path / "b.yml")
 
 
@@ -745,7 +820,7 @@ def test_duplicate_ids_across_files(tmp_path: Path) -> None:
 
 def test_duplicate_keywords_across_files_ignore_case(tmp_path: Path) -> None:
     write(tmp_path, "a.yaml", BASE)
-    write(tmp_path, "b.yaml", other(keywords=["roads", "Maji"]))
+    write(tmp_path, "b.yaml", other(keywords=["streets", "Maji"]))
     assert catalog_errors([tmp_path]) == [
         f"{tmp_path / 'b.yaml'}: keywords[1]: keyword 'MAJI' is also used by "
         f"{tmp_path / 'a.yaml'} (keywords[1]); keywords are not case-sensitive"

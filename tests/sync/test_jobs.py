@@ -51,6 +51,7 @@ def redis_gateway(
     for name, value in settings_env(
         database_url=settings.database_url, central_url=settings.central_url,
         central_token=settings.central_token, gateway_id="gw-rq", redis_url=redis_url,
+        pseudonym_key=settings.pseudonym_key,
     ).items():
         monkeypatch.setenv(name, value)
     yield gateway
@@ -124,7 +125,7 @@ def test_redis_down_during_ingest_then_the_sweep_syncs(
         env = cli_env(settings_env(
             database_url=settings.database_url, central_url=centre.url,
             central_token=settings.central_token, gateway_id="gw-sweep",
-            redis_url=closed, sync_interval=0.2,
+            redis_url=closed, sync_interval=0.2, pseudonym_key=settings.pseudonym_key,
         ))
         sweep = subprocess.Popen([CIVICLINE, "sync"], env=env, stdout=subprocess.PIPE,
                                  stderr=subprocess.PIPE, text=True)

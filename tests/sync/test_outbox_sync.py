@@ -155,6 +155,7 @@ def test_sync_process_killed_mid_batch_changes_no_count(
         database_url=settings.database_url, central_url=centre.url,
         central_token=settings.central_token, gateway_id="gw-a", sync_batch_size=50,
         central_database_url=f"sqlite:///{tmp_path / 'unused-central.db'}",
+        pseudonym_key=settings.pseudonym_key,
     ))
     process = subprocess.Popen([CIVICLINE, "sync", "--once"], env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -419,6 +420,7 @@ def test_cli_sync_once_against_a_central_server_process(
         gateway_env = cli_env(settings_env(
             database_url=settings.database_url, central_url=f"http://127.0.0.1:{port}",
             central_token=settings.central_token, gateway_id="gw-a",
+            pseudonym_key=settings.pseudonym_key,
         ))
         done = subprocess.run([CIVICLINE, "sync", "--once"], env=gateway_env,
                               capture_output=True, text=True, timeout=60)
