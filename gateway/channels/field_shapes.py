@@ -77,22 +77,26 @@ def _one(form: Form, name: str) -> str | None:
 
 
 def required(form: Form, name: str, shape: Shape) -> str:
-    value = _one(form, name)
-    if not value:
+    found = _match(form, name, shape)
+    if found is None:
         raise MalformedField(f"missing required field {name}")
-    if not shape.fits(value):
-        raise MalformedField(f"{name} must be {shape.description}")
-    return value
+    return found[0]
 
 
 def optional(form: Form, name: str, shape: Shape) -> str | None:
     """The field in its shape, or None when absent (or empty: Twilio's way of saying none)."""
+    found = _match(form, name, shape)
+    return found[0] if found is not None else None
+
+
+def _match(form: Form, name: str, shape: Shape) -> re.Match[str] | None:
     value = _one(form, name)
     if not value:
         return None
-    if not shape.fits(value):
+    match = shape.pattern.fullmatch(value)
+    if match is None:
         raise MalformedField(f"{name} must be {shape.description}")
-    return value
+    return match
 
 
 def _same(form: Form, name: str, value: str, shape: Shape, of: str) -> None:
@@ -169,17 +173,15 @@ class Recording:
 def recording(form: Form, limit: int) -> Recording:
     """A Record action's RecordingUrl, RecordingSid and RecordingDuration: each in its shape,
     the URL naming the recording and account the request names."""
-    url = optional(form, "RecordingUrl", RECORDING_URL)
+    url = _match(form, "RecordingUrl", RECORDING_URL)
     recording_sid = optional(form, "RecordingSid", RECORDING_SID)
     if url is not None:
-        match = RECORDING_URL.pattern.fullmatch(url)
-        assert match is not None
-        if recording_sid is not None and match["recording"] != recording_sid:
+        if recording_sid is not None and url["recording"] != recording_sid:
             raise MalformedField("RecordingUrl must name the recording RecordingSid names")
         account = optional(form, "AccountSid", ACCOUNT_SID)
-        if account is not None and match["account"] != account:
+        if account is not None and url["account"] != account:
             raise MalformedField("RecordingUrl must name the account AccountSid names")
     raw = optional(form, "RecordingDuration", WHOLE_NUMBER) or "0"
     digits = raw.lstrip("0") or "0"
     duration = limit if len(digits) > MAX_DURATION_DIGITS else min(int(digits), limit)
-    return Recording(url, duration)
+    return Recording(url[0] if url is not None else None, duration)
