@@ -31,7 +31,7 @@ from tests.conftest import (
 )
 from tests.live import LiveServer
 from tests.test_outbound import ACCOUNT, FakeTwilio, fake_twilio, placer_for  # noqa: F401
-from tests.twilio_signing import TwilioClient
+from tests.twilio_signing import TwilioClient, new_sid, recording_url
 
 NUMBER = "+254712345678"
 
@@ -43,7 +43,8 @@ def test_conversation_logs_no_number_or_secret(
     gateway: GatewayHarness = make_harness(settings.with_overrides(replies_per_hour=2))
     for body in ("WATER", "1", "yes", "STOP", "START"):
         gateway.client.sms(NUMBER, body)
-    gateway.client.post("/twilio/sms", {"MessageSid": "SMx", "From": NUMBER}, signature="bad")
+    gateway.client.post("/twilio/sms", {"MessageSid": new_sid(), "From": NUMBER},
+                        signature="bad")
     text = "\n".join(record.getMessage() for record in caplog.records)
     assert "reply cap reached for +*********678" in text  # masked, yet recognisable
     assert NUMBER not in text and NUMBER[1:] not in text
@@ -66,7 +67,7 @@ def test_voice_call_and_central_sync_log_no_number_or_secret(
         call.start()
         for key in ("1", "1", "1", "4"):
             call.press(key)
-        call.record("https://api.twilio.com/2010-04-01/Accounts/AC0/Recordings/RE1", 9)
+        call.record(recording_url(), 9)
         call.press("2")
         call.hang_up()
         gateway.client.sms(NUMBER, "WATER")

@@ -12,10 +12,18 @@ from twilio.request_validator import RequestValidator
 from werkzeug.test import TestResponse
 
 _sids = itertools.count(1)
+ACCOUNT_SID = "AC" + "0" * 32
 
 
 def new_sid(prefix: str = "SM") -> str:
+    """A new id shaped as Twilio's are: two letters (SM, MM, CA, RE, AC) and 32 hex digits."""
     return f"{prefix}{next(_sids):032x}"
+
+
+def recording_url(recording_sid: str | None = None, account_sid: str = ACCOUNT_SID) -> str:
+    """A RecordingUrl as Twilio sends it: the REST resource of the recording."""
+    recording_sid = recording_sid or new_sid("RE")
+    return f"https://api.twilio.com/2010-04-01/Accounts/{account_sid}/Recordings/{recording_sid}"
 
 
 Params = Mapping[str, str | Sequence[str]]
@@ -57,9 +65,13 @@ class TwilioClient:
     def sms(
         self, sender: str, body: str, *, sid: str | None = None, to: str = "+254700000001"
     ) -> SmsResult:
-        params = {
-            "MessageSid": sid or new_sid(),
-            "AccountSid": "AC" + "0" * 32,
+        sid = sid or new_sid()
+        params = {  # as Twilio sends them: the id three times, under its three names
+            "MessageSid": sid,
+            "SmsSid": sid,
+            "SmsMessageSid": sid,
+            "AccountSid": ACCOUNT_SID,
+            "ApiVersion": "2010-04-01",
             "From": sender,
             "To": to,
             "Body": body,

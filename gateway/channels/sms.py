@@ -8,9 +8,10 @@ from functools import lru_cache
 from flask import Blueprint, Response, request
 from twilio.twiml.messaging_response import MessagingResponse
 
+from gateway.channels import field_shapes
 from gateway.channels.phone import to_e164
 from gateway.channels.security import require_twilio_signature
-from gateway.channels.twiml import MAX_SID_CHARS, required_field, services, twiml
+from gateway.channels.twiml import required_field, services, twiml
 from gateway.ingest import InboundSms, handle_sms
 
 log = logging.getLogger(__name__)
@@ -25,7 +26,7 @@ def _check_signature() -> None:
 
 @blueprint.post("/twilio/sms")
 def incoming_sms() -> Response:
-    message_sid = required_field("MessageSid", MAX_SID_CHARS)
+    message_sid = field_shapes.message_sid(request.form)
     raw_sender = required_field("From")
     body = request.form.get("Body", "")
     sender = to_e164(raw_sender, services().settings.default_region)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, abort, request
 
 from gateway.calls import handle_call_status
+from gateway.channels import field_shapes
 from gateway.channels.security import require_twilio_signature
 from gateway.channels.twiml import services
 
@@ -27,16 +28,20 @@ def _check_signature() -> None:
 def status_callback() -> Response:
     form = request.form
     if "MessageSid" in form:
-        state = form.get("MessageStatus", "")
+        message_sid = field_shapes.message_sid(form)
+        state = field_shapes.state(form, "MessageStatus")
+        error = field_shapes.error_code(form)
         if state in FAILED_MESSAGE_STATES:
-            log.warning("message %s %s (error %s)", form["MessageSid"], state,
-                        form.get("ErrorCode", "-"))
+            log.warning("message %s %s (error %s)", message_sid, state, error or "-")
         else:
-            log.info("message %s %s", form["MessageSid"], state)
+            log.info("message %s %s", message_sid, state)
     elif "CallSid" in form:
-        state = form.get("CallStatus", "")
-        log.info("call %s %s", form["CallSid"], state)
+        call_sid = field_shapes.call_sid(form)
+        state = field_shapes.state(form, "CallStatus")
+        log.info("call %s %s", call_sid, state)
         if state in FINAL_CALL_STATES:
             # Closes the call's session; a busy / unanswered call-back is tried again.
-            handle_call_status(services(), form["CallSid"], state)
+            handle_call_status(services(), call_sid, state)
+    else:
+        abort(400, description="missing required field MessageSid or CallSid")
     return Response(status=204)

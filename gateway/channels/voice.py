@@ -19,9 +19,11 @@ from flask import Blueprint, Response, abort, request, send_from_directory
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from gateway.calls import CallStart, handle_call_start, handle_call_step
+from gateway.channels import field_shapes
+from gateway.channels.field_shapes import CallParties
 from gateway.channels.phone import to_e164
 from gateway.channels.security import require_twilio_signature
-from gateway.channels.twiml import MAX_SID_CHARS, query_number, required_field, services
+from gateway.channels.twiml import query_number, services
 from gateway.consultation.audio import MIMETYPES, audio_dir, find_prompt
 from gateway.consultation.voice_flow import (
     CallInput,
@@ -65,19 +67,19 @@ def _check_signature() -> None:
 
 @blueprint.post("/twilio/voice")
 def incoming_call() -> Response:
-    call_sid = required_field("CallSid", MAX_SID_CHARS)
+    call_sid = field_shapes.call_sid(request.form)
+    parties = field_shapes.call_parties(request.form)
     settings = services().settings
     renderer = _renderer(settings)
-    outbound = _outbound()
-    caller = _caller(settings, outbound)
+    caller = _caller(settings, parties)
     if caller is None:
         return _twiml(renderer.render(hidden_number(_fallback_language())))
+    outbound = parties.outbound
     if outbound:  # our call-back: the consultation is in the URL we gave Twilio
         consultation_id = request.args.get("c") or None
         callback_id = query_number("cb")
     else:
-        called = to_e164(request.form.get("Called") or request.form.get("To", ""),
-                         settings.default_region)
+        called = to_e164(parties.to, settings.default_region)
         consultation = services().catalog.current().by_voice_number(called) if called else None
         consultation_id = consultation.id if consultation is not None else None
         callback_id = None
@@ -88,17 +90,19 @@ def incoming_call() -> Response:
 
 @blueprint.post(STEP_PATH)
 def call_step() -> Response:
-    call_sid = required_field("CallSid", MAX_SID_CHARS)
+    call_sid = field_shapes.call_sid(request.form)
     token = query_number("n")
     if token is None:
         abort(400, description="missing or invalid step number n")
+    parties = field_shapes.call_parties(request.form)
+    given = _input()
     settings = services().settings
     renderer = _renderer(settings)
-    caller = _caller(settings, _outbound())
+    caller = _caller(settings, parties)
     if caller is None:
         return _twiml(renderer.render(hidden_number(_fallback_language())))
     target = request.args.get("q", "")
-    reply = handle_call_step(services(), call_sid, caller, token, target, _input(),
+    reply = handle_call_step(services(), call_sid, caller, token, target, given,
                              renderer.render)
     return _twiml(reply)
 
@@ -117,25 +121,18 @@ def prompt_audio(consultation_id: str, language: str, filename: str) -> Response
 # --- request -> flow ------------------------------------------------------------------------
 
 
-def _outbound() -> bool:
-    return request.form.get("Direction", "inbound").startswith("outbound")
-
-
-def _caller(settings: Settings, outbound: bool) -> str | None:
+def _caller(settings: Settings, parties: CallParties) -> str | None:
     """The participant: who called, or whom we called back."""
-    raw = request.form.get("To" if outbound else "From", "")
-    return to_e164(raw, settings.default_region)
+    return to_e164(parties.to if parties.outbound else parties.from_, settings.default_region)
 
 
 def _input() -> CallInput:
+    """The keys pressed, or the recording made; a malformed field is a 400."""
+    digits = field_shapes.keys(request.form)  # a Record's action sends its finishing key
     if request.args.get("r") == "1":  # the Record's action, or the Redirect after it
-        url = request.form.get("RecordingUrl", "").strip() or None
-        try:
-            duration = int(request.form.get("RecordingDuration", "0") or 0)
-        except ValueError:
-            duration = 0
-        return RecordingResult(url, min(max(duration, 0), MAX_RECORDING_DURATION))
-    return Keys(request.form.get("Digits", "").strip())
+        made = field_shapes.recording(request.form, MAX_RECORDING_DURATION)
+        return RecordingResult(made.url, made.duration)
+    return Keys(digits)
 
 
 def _fallback_language() -> str:

@@ -52,9 +52,13 @@ def sms(sender: str, to: str, url: str, messages: tuple[str, ...]) -> None:
     settings = Settings.from_env()
 
     def send(body: str) -> None:
-        params = {
-            "MessageSid": "SM" + secrets.token_hex(16),
+        sid = "SM" + secrets.token_hex(16)
+        params = {  # as Twilio sends them: the id three times, under its three names
+            "MessageSid": sid,
+            "SmsSid": sid,
+            "SmsMessageSid": sid,
             "AccountSid": settings.twilio_account_sid or "AC" + "0" * 32,
+            "ApiVersion": "2010-04-01",
             "From": sender,
             "To": to,
             "Body": body,

@@ -83,11 +83,12 @@ class CallSimulator:
                 if key == "":
                     self.echo("  (nothing recorded)")
                     continue  # an empty recording: Twilio skips the action
-                params = {
+                recording_sid = "RE" + secrets.token_hex(16)
+                params = {  # the URL names the recording RecordingSid names, as Twilio's do
                     "RecordingUrl": f"https://api.twilio.com/2010-04-01/Accounts/"
-                    f"{self.account_sid}/Recordings/RE{secrets.token_hex(16)}",
+                    f"{self.account_sid}/Recordings/{recording_sid}",
                     "RecordingDuration": str(RECORDING_SECONDS),
-                    "RecordingSid": "RE" + secrets.token_hex(16),
+                    "RecordingSid": recording_sid,
                     "Digits": key if key == "#" else "",
                 }
                 self.echo(f"  (recorded {RECORDING_SECONDS} s: {params['RecordingUrl']})")

@@ -231,6 +231,44 @@ def test_missing_fields_are_400(gateway: GatewayHarness, missing: str) -> None:
     assert f"missing required field {missing}" in response.get_data(as_text=True)
 
 
+@pytest.mark.parametrize(("fields", "message"), [
+    ({"SmsSid": "other"}, "SmsSid must equal MessageSid"),
+    ({"SmsMessageSid": "other"}, "SmsMessageSid must equal MessageSid"),
+    ({"SmsSid": "SM" + "f" * 32 + "SmsStatusreceived"}, "SmsSid must be SM or MM followed by"),
+    ({"SmsMessageSid": "MM" + "0" * 31}, "SmsMessageSid must be SM or MM followed by"),
+])
+def test_the_message_id_under_its_other_names_must_agree(
+    gateway: GatewayHarness, fields: dict[str, str], message: str
+) -> None:
+    sid = new_sid()
+    other = new_sid()
+    params = {"MessageSid": sid, "SmsSid": sid, "SmsMessageSid": sid, "From": KE,
+              "To": "+254700000001", "Body": "STOP"}
+    params.update({name: other if value == "other" else value for name, value in fields.items()})
+    response = gateway.client.post("/twilio/sms", params)
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+    with gateway.services.store.engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(schema.inbound)).scalar() == 0
+        assert conn.execute(select(func.count()).select_from(schema.participants)).scalar() == 0
+
+
+def test_a_message_id_sent_twice_is_refused(gateway: GatewayHarness) -> None:
+    sid = new_sid()
+    params = {"MessageSid": [sid, sid], "From": KE, "To": "+254700000001", "Body": "STOP"}
+    response = gateway.client.post("/twilio/sms", params)
+    assert response.status_code == 400
+    assert "MessageSid must be sent once, not 2 times" in response.get_data(as_text=True)
+
+
+def test_the_message_id_alone_is_enough(gateway: GatewayHarness) -> None:
+    """SmsSid and SmsMessageSid are checked where sent, not required."""
+    params = {"MessageSid": new_sid("MM"), "From": KE, "To": "+254700000001", "Body": "WATER"}
+    response = gateway.client.post("/twilio/sms", params)
+    assert response.status_code == 200
+    assert b"Water services" in response.data
+
+
 def test_missing_body_is_an_empty_message(gateway: GatewayHarness) -> None:
     params = {"MessageSid": new_sid(), "From": KE, "To": "+254700000001"}
     response = gateway.client.post("/twilio/sms", params)

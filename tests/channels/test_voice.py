@@ -410,6 +410,70 @@ def test_step_without_its_number_is_400(gateway: GatewayHarness) -> None:
     assert response.status_code == 400
 
 
+@pytest.mark.parametrize(("field", "value", "message"), [
+    ("Digits", "1Directioninbound", "Digits must be only the keys 0-9, * and #, or hangup"),
+    ("Digits", "one", "Digits must be only the keys"),
+    ("Digits", "1 ", "Digits must be only the keys"),
+    ("Direction", "inboundFrom" + KE, "Direction must be a lower-case word"),
+    ("Caller", KE + "CallerCountryKE", "Caller must equal From"),
+    ("Called", "+254700000001CalledCountryKE", "Called must equal To"),
+])
+def test_a_key_press_in_a_malformed_field_is_refused(
+    gateway: GatewayHarness, field: str, value: str, message: str
+) -> None:
+    call = Call(gateway.client)
+    menu = call.start()
+    assert menu.gather is not None
+    before = [count(gateway, table) for table in (schema.inbound, schema.events, schema.calls)]
+    response = gateway.client.post(menu.gather.get("action", ""),
+                                   call.params(**{"Digits": "1", field: value}))
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+    assert [count(gateway, table) for table in (schema.inbound, schema.events, schema.calls)] \
+        == before
+    assert call.press("1").prompt[0] == "What should the county fix first?"  # still at the menu
+
+
+@pytest.mark.parametrize(("fields", "message"), [
+    ({"RecordingDuration": "12RecordingSid"}, "RecordingDuration must be a whole number"),
+    ({"RecordingDuration": "-1"}, "RecordingDuration must be a whole number"),
+    ({"RecordingUrl": RECORDING + "To+254700000001"}, "RecordingUrl must be https://<host>/"),
+    ({"RecordingSid": "RE" + "f" * 32}, "RecordingUrl must name the recording RecordingSid"),
+    ({"RecordingSid": RECORDING[-34:] + "RecordingUrl"}, "RecordingSid must be RE followed by"),
+    ({"AccountSid": "AC" + "f" * 32}, "RecordingUrl must name the account AccountSid names"),
+    ({"Digits": "#RecordingDuration12"}, "Digits must be only the keys"),
+])
+def test_a_recording_in_malformed_fields_is_refused(
+    gateway: GatewayHarness, fields: dict[str, str], message: str
+) -> None:
+    call = Call(gateway.client)
+    call.start()
+    for key in ("1", "1", "1", "3"):
+        call.press(key)
+    assert call.last is not None and call.last.record is not None
+    action = call.last.record.get("action", "")
+    before = [count(gateway, table) for table in (schema.inbound, schema.events)]
+    form = call.params(RecordingUrl=RECORDING, RecordingSid=RECORDING[-34:],
+                       RecordingDuration="12", Digits="#")
+    response = gateway.client.post(action.removeprefix("http://localhost"), {**form, **fields})
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+    assert [count(gateway, table) for table in (schema.inbound, schema.events)] == before
+    call.record(RECORDING, 12)  # the genuine action still counts
+    assert answers(gateway)["comment"] == ("answered", RECORDING)
+
+
+@pytest.mark.parametrize("finish", ["#", "hangup", ""])
+def test_a_recording_finished_any_documented_way_is_kept(gateway: GatewayHarness,
+                                                         finish: str) -> None:
+    call = Call(gateway.client)
+    call.start()
+    for key in ("1", "1", "1", "3"):
+        call.press(key)
+    call.record(RECORDING, 12, finish=finish)
+    assert answers(gateway)["comment"] == ("answered", RECORDING)
+
+
 @pytest.mark.parametrize("caller", ["anonymous", "+266696687", ""])
 def test_hidden_numbers_are_asked_to_call_again(gateway: GatewayHarness, caller: str) -> None:
     call = Call(gateway.client, caller=caller or "x")

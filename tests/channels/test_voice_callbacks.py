@@ -18,6 +18,7 @@ from gateway.settings import Settings
 from gateway.store import schema
 from tests.channels.voice_calls import KE, Call
 from tests.conftest import FIXTURE_FLOWS, GatewayHarness, make_harness
+from tests.twilio_signing import ACCOUNT_SID, new_sid
 
 PUBLIC = "https://ivr.example.org"
 OUR_NUMBER = "+254700000009"
@@ -54,7 +55,7 @@ def settle(gateway: GatewayHarness, status: str = "completed") -> None:
     sid = gateway.placer.placed[-1]["sid"]
     response = gateway.client.post("/twilio/status", {
         "CallSid": sid, "CallStatus": status, "From": OUR_NUMBER, "To": KE,
-        "Direction": "outbound-api", "AccountSid": "AC" + "0" * 32,
+        "Direction": "outbound-api", "AccountSid": ACCOUNT_SID,
     })
     assert response.status_code == 204
 
@@ -144,12 +145,12 @@ def test_the_limit_is_a_rolling_day(gateway: GatewayHarness) -> None:
 
     for n in range(3):
         at = start + timedelta(hours=n)
-        missed(f"CA{n}", at)
+        missed(new_sid("CA"), at)
         place_due_callbacks(services, now=at)
         settle(gateway)
-    missed("CA3", start + timedelta(hours=23))
+    missed(new_sid("CA"), start + timedelta(hours=23))
     assert len(callbacks(gateway)) == 3
-    missed("CA4", start + timedelta(hours=24, minutes=1))
+    missed(new_sid("CA"), start + timedelta(hours=24, minutes=1))
     assert len(callbacks(gateway)) == 4
 
 

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 from werkzeug.test import TestResponse
 
-from tests.twilio_signing import TwilioClient, new_sid
+from tests.twilio_signing import ACCOUNT_SID, TwilioClient, new_sid
 
 KE = "+254712345678"
 LINE = "+254700000001"  # the fixture consultation's voice number
@@ -90,7 +90,7 @@ class Call:
         ours = "+254700000009"
         params = {
             "CallSid": self.sid,
-            "AccountSid": "AC" + "0" * 32,
+            "AccountSid": ACCOUNT_SID,
             "From": ours if self.outbound else self.caller,
             "To": self.caller if self.outbound else self.called,
             "Called": self.caller if self.outbound else self.called,
@@ -124,7 +124,7 @@ class Call:
     def record(self, url: str, seconds: int, finish: str = "#") -> Twiml:
         assert self.last is not None and self.last.record is not None, "no Record here"
         return self.post(self.last.record.get("action", ""), RecordingUrl=url,
-                         RecordingDuration=str(seconds), RecordingSid=new_sid("RE"),
+                         RecordingDuration=str(seconds), RecordingSid=url.rsplit("/", 1)[-1],
                          Digits=finish)
 
     def hang_up(self, status: str = "completed") -> TestResponse:

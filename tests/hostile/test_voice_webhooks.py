@@ -1,6 +1,7 @@
 """Anything posted to the voice webhooks gets a clear answer: valid TwiML, a 204 for a
-status callback, or a 400 naming what is missing. Never a 500, never an event the central
-store would refuse, never more than one event per question of a call.
+status callback, or a 400 naming what is missing or malformed. Never a 500, never an event
+the central store would refuse, never more than one event per question of a call, nothing
+recorded by a refused request.
 
 Arbitrary signed requests: 1,000 examples per endpoint on SQLite, and 200 more on
 PostgreSQL when DATABASE_URL_TEST is set (its column limits and NUL handling differ).
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Iterator
@@ -28,7 +30,7 @@ from gateway.settings import Settings
 from gateway.store import schema
 from tests.channels.voice_calls import LINE
 from tests.conftest import FIXTURE_FLOWS, TEST_TOKEN, GatewayHarness, make_harness, postgres_schema
-from tests.twilio_signing import new_sid
+from tests.twilio_signing import ACCOUNT_SID, new_sid, recording_url
 
 EXAMPLES = 1000  # per endpoint, for arbitrary requests
 PG_EXAMPLES = 200
@@ -46,8 +48,26 @@ voice_fields = st.sampled_from([
     "Digits", "SpeechResult", "RecordingUrl", "RecordingDuration", "RecordingSid",
     "MessageSid", "MessageStatus", "ErrorCode",
 ])
-forms = st.dictionaries(st.one_of(voice_fields, any_text.filter(bool)), field_values,
-                        max_size=10)
+call_sids = st.integers(0, 2**128 - 1).map(lambda n: f"CA{n:032x}")
+recording_sids = st.integers(0, 2**128 - 1).map(lambda n: f"RE{n:032x}")
+
+
+@st.composite
+def forms(draw: st.DrawFn) -> dict:
+    """Arbitrary forms; half of them with a well-formed CallSid and agreeing parties, so
+    that they reach the voice flow."""
+    form = draw(st.dictionaries(st.one_of(voice_fields, any_text.filter(bool)), field_values,
+                                max_size=10))
+    if draw(st.booleans()):
+        form["CallSid"] = draw(call_sids)
+        for name, twin in (("From", "Caller"), ("To", "Called")):
+            if isinstance(form.get(name), str):
+                form[twin] = form[name]
+            else:
+                form.pop(twin, None)
+    return form
+
+
 query_keys = st.one_of(st.sampled_from(["n", "q", "r", "c", "cb"]), any_text.filter(bool))
 queries = st.dictionaries(query_keys, st.one_of(any_text, numbers_as_text), max_size=5)
 callers = st.sampled_from(["+254712345678", "+254733000111", "anonymous", "", "+266696687",
@@ -92,14 +112,18 @@ def count(gateway: GatewayHarness, table: object) -> int:
         return conn.execute(select(func.count()).select_from(table)).scalar_one()  # type: ignore[arg-type]
 
 
+# The only 400s: a field named as missing or as not in its shape, or a mangled step number.
+REFUSAL = re.compile(rb"400 Bad Request: (missing required field \w+|\w+ must |"
+                     rb"missing or invalid step number n)")
+
+
 def check_answer(path: str, status: int, body: bytes) -> None:
     """The only answers a voice webhook may give to a signed request."""
-    if path == "/twilio/status":
-        assert status == 204, body
-        return
-    assert status in (200, 400), body
+    assert status in ((204, 400) if path == "/twilio/status" else (200, 400)), body
     if status == 400:
-        assert b"required field" in body or b"step number" in body, body
+        assert REFUSAL.match(body), body
+        return
+    if path == "/twilio/status":
         return
     root = ET.fromstring(body)
     assert root.tag == "Response"
@@ -107,11 +131,25 @@ def check_answer(path: str, status: int, body: bytes) -> None:
         root.find("Reject") is not None or root.find("Record") is not None, body
 
 
+RECORDED = (schema.inbound, schema.calls, schema.events, schema.participants, schema.sessions,
+            schema.callbacks)
+
+
+def recorded(gateway: GatewayHarness) -> tuple[int, ...]:
+    """The rows of each table a webhook writes, in one query."""
+    counts = [select(func.count()).select_from(t).scalar_subquery() for t in RECORDED]
+    with gateway.services.store.engine.connect() as conn:
+        return tuple(conn.execute(select(*counts)).one())
+
+
 def post_signed(gateway: GatewayHarness, path: str, query: dict[str, str],
                 form: dict) -> None:
     target = path + (f"?{urlencode(query)}" if query else "")
+    before = recorded(gateway)
     response = gateway.client.post(target, form)
     check_answer(path, response.status_code, response.data)
+    if response.status_code == 400:  # a refused request records nothing
+        assert recorded(gateway) == before
 
 
 # --- arbitrary signed requests --------------------------------------------------------------
@@ -120,7 +158,7 @@ def post_signed(gateway: GatewayHarness, path: str, query: dict[str, str],
 @pytest.mark.parametrize("path", VOICE_PATHS)
 @settings(max_examples=EXAMPLES, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-@given(query=queries, form=forms)
+@given(query=queries, form=forms())
 def test_arbitrary_signed_requests(sqlite_gateway: GatewayHarness, path: str,
                                    query: dict[str, str], form: dict) -> None:
     post_signed(sqlite_gateway, path, query, form)
@@ -129,7 +167,7 @@ def test_arbitrary_signed_requests(sqlite_gateway: GatewayHarness, path: str,
 @pytest.mark.parametrize("path", VOICE_PATHS)
 @settings(max_examples=PG_EXAMPLES, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-@given(query=queries, form=forms)
+@given(query=queries, form=forms())
 def test_arbitrary_signed_requests_postgresql(pg_gateway: GatewayHarness, path: str,
                                               query: dict[str, str], form: dict) -> None:
     post_signed(pg_gateway, path, query, form)
@@ -144,7 +182,8 @@ def test_values_the_store_could_not_hold_are_refused_or_bounded(
     base = {"CallSid": new_sid("CA"), "From": caller, "To": LINE, "Direction": "inbound"}
     too_long = {**base, "CallSid": "CA" + "f" * 63}
     response = gateway.client.post("/twilio/voice", too_long)
-    assert (response.status_code, b"longer than 64" in response.data) == (400, True)
+    assert response.status_code == 400
+    assert b"CallSid must be CA followed by 32 lower-case hex digits" in response.data
     for n in ("-1", "1e3", "99999999999999999999999", "", "\u0661"):
         query = urlencode({"n": n, "q": "priority"})
         response = gateway.client.post(f"/twilio/voice/step?{query}", base)
@@ -158,6 +197,8 @@ def test_values_the_store_could_not_hold_are_refused_or_bounded(
 
 # --- hostile input inside real calls -------------------------------------------------------
 
+real_recordings = recording_sids.map(
+    lambda sid: {"RecordingUrl": recording_url(sid), "RecordingSid": sid})
 call_inputs = st.lists(
     st.one_of(
         st.fixed_dictionaries({"Digits": keys}),
@@ -166,6 +207,10 @@ call_inputs = st.lists(
                                "RecordingDuration": st.one_of(numbers_as_text, any_text)}),
         st.fixed_dictionaries({"Digits": keys, "RecordingUrl": st.just("https://x" * 600),
                                "RecordingDuration": st.just("9" * 4000)}),
+        st.builds(lambda real, duration, digits: {**real, "RecordingDuration": duration,
+                                                  "Digits": digits},
+                  real_recordings, st.one_of(numbers_as_text, st.just("9" * 4000)),
+                  st.sampled_from(["#", "hangup", ""])),
     ),
     min_size=1, max_size=8,
 )
@@ -177,12 +222,13 @@ call_inputs = st.lists(
 def test_hostile_input_during_real_calls(sqlite_gateway: GatewayHarness, inputs: list[dict],
                                          stale: list[bool]) -> None:
     """Whatever the caller's keys (or a mangled Record result) and whichever action URL,
-    every answer is TwiML, and each question of a call is recorded at most once, with
-    texts the central store accepts."""
+    every answer is TwiML or a 400 naming a malformed field (which records nothing), and
+    each question of a call is recorded at most once, with texts the central store
+    accepts."""
     gateway = sqlite_gateway
     caller = f"+25479{next(_callers):07d}"
     sid = new_sid("CA")
-    base = {"CallSid": sid, "AccountSid": "AC" + "0" * 32, "From": caller, "To": LINE,
+    base = {"CallSid": sid, "AccountSid": ACCOUNT_SID, "From": caller, "To": LINE,
             "Called": LINE, "Direction": "inbound", "CallStatus": "in-progress"}
     first = gateway.client.post("/twilio/voice", base)
     check_answer("/twilio/voice", first.status_code, first.data)
@@ -193,9 +239,12 @@ def test_hostile_input_during_real_calls(sqlite_gateway: GatewayHarness, inputs:
         url = "/twilio/voice/step?n=1&q=_language" if use_stale else action
         if "RecordingUrl" in sent and "r=1" not in url:
             url += "&r=1"
+        before = recorded(gateway)
         response = gateway.client.post(url, {**base, **sent})
         check_answer("/twilio/voice/step", response.status_code, response.data)
-        assert response.status_code == 200
+        if response.status_code == 400:  # a malformed key or recording: nothing changes
+            assert recorded(gateway) == before
+            continue
         root = ET.fromstring(response.data)
         verb = root.find("Record") if root.find("Record") is not None else root.find("Gather")
         if verb is None:  # the call ended
@@ -222,7 +271,7 @@ header_text = st.text(st.characters(exclude_categories=("Cs", "Cc")), max_size=6
 @pytest.mark.parametrize("path", VOICE_PATHS)
 @settings(max_examples=SCENARIO_EXAMPLES, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-@given(query=queries, form=forms, signature=header_text)
+@given(query=queries, form=forms(), signature=header_text)
 def test_forged_signatures_are_refused(sqlite_gateway: GatewayHarness, path: str,
                                        query: dict[str, str], form: dict,
                                        signature: str) -> None:
