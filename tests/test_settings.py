@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import stat
 import subprocess
 import sys
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
+from itsdangerous import URLSafeTimedSerializer
 
 from gateway.settings import PUBLISHED_SECRETS, SECRETS, Settings, SettingsError
 
@@ -185,23 +187,30 @@ def test_a_session_signed_with_the_published_key_is_refused(tmp_path: Path) -> N
     Accounts(engine).add("root", "correct horse battery", admin=True, now=datetime.now(UTC))
     engine.dispose()
 
-    def cookie_signed_with(key: str) -> str:
-        signer = Flask("forger")
-        signer.secret_key = key
-        serializer = SecureCookieSessionInterface().get_signing_serializer(signer)
-        assert serializer is not None
-        return serializer.dumps({"officials.user": "root"})
-
     client = app.test_client()
-    client.set_cookie("session", cookie_signed_with(PUBLISHED_SECRETS["SECRET_KEY"]))
+    page = client.get("/officials/sign-in").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert token is not None
+    client.post("/officials/sign-in", data={
+        "username": "root", "password": "correct horse battery", "csrf_token": token.group(1)})
+    assert client.get("/officials/").status_code == 200
+    genuine = client.get_cookie("session")
+    assert genuine is not None
+
+    def signer(key: str) -> URLSafeTimedSerializer:
+        flask = Flask("signer")
+        flask.secret_key = key
+        serializer = SecureCookieSessionInterface().get_signing_serializer(flask)
+        assert serializer is not None
+        return serializer
+
+    # The signed-in official's own session, signed again with the key once published:
+    # refused, so that only the key differs from a cookie that works.
+    content = signer(settings.secret_key).loads(genuine.value)
+    client.set_cookie("session", signer(PUBLISHED_SECRETS["SECRET_KEY"]).dumps(content))
     response = client.get("/officials/")
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/officials/sign-in")
-
-    # The same cookie signed with the installation's key is honoured: the test's cookie
-    # is well made, only the key was wrong.
-    client.set_cookie("session", cookie_signed_with(settings.secret_key))
-    assert client.get("/officials/").status_code == 200
 
 
 @pytest.mark.parametrize("name", list(PUBLISHED_SECRETS))
