@@ -256,7 +256,11 @@ def test_consultations_list_with_etag_and_304(central: CentralServer) -> None:
     url = central.url + "/api/v1/consultations"
     first = requests.get(url, headers=headers, timeout=10)
     assert first.status_code == 200
-    assert first.json() == [{"id": "water-test", "version": 1, "definition": text}]
+    assert first.json() == [  # the fixture's two, sorted by id
+        {"id": "roads-2025", "version": 1,
+         "definition": (FIXTURE_FLOWS / "closed.yaml").read_text()},
+        {"id": "water-test", "version": 1, "definition": text},
+    ]
     etag = first.headers["ETag"]
     again = requests.get(url, headers={**headers, "If-None-Match": etag}, timeout=10)
     assert again.status_code == 304
@@ -269,7 +273,8 @@ def test_consultations_list_with_etag_and_304(central: CentralServer) -> None:
     changed = requests.get(url, headers={**headers, "If-None-Match": etag}, timeout=10)
     assert changed.status_code == 200
     assert changed.headers["ETag"] != etag
-    assert changed.json()[0]["version"] == 2
+    assert [(c["id"], c["version"]) for c in changed.json()] == [("roads-2025", 1),
+                                                                   ("water-test", 2)]
 
 
 def test_unknown_api_route_answers_json(central: CentralServer) -> None:

@@ -35,7 +35,7 @@ from gateway.central.store import CentralStore
 from gateway.central.validation import MAX_BATCH_EVENTS
 from gateway.settings import Settings
 from tests.conftest import postgres_schema
-from tests.live import make_event
+from tests.live import make_event, publish_fixture_flows
 
 EXAMPLES = settings(max_examples=1000, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -70,6 +70,7 @@ def _centre(url: str) -> Centre:
     store = CentralStore.from_url(url, synchronous="NORMAL")
     store.create_schema()
     token = store.add_gateway("gw-hostile", datetime.now(UTC))
+    publish_fixture_flows(store)
     return Centre(create_central_app(Settings(central_database_url=url), store), store, token)
 
 
