@@ -38,31 +38,43 @@ def _json_error(status: int, error: str, detail: str, **extra: object) -> Respon
 
 @blueprint.before_request
 def _authenticate() -> Response | None:
-    """A known gateway token, unless this address guessed wrong too often (then 429,
-    whatever it sends: a lockout that still checked tokens would still answer guesses).
-    Addresses are the peer's (request.remote_addr): behind a reverse proxy, every
-    gateway shares the proxy's unless the deployment sets it from X-Forwarded-For."""
+    """A known gateway token is accepted, always; a wrong one counts as a failure of the
+    peer's address, and an address with TOKEN_FAILURE_LIMIT recent failures gets 429
+    for anything but a correct token.
+
+    Why a correct token passes a locked address: addresses are the peer's
+    (request.remote_addr), and many callers share one. The embedded centre's in-process
+    sync and a reverse proxy on the same host both arrive as 127.0.0.1, so a lockout
+    that refused every token would let ten wrong tokens from anything on the host lock
+    the real gateway out for ten minutes. Letting a correct token through means a locked
+    guesser's guesses are still answered, and that is sound: tokens are 256 random bits
+    (secrets.token_urlsafe(32)), so each guess hits one of n gateways' tokens with
+    probability n / 2**256, however many guesses are answered. The throttle is there to
+    slow guessing down and to keep the logs and the failure table quiet, not as the
+    defence; the token's entropy is.
+    """
     request.max_content_length = MAX_BODY_BYTES
     store = central_store()
     remote = request.remote_addr or "unknown"
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    bearer = token.strip() if scheme.lower() == "bearer" else ""
+    gateway = store.authenticate(bearer) if bearer else None
+    if gateway is not None:
+        g.gateway = gateway
+        return None
     now = datetime.now(UTC)
     locked_until = store.token_lockout(remote, now)
     if locked_until is not None:
         return _too_many_failures(remote, locked_until, now)
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
     if not header:
         return _unauthorized("missing 'Authorization: Bearer <gateway token>' header")
-    if scheme.lower() != "bearer" or not token.strip():
+    if not bearer:
         return _unauthorized("expected 'Authorization: Bearer <gateway token>'")
-    gateway = store.authenticate(token.strip())
-    if gateway is None:
-        store.record_token_failure(remote, now)
-        log.warning("central API: unknown gateway token from %s", remote)
-        return _unauthorized("unknown gateway token (issue one with `civicline central "
-                             "add-gateway NAME`)")
-    g.gateway = gateway
-    return None
+    store.record_token_failure(remote, now)
+    log.warning("central API: unknown gateway token from %s", remote)
+    return _unauthorized("unknown gateway token (issue one with `civicline central "
+                         "add-gateway NAME`)")
 
 
 def _too_many_failures(remote: str, until: datetime, now: datetime) -> Response:
