@@ -1,7 +1,15 @@
 """The central store's API for gateways, under /api/v1 (JSON, per-gateway bearer tokens).
 
-POST /api/v1/events          {"events": [...], "backlog": n} -> {"new": n, "known": n}
+POST /api/v1/events          {"events": [...], "backlog": n}
+                             -> {"new": n, "known": n, "refused": [{"index", "event_id",
+                                 "reason"}, ...]}
 GET  /api/v1/consultations   [{"id", "version", "definition"}], ETag / If-None-Match -> 304
+
+A malformed batch (an event of the wrong shape) is refused whole with 400 and stores
+nothing. A well-formed batch is answered 200: its events are stored, except those refused
+one by one for what they say (dated in the future, before their consultation opened, for a
+consultation, question or option not published here), which are listed in "refused" and
+never stored. An event the centre already has is "known", whatever it says.
 """
 
 from __future__ import annotations
@@ -10,12 +18,13 @@ import json
 import logging
 import math
 import zlib
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
 from gateway.central.store import TOKEN_FAILURE_LIMIT, TOKEN_FAILURE_WINDOW, CentralStore
-from gateway.central.validation import BatchTooLarge, parse_batch
+from gateway.central.validation import BatchTooLarge, check_events, parse_batch
 
 log = logging.getLogger(__name__)
 
@@ -121,10 +130,21 @@ def receive_events() -> Response:
             "nothing was stored; fix or drop the events listed and send the batch again",
             problems=listed, problems_total=len(problems),
         )
-    receipt = central_store().receive(g.gateway, batch, datetime.now(UTC))
-    log.info("gateway %s: %d new events, %d already known, backlog %s",
-             g.gateway, receipt.new, receipt.known, batch.backlog)
-    return jsonify(new=receipt.new, known=receipt.known)
+    store = central_store()
+    now = datetime.now(UTC)
+    accepted, refused = check_events(batch.events, store.published_consultations(), now)
+    receipt = store.receive(g.gateway, replace(batch, events=accepted), now)
+    known = receipt.known
+    if refused:  # one the centre already has (an earlier copy) is known, not refused
+        stored = store.known_events(r.event_id for r in refused)
+        known += sum(r.event_id in stored for r in refused)
+        refused = [r for r in refused if r.event_id not in stored]
+    if refused:
+        log.warning("gateway %s: refused %d of %d events (first: event %s: %s)", g.gateway,
+                    len(refused), len(batch.events), refused[0].event_id, refused[0].reason)
+    log.info("gateway %s: %d new events, %d already known, %d refused, backlog %s",
+             g.gateway, receipt.new, known, len(refused), batch.backlog)
+    return jsonify(new=receipt.new, known=known, refused=[r.as_json() for r in refused])
 
 
 def _body() -> bytes | Response:

@@ -8,6 +8,7 @@ import logging
 import re
 import secrets
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -256,6 +257,19 @@ class CentralStore:
                 )
             conn.execute(update(schema.gateways).where(g.name == gateway).values(**values))
         return Receipt(new=len(new), known=len(batch.events) - len(new))
+
+    def known_events(self, event_ids: Iterable[str]) -> set[str]:
+        """Those of `event_ids` (canonical) the centre has stored."""
+        wanted = sorted(set(event_ids))
+        found: set[str] = set()
+        e = schema.events.c
+        with self.engine.connect() as conn:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start:start + 500]
+                found.update(conn.execute(
+                    select(e.event_id).where(e.event_id.in_(chunk))
+                ).scalars())
+        return found
 
     # --- consultations --------------------------------------------------------------------
 
