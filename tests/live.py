@@ -93,6 +93,16 @@ def make_event(n: int = 0, **overrides: Any) -> dict[str, Any]:
     return event
 
 
+def publish_fixture_flows(store: Any) -> None:
+    """Publish the fixture consultations (tests/fixtures/flows) at a central store, as a
+    deployment publishes what its gateways serve: the centre refuses events for
+    consultations it does not have."""
+    from tests.conftest import FIXTURE_FLOWS
+
+    for path in sorted(FIXTURE_FLOWS.glob("*.yaml")):
+        store.publish(path.read_text(encoding="utf-8"), path.name, datetime.now(UTC))
+
+
 def wait_until(predicate: Callable[[], object], timeout: float = 20.0,
                interval: float = 0.05) -> None:
     deadline = time.monotonic() + timeout

@@ -29,7 +29,7 @@ from tests.conftest import (
     RecordingTrigger,
     make_harness,
 )
-from tests.live import LiveServer
+from tests.live import LiveServer, publish_fixture_flows
 from tests.test_outbound import ACCOUNT, FakeTwilio, fake_twilio, placer_for  # noqa: F401
 from tests.twilio_signing import TwilioClient, new_sid, recording_url
 
@@ -60,6 +60,7 @@ def test_voice_call_and_central_sync_log_no_number_or_secret(
     store = CentralStore.from_url(f"sqlite:///{tmp_path / 'central.db'}")
     store.create_schema()
     token = store.add_gateway("gw-logs", datetime.now(UTC))
+    publish_fixture_flows(store)
     with LiveServer(create_central_app(settings, store)) as centre:
         gateway = make_harness(settings.with_overrides(central_url=centre.url,
                                                        central_token=token))

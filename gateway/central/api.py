@@ -1,7 +1,15 @@
 """The central store's API for gateways, under /api/v1 (JSON, per-gateway bearer tokens).
 
-POST /api/v1/events          {"events": [...], "backlog": n} -> {"new": n, "known": n}
+POST /api/v1/events          {"events": [...], "backlog": n}
+                             -> {"new": n, "known": n, "refused": [{"index", "event_id",
+                                 "reason"}, ...]}
 GET  /api/v1/consultations   [{"id", "version", "definition"}], ETag / If-None-Match -> 304
+
+A malformed batch (an event of the wrong shape) is refused whole with 400 and stores
+nothing. A well-formed batch is answered 200: its events are stored, except those refused
+one by one for what they say (dated in the future, before their consultation opened, for a
+consultation, question or option not published here), which are listed in "refused" and
+never stored. An event the centre already has is "known", whatever it says.
 """
 
 from __future__ import annotations
@@ -10,12 +18,13 @@ import json
 import logging
 import math
 import zlib
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
 from gateway.central.store import TOKEN_FAILURE_LIMIT, TOKEN_FAILURE_WINDOW, CentralStore
-from gateway.central.validation import BatchTooLarge, parse_batch
+from gateway.central.validation import BatchTooLarge, check_events, parse_batch
 
 log = logging.getLogger(__name__)
 
@@ -38,31 +47,43 @@ def _json_error(status: int, error: str, detail: str, **extra: object) -> Respon
 
 @blueprint.before_request
 def _authenticate() -> Response | None:
-    """A known gateway token, unless this address guessed wrong too often (then 429,
-    whatever it sends: a lockout that still checked tokens would still answer guesses).
-    Addresses are the peer's (request.remote_addr): behind a reverse proxy, every
-    gateway shares the proxy's unless the deployment sets it from X-Forwarded-For."""
+    """A known gateway token is accepted, always; a wrong one counts as a failure of the
+    peer's address, and an address with TOKEN_FAILURE_LIMIT recent failures gets 429
+    for anything but a correct token.
+
+    Why a correct token passes a locked address: addresses are the peer's
+    (request.remote_addr), and many callers share one. The embedded centre's in-process
+    sync and a reverse proxy on the same host both arrive as 127.0.0.1, so a lockout
+    that refused every token would let ten wrong tokens from anything on the host lock
+    the real gateway out for ten minutes. Letting a correct token through means a locked
+    guesser's guesses are still answered, and that is sound: tokens are 256 random bits
+    (secrets.token_urlsafe(32)), so each guess hits one of n gateways' tokens with
+    probability n / 2**256, however many guesses are answered. The throttle is there to
+    slow guessing down and to keep the logs and the failure table quiet, not as the
+    defence; the token's entropy is.
+    """
     request.max_content_length = MAX_BODY_BYTES
     store = central_store()
     remote = request.remote_addr or "unknown"
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    bearer = token.strip() if scheme.lower() == "bearer" else ""
+    gateway = store.authenticate(bearer) if bearer else None
+    if gateway is not None:
+        g.gateway = gateway
+        return None
     now = datetime.now(UTC)
     locked_until = store.token_lockout(remote, now)
     if locked_until is not None:
         return _too_many_failures(remote, locked_until, now)
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
     if not header:
         return _unauthorized("missing 'Authorization: Bearer <gateway token>' header")
-    if scheme.lower() != "bearer" or not token.strip():
+    if not bearer:
         return _unauthorized("expected 'Authorization: Bearer <gateway token>'")
-    gateway = store.authenticate(token.strip())
-    if gateway is None:
-        store.record_token_failure(remote, now)
-        log.warning("central API: unknown gateway token from %s", remote)
-        return _unauthorized("unknown gateway token (issue one with `civicline central "
-                             "add-gateway NAME`)")
-    g.gateway = gateway
-    return None
+    store.record_token_failure(remote, now)
+    log.warning("central API: unknown gateway token from %s", remote)
+    return _unauthorized("unknown gateway token (issue one with `civicline central "
+                         "add-gateway NAME`)")
 
 
 def _too_many_failures(remote: str, until: datetime, now: datetime) -> Response:
@@ -109,10 +130,21 @@ def receive_events() -> Response:
             "nothing was stored; fix or drop the events listed and send the batch again",
             problems=listed, problems_total=len(problems),
         )
-    receipt = central_store().receive(g.gateway, batch, datetime.now(UTC))
-    log.info("gateway %s: %d new events, %d already known, backlog %s",
-             g.gateway, receipt.new, receipt.known, batch.backlog)
-    return jsonify(new=receipt.new, known=receipt.known)
+    store = central_store()
+    now = datetime.now(UTC)
+    accepted, refused = check_events(batch.events, store.published_consultations(), now)
+    receipt = store.receive(g.gateway, replace(batch, events=accepted), now)
+    known = receipt.known
+    if refused:  # one the centre already has (an earlier copy) is known, not refused
+        stored = store.known_events(r.event_id for r in refused)
+        known += sum(r.event_id in stored for r in refused)
+        refused = [r for r in refused if r.event_id not in stored]
+    if refused:
+        log.warning("gateway %s: refused %d of %d events (first: event %s: %s)", g.gateway,
+                    len(refused), len(batch.events), refused[0].event_id, refused[0].reason)
+    log.info("gateway %s: %d new events, %d already known, %d refused, backlog %s",
+             g.gateway, receipt.new, known, len(refused), batch.backlog)
+    return jsonify(new=receipt.new, known=known, refused=[r.as_json() for r in refused])
 
 
 def _body() -> bytes | Response:

@@ -16,7 +16,7 @@ gateways = Table(
     Column("last_contact_at", DateTime(timezone=True)),
     Column("newest_event_at", DateTime(timezone=True)),
     Column("backlog", Integer),  # events the gateway still held when it last synced
-    Column("quarantined", Integer),  # events the centre refused as malformed, held back
+    Column("quarantined", Integer),  # events the centre refused, held back by the gateway
 )
 
 # Published consultation definitions; `version` grows with each publish.

@@ -7,6 +7,8 @@ import hmac
 import logging
 import re
 import secrets
+import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -116,6 +118,9 @@ def _insert_events_postgresql(
 class CentralStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+        # Parsed published consultations by (id, version): a version's text never changes.
+        self._parsed: dict[tuple[str, int], Consultation | None] = {}
+        self._parsed_lock = threading.Lock()
 
     @classmethod
     def from_url(cls, url: str, *, synchronous: str = "FULL") -> CentralStore:
@@ -258,7 +263,45 @@ class CentralStore:
             conn.execute(update(schema.gateways).where(g.name == gateway).values(**values))
         return Receipt(new=len(new), known=len(batch.events) - len(new))
 
+    def known_events(self, event_ids: Iterable[str]) -> set[str]:
+        """Those of `event_ids` (canonical) the centre has stored."""
+        wanted = sorted(set(event_ids))
+        found: set[str] = set()
+        e = schema.events.c
+        with self.engine.connect() as conn:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start:start + 500]
+                found.update(conn.execute(
+                    select(e.event_id).where(e.event_id.in_(chunk))
+                ).scalars())
+        return found
+
     # --- consultations --------------------------------------------------------------------
+
+    def published_consultations(self) -> dict[str, Consultation | None]:
+        """Every published consultation, parsed (None when its text no longer validates).
+
+        One small query per call; a definition is parsed once per (id, version), so a
+        batch of events costs no YAML parsing unless a consultation was republished.
+        """
+        table = schema.consultations.c
+        with self.engine.connect() as conn:
+            versions = [(r.id, r.version) for r in conn.execute(select(table.id, table.version))]
+            with self._parsed_lock:
+                parsed = {cid: self._parsed[(cid, v)] for cid, v in versions
+                          if (cid, v) in self._parsed}
+            missing = [cid for cid, _ in versions if cid not in parsed]
+            rows = conn.execute(
+                select(table.id, table.version, table.definition).where(table.id.in_(missing))
+            ).all() if missing else []
+        fresh = {(r.id, r.version): _parse_published(r.id, r.definition) for r in rows}
+        current = dict(versions) | dict(fresh.keys())  # id -> the version just read
+        with self._parsed_lock:
+            self._parsed.update(fresh)
+            for key in [k for k in self._parsed if current.get(k[0], k[1]) != k[1]]:
+                del self._parsed[key]  # another version than the published one
+        parsed.update({cid: consultation for (cid, _), consultation in fresh.items()})
+        return parsed
 
     def publish(self, definition: str, source: str, now: datetime) -> PublishOutcome:
         """Validate and store a consultation as its next version.

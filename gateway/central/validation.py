@@ -1,24 +1,45 @@
 """Checking a gateway's batch of response events before anything is written.
 
-A batch is all or nothing: when any event is malformed the whole batch is refused with
-one problem per bad field (index, field, reason), and nothing is written. The gateway
-then quarantines exactly the events named and sends the rest again, so one poison event
-never blocks the outbox and a retry never has to work out which half was stored.
+Two kinds of check, with two kinds of answer:
+
+- Shape (`parse_batch`): a batch is all or nothing. When any event is malformed the
+  whole batch is refused with one problem per bad field (index, field, reason), and
+  nothing is written. The gateway then quarantines exactly the events named and sends
+  the rest again, so one poison event never blocks the outbox and a retry never has to
+  work out which half was stored.
+- Meaning (`check_events`), for a well-formed batch: is the event dated in the past, at
+  or after its consultation opened, for a consultation, question and option the centre
+  has published? Each event that is not is refused on its own, with a reason, and the
+  rest of the batch is stored: these events are the gateway's honest record of something
+  that does not fit the centre (a wrong clock, a consultation not published here), not
+  garbage, so they wait in the gateway's quarantine until an operator fixes the cause.
 """
 
 from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from gateway.consultation.model import Consultation, Question, QuestionType
 
 MAX_BATCH_EVENTS = 5_000
 MAX_TEXT_CHARS = 4_096  # value and raw: an SMS body is at most 1,600 characters
 MAX_REGION_CHARS = 64
 MAX_TIMESTAMP_CHARS = 40
 MAX_COUNT = 2**31 - 1  # backlog / quarantined: what an INTEGER column holds everywhere
+# How far ahead of the centre's clock an event may be dated. A gateway stamps an event
+# when it records it, so an event can only look "future" through clocks disagreeing: a
+# few seconds between NTP-synced machines, a minute or two for a box that ran offline
+# for days on its hardware clock. Five minutes covers that (it is also Kerberos' usual
+# tolerance) and is far finer than anything reads answered_at at (tallies by day). Past
+# it the gateway's clock is wrong (a reset RTC, a local time sent as UTC), and such an
+# event would do harm: a participant's latest event is the one that counts, so a
+# future-dated answer would outrank every real one given after it until that date.
+CLOCK_SKEW = timedelta(minutes=5)
 
 CHANNELS = frozenset({"sms", "voice"})
 STATUSES = frozenset({"answered", "unparsed", "skipped", "no_answer"})
@@ -222,3 +243,123 @@ def _moment(item: dict[str, Any], bad: Any) -> datetime | None:
     except OverflowError:
         bad("answered_at", f"out of range in UTC: {value!r}")
         return None
+
+
+# --- what the events mean ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """One well-formed event the centre will not store, and why."""
+
+    index: int  # position in "events"
+    event_id: str  # canonical
+    reason: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {"index": self.index, "event_id": self.event_id, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class _Rules:
+    """What one published consultation accepts, looked up per event."""
+
+    id: str
+    opens: datetime
+    # question id -> the values an "answered" event may carry (None: any), and what
+    # to say when it carries another
+    answers: Mapping[str, tuple[frozenset[str] | None, str]]
+
+    @classmethod
+    def of(cls, consultation: Consultation) -> _Rules:
+        return cls(
+            consultation.id,
+            consultation.opens.astimezone(UTC),
+            {q.id: _answers(q) for q in consultation.steps},
+        )
+
+
+def _answers(question: Question) -> tuple[frozenset[str] | None, str]:
+    if question.type is QuestionType.CHOICE:
+        ids = [o.id for o in question.options]
+        return frozenset(ids), f"one of its options ({', '.join(ids)})"
+    if question.type is QuestionType.YES_NO:
+        return frozenset({"yes", "no"}), "yes or no"
+    low, high = question.min, question.max  # the loader requires both for a scale
+    if question.type is QuestionType.SCALE and low is not None and high is not None:
+        # The spelling the gateway sends ("3", not "03" or "3.0"): one answer, one tally row.
+        return (frozenset(str(n) for n in range(low, high + 1)),
+                f"a whole number from {low} to {high}")
+    return None, "any text"
+
+
+def check_events(
+    events: list[dict[str, Any]],
+    published: Mapping[str, Consultation | None],
+    now: datetime,
+) -> tuple[list[dict[str, Any]], list[Refusal]]:
+    """Split the rows of a well-formed batch into those to store and those refused.
+
+    `published` maps each consultation id the centre has to its parsed definition (None
+    when the published text no longer validates). One reason per refused event: the
+    first of its clock, its consultation, its date against the opening, its question,
+    its answer.
+    """
+    latest = now + CLOCK_SKEW
+    rules: dict[str, _Rules | None] = {}
+    kept: list[dict[str, Any]] = []
+    refused: list[Refusal] = []
+    for index, event in enumerate(events):
+        consultation_id = event["consultation_id"]
+        if consultation_id not in rules:
+            consultation = published.get(consultation_id)
+            rules[consultation_id] = None if consultation is None else _Rules.of(consultation)
+        reason = _refusal(event, rules[consultation_id], consultation_id in published, latest,
+                          now)
+        if reason is None:
+            kept.append(event)
+        else:
+            refused.append(Refusal(index, event["event_id"], reason))
+    return kept, refused
+
+
+def _refusal(
+    event: dict[str, Any], rules: _Rules | None, published: bool, latest: datetime,
+    now: datetime,
+) -> str | None:
+    answered_at: datetime = event["answered_at"]
+    if answered_at > latest:
+        ahead = _duration(answered_at - now)
+        return (f"answered_at {answered_at.isoformat()} is {ahead} ahead of the central "
+                f"store's clock (at most {_duration(CLOCK_SKEW)} allowed): check the "
+                "gateway's clock")
+    consultation_id = event["consultation_id"]
+    if rules is None:
+        if published:
+            return (f"consultation {consultation_id!r} is published at the central store "
+                    "but its definition no longer validates there")
+        return f"consultation {consultation_id!r} is not published at the central store"
+    if answered_at < rules.opens:
+        return (f"answered_at {answered_at.isoformat()} is before consultation "
+                f"{consultation_id!r} opened ({rules.opens.isoformat()})")
+    question_id = event["question_id"]
+    answers = rules.answers.get(question_id)
+    if answers is None:
+        return f"consultation {consultation_id!r} has no question {question_id!r}"
+    allowed, expected = answers
+    value = event["value"]
+    if event["status"] == "answered" and allowed is not None and value not in allowed:
+        shown = "no value" if value is None else repr(value[:80])
+        return (f"answer {shown} to question {question_id!r} of {consultation_id!r}: "
+                f"expected {expected}")
+    return None
+
+
+def _duration(delta: timedelta) -> str:
+    seconds = int(delta.total_seconds())
+    days, rest = divmod(seconds, 86_400)
+    hours, rest = divmod(rest, 3_600)
+    minutes, seconds = divmod(rest, 60)
+    parts = [f"{n} {unit}" for n, unit in ((days, "d"), (hours, "h"), (minutes, "min"),
+                                          (seconds, "s")) if n]
+    return " ".join(parts) or "0 s"

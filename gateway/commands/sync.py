@@ -183,7 +183,7 @@ def _render(info: dict[str, Any]) -> str:
             f"FAILING: {info['failures_in_a_row']} attempts in a row; events are kept and "
             f"retried without end, next attempt at {info['next_attempt_at']}"
         )
-    lines.append(f"quarantined: {info['quarantined']} events refused by the centre as malformed")
+    lines.append(f"quarantined: {info['quarantined']} events refused by the centre")
     for q in info["quarantined_events"]:
         lines.append(f"  {q['event_id']} {q['consultation_id']}/{q['question_id']}: "
                      f"{q['error']}")

@@ -67,9 +67,19 @@ class BatchRejected(CentralError):
 
 
 @dataclass(frozen=True)
+class Refused:
+    """An event of an accepted batch that the centre would not store, and why."""
+
+    index: int  # position in the batch sent
+    event_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class Receipt:
     new: int
     known: int
+    refused: tuple[Refused, ...] = ()  # never stored: the rest of the batch was
 
 
 @dataclass(frozen=True)
@@ -145,8 +155,7 @@ class CentralClient:
             headers["Content-Encoding"] = "gzip"
         reply = self.transport.request("POST", "/api/v1/events", headers, body)
         if reply.status == 200:
-            data = reply.json()
-            return Receipt(new=int(data["new"]), known=int(data["known"]))
+            return _receipt(reply)
         if reply.status == 400:
             problems = _problems(reply)
             if any(isinstance(p.get("index"), int) for p in problems):
@@ -175,6 +184,22 @@ class CentralClient:
                 f"central store sent an unreadable consultation list: {exc}"
             ) from exc
         return ConsultationSet(_header(reply, "ETag") or "", items)
+
+
+def _receipt(reply: HttpReply) -> Receipt:
+    """The centre's answer to a batch it took. A list of refusals this client cannot read
+    is an error, never read as "none": the events would be marked synced unstored."""
+    try:
+        data = reply.json()
+        refused = tuple(
+            Refused(int(r["index"]), str(r["event_id"]), str(r["reason"]))
+            for r in data.get("refused") or ()
+        )
+        return Receipt(new=int(data["new"]), known=int(data["known"]), refused=refused)
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise CentralRefused(
+            f"central store sent an unreadable receipt for a batch: {exc!r}"
+        ) from exc
 
 
 def _reason(exc: requests.RequestException) -> str:

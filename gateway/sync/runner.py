@@ -7,6 +7,9 @@
 - A batch the centre refuses as malformed (400) names the bad events; those are
   quarantined (kept, with the reason in `sync_error`, and shown by `civicline status`)
   and the rest is sent again at once, so one poison event never blocks the outbox.
+- A batch the centre accepts (200) may list events it refused for what they say (dated
+  in the future, before their consultation opened, for a consultation, question or
+  option it has not published): exactly those are quarantined, the rest marked synced.
 - On any other failure the pass stops and the next attempt waits an exponentially
   growing, jittered delay, capped at BACKOFF_CAP seconds. Attempts are never capped:
   events wait as long as the centre is away, and logs and status say so.
@@ -23,7 +26,7 @@ import random
 import socket
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -38,6 +41,7 @@ from gateway.sync.client import (
     CentralError,
     CentralRefused,
     CentralUnreachable,
+    Refused,
 )
 
 log = logging.getLogger(__name__)
@@ -220,6 +224,7 @@ class Syncer:
         size = max(1, self.settings.sync_batch_size)
         backlog = self.outbox.backlog()
         held_back = self.outbox.quarantined(limit=0)[0]
+        reported = held_back  # the quarantine count the centre last stored
         delivered = False
         while True:
             if time.monotonic() > deadline:
@@ -247,16 +252,23 @@ class Syncer:
                 size = max(1, len(batch) // 2)
                 log.warning("sync: %s; sending %d events per batch from now on", exc, size)
                 continue
-            self.outbox.mark_synced([e.seq for e in batch], datetime.now(UTC))
+            reported = held_back
+            refused = _refused_in(batch, receipt.refused)
+            if refused:  # first, so that a pass dying in between resends only known events
+                count = self._hold_back(batch, refused)
+                held_back += count
+                report.quarantined += count
+            self.outbox.mark_synced([e.seq for i, e in enumerate(batch) if i not in refused],
+                                    datetime.now(UTC))
             delivered = True
             backlog = remaining
-            report.sent += len(batch)
+            report.sent += len(batch) - len(refused)
             report.new += receipt.new
             report.known += receipt.known
             if receipt.known:
                 log.info("sync: the centre already had %d of %d events (a resend after a "
                          "lost acknowledgement); counted once", receipt.known, len(batch))
-        if not delivered:
+        if not delivered or held_back != reported:
             # A heartbeat: last contact, and the quarantine count, for the dashboard.
             client.send_events([], 0, held_back)
 
@@ -270,6 +282,10 @@ class Syncer:
         if not reasons:
             raise CentralRefused(f"central store refused a batch without naming an event: "
                                  f"{problems[:3]}")
+        return self._hold_back(batch, reasons)
+
+    def _hold_back(self, batch: list[OutboxEvent], reasons: Mapping[int, list[str]]) -> int:
+        """Quarantine the events of `batch` at these positions, with their reasons."""
         marked = self.outbox.quarantine(
             {batch[i].seq: "refused by the central store: " + "; ".join(r)
              for i, r in reasons.items()}
@@ -350,3 +366,29 @@ class Syncer:
         )
         if report.sent or report.quarantined:
             log.info("sync: %s", result)
+
+
+def _refused_in(batch: Sequence[OutboxEvent], refused: Sequence[Refused]) -> dict[int, list[str]]:
+    """Positions in `batch` of the events the centre refused, with the reasons.
+
+    Each refusal must name an event of the batch by position and id; otherwise nothing
+    of the batch is marked (CentralRefused): marking would lose the events it meant.
+    """
+    reasons: dict[int, list[str]] = {}
+    for item in refused:
+        if not 0 <= item.index < len(batch) or _canonical(
+            batch[item.index].payload["event_id"]
+        ) != _canonical(item.event_id):
+            raise CentralRefused(
+                f"central store refused event {item.event_id!r} at position {item.index}, "
+                f"which is not in the batch sent ({len(batch)} events); nothing marked synced"
+            )
+        reasons.setdefault(item.index, []).append(item.reason)
+    return reasons
+
+
+def _canonical(event_id: str) -> str:
+    try:
+        return str(uuid.UUID(event_id))
+    except ValueError:
+        return event_id

@@ -12,7 +12,11 @@ import requests
 from gateway.central.app import create_central_app
 from gateway.central.store import CentralStore
 from gateway.settings import Settings
-from tests.live import LiveServer, central_database_url  # noqa: F401 - a fixture
+from tests.live import (  # noqa: F401 - a fixture
+    LiveServer,
+    central_database_url,
+    publish_fixture_flows,
+)
 
 __all__ = ["CentralServer"]
 
@@ -44,6 +48,7 @@ def central(central_database_url: str) -> Iterator[CentralServer]:  # noqa: F811
     store = CentralStore.from_url(central_database_url)
     store.create_schema()
     token = store.add_gateway("gw-1", datetime.now(UTC))
+    publish_fixture_flows(store)  # what make_event's events answer
     with LiveServer(create_central_app(settings, store)) as server:
         yield CentralServer(store, server, token)
     store.engine.dispose()

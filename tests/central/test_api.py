@@ -5,7 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import requests
 from sqlalchemy import func, select
@@ -66,7 +66,9 @@ def test_tokens_are_per_gateway_and_stored_hashed(central: CentralServer) -> Non
     other = central.store.add_gateway("gw-2", datetime.now(UTC))
     assert central.store.authenticate(other) == "gw-2"
     assert central.store.authenticate(central.token) == "gw-1"
-    assert central.post_events([make_event(1)], token=other).json() == {"new": 1, "known": 0}
+    assert central.post_events([make_event(1)], token=other).json() == {
+        "new": 1, "known": 0, "refused": []
+    }
     assert stored(central)[0]["gateway"] == "gw-2"
     row = gateway_row(central, "gw-2")
     assert other not in json.dumps(row, default=str)
@@ -80,12 +82,12 @@ def test_batches_are_idempotent_on_event_id(central: CentralServer) -> None:
     events = [make_event(n) for n in range(3)]
     first = central.post_events(events)
     assert first.status_code == 200
-    assert first.json() == {"new": 3, "known": 0}
-    assert central.post_events(events).json() == {"new": 0, "known": 3}
+    assert first.json() == {"new": 3, "known": 0, "refused": []}
+    assert central.post_events(events).json() == {"new": 0, "known": 3, "refused": []}
     # Old and new mixed, and one event twice in the same batch.
     fresh = make_event(7)
     mixed = central.post_events([events[0], fresh, fresh, events[2]])
-    assert mixed.json() == {"new": 1, "known": 3}
+    assert mixed.json() == {"new": 1, "known": 3, "refused": []}
     assert sorted(e["event_id"] for e in stored(central)) == sorted(
         [e["event_id"] for e in events] + [fresh["event_id"]]
     )
@@ -93,10 +95,10 @@ def test_batches_are_idempotent_on_event_id(central: CentralServer) -> None:
 
 def test_one_event_id_in_other_spellings_is_still_one_event(central: CentralServer) -> None:
     event = make_event()
-    assert central.post_events([event]).json() == {"new": 1, "known": 0}
+    assert central.post_events([event]).json() == {"new": 1, "known": 0, "refused": []}
     shouted = {**event, "event_id": event["event_id"].upper()}
     braced = {**event, "event_id": "{" + event["event_id"] + "}"}
-    assert central.post_events([shouted, braced]).json() == {"new": 0, "known": 2}
+    assert central.post_events([shouted, braced]).json() == {"new": 0, "known": 2, "refused": []}
     assert count(central) == 1
 
 
@@ -198,7 +200,7 @@ def test_too_many_events_in_one_batch_is_413(central: CentralServer) -> None:
     assert str(MAX_BATCH_EVENTS) in response.json()["detail"]
     assert count(central) == 0
     assert central.post_events([event] * MAX_BATCH_EVENTS).json() == {
-        "new": 1, "known": MAX_BATCH_EVENTS - 1
+        "new": 1, "known": MAX_BATCH_EVENTS - 1, "refused": []
     }
 
 
@@ -209,12 +211,120 @@ def test_gzip_bodies_are_accepted_and_bombs_refused(central: CentralServer) -> N
     events = [make_event(n) for n in range(50)]
     body = gzip.compress(json.dumps({"events": events, "backlog": 0}).encode())
     response = requests.post(url, data=body, headers=headers, timeout=10)
-    assert response.json() == {"new": 50, "known": 0}
+    assert response.json() == {"new": 50, "known": 0, "refused": []}
     bomb = gzip.compress(b" " * (30 * 1024 * 1024))
     assert requests.post(url, data=bomb, headers=headers, timeout=30).status_code == 413
     truncated = requests.post(url, data=body[:-20], headers=headers, timeout=10)
     assert truncated.status_code == 400
     assert count(central) == 50
+
+
+# --- events refused one by one for what they say ------------------------------------------
+
+
+def test_a_future_dated_event_is_refused_alone_and_the_rest_stored(
+    central: CentralServer,
+) -> None:
+    events = [make_event(n) for n in range(3)]
+    tomorrow = datetime.now(UTC) + timedelta(days=1, hours=1)
+    events[1]["answered_at"] = tomorrow.isoformat()  # a gateway whose clock is a day ahead
+    response = central.post_events(events, backlog=5)
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["new"], body["known"]) == (2, 0)
+    [refused] = body["refused"]
+    assert (refused["index"], refused["event_id"]) == (1, events[1]["event_id"])
+    assert refused["reason"].startswith(f"answered_at {tomorrow.isoformat()} is 1 d ")
+    assert refused["reason"].endswith(" ahead of the central store's clock (at most 5 min "
+                                      "allowed): check the gateway's clock")
+    assert sorted(e["event_id"] for e in stored(central)) == sorted(
+        [events[0]["event_id"], events[2]["event_id"]]
+    )
+    row = gateway_row(central)
+    assert row["backlog"] == 5  # the batch counted, ...
+    assert row["newest_event_at"].replace(tzinfo=None) < datetime.now(UTC).replace(tzinfo=None)
+
+
+def test_events_the_centre_cannot_place_are_refused_each_with_its_reason(
+    central: CentralServer,
+) -> None:
+    events = [
+        make_event(0),
+        make_event(1, answered_at="2025-12-31T23:59:59+03:00"),  # before water-test opened
+        make_event(2, consultation_id="health-2026"),
+        make_event(3, question_id="favourite_colour"),
+        make_event(4, value="bridges"),
+        make_event(5, question_id="satisfaction", value="11"),
+        make_event(6, question_id="age_band", value="18_34"),
+    ]
+    response = central.post_events(events)
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["new"], body["known"]) == (2, 0)
+    assert {r["index"]: (r["event_id"], r["reason"]) for r in body["refused"]} == {
+        1: (events[1]["event_id"], "answered_at 2025-12-31T20:59:59+00:00 is before "
+            "consultation 'water-test' opened (2025-12-31T21:00:00+00:00)"),
+        2: (events[2]["event_id"],
+            "consultation 'health-2026' is not published at the central store"),
+        3: (events[3]["event_id"],
+            "consultation 'water-test' has no question 'favourite_colour'"),
+        4: (events[4]["event_id"], "answer 'bridges' to question 'priority' of "
+            "'water-test': expected one of its options (water, roads, clinics, schools)"),
+        5: (events[5]["event_id"], "answer '11' to question 'satisfaction' of 'water-test': "
+            "expected a whole number from 1 to 5"),
+    }
+    assert sorted(e["event_id"] for e in stored(central)) == sorted(
+        [events[0]["event_id"], events[6]["event_id"]]
+    )
+    # Sent again (the gateway lost the answer): the same split, nothing stored twice.
+    again = central.post_events(events).json()
+    assert (again["new"], again["known"], len(again["refused"])) == (0, 2, 5)
+    assert count(central) == 2
+
+
+def test_a_batch_of_only_refused_events_stores_nothing_but_the_contact(
+    central: CentralServer,
+) -> None:
+    events = [make_event(n, consultation_id="not-published") for n in range(3)]
+    body = central.post_events(events, backlog=0).json()
+    assert (body["new"], body["known"]) == (0, 0)
+    assert [r["index"] for r in body["refused"]] == [0, 1, 2]
+    assert count(central) == 0
+    assert gateway_row(central)["last_contact_at"] is not None
+
+
+def test_an_event_the_centre_has_is_known_even_where_it_would_now_be_refused(
+    central: CentralServer,
+) -> None:
+    from tests.conftest import FIXTURE_FLOWS
+
+    early = make_event(1, answered_at="2026-06-01T09:00:00+03:00")
+    assert central.post_events([early]).json()["new"] == 1
+    # The consultation is republished to open later: the stored event stays stored and,
+    # sent again, is known; an event of the same date sent for the first time is refused.
+    text = (FIXTURE_FLOWS / "water.yaml").read_text()
+    central.store.publish(text.replace("opens: 2026-01-01T00:00:00+03:00",
+                                       "opens: 2026-07-01T00:00:00+03:00"),
+                          "water.yaml", datetime.now(UTC))
+    fresh = make_event(2, answered_at="2026-06-01T09:00:00+03:00")
+    body = central.post_events([early, fresh]).json()
+    assert (body["new"], body["known"]) == (0, 1)
+    assert [(r["index"], r["event_id"]) for r in body["refused"]] == [(1, fresh["event_id"])]
+    assert "before consultation 'water-test' opened (2026-06-30T21:00:00+00:00)" in (
+        body["refused"][0]["reason"])
+
+
+def test_a_malformed_event_still_refuses_the_whole_batch(central: CentralServer) -> None:
+    """Shape errors stay all or nothing, and are reported alone: a batch that is refused
+    whole lists no per-event refusals."""
+    events = [make_event(0), make_event(1, consultation_id="nowhere"),
+              make_event(2, channel="fax")]
+    response = central.post_events(events)
+    assert response.status_code == 400
+    body = response.json()
+    assert "refused" not in body
+    assert [(p["index"], p["field"]) for p in body["problems"]] == [(2, "channel")]
+    assert count(central) == 0
 
 
 # --- what the dashboard reads about gateways -------------------------------------------------
@@ -238,7 +348,7 @@ def test_gateway_contact_newest_event_and_backlog_are_kept(central: CentralServe
     response = requests.post(central.url + "/api/v1/events", timeout=10,
                              json={"events": [], "backlog": 0, "quarantined": 2},
                              headers={"Authorization": f"Bearer {central.token}"})
-    assert response.json() == {"new": 0, "known": 0}
+    assert response.json() == {"new": 0, "known": 0, "refused": []}
     assert gateway_row(central)["quarantined"] == 2
     [info] = central.store.gateways()
     assert (info.name, info.backlog, info.quarantined) == ("gw-1", 0, 2)
@@ -256,7 +366,11 @@ def test_consultations_list_with_etag_and_304(central: CentralServer) -> None:
     url = central.url + "/api/v1/consultations"
     first = requests.get(url, headers=headers, timeout=10)
     assert first.status_code == 200
-    assert first.json() == [{"id": "water-test", "version": 1, "definition": text}]
+    assert first.json() == [  # the fixture's two, sorted by id
+        {"id": "roads-2025", "version": 1,
+         "definition": (FIXTURE_FLOWS / "closed.yaml").read_text()},
+        {"id": "water-test", "version": 1, "definition": text},
+    ]
     etag = first.headers["ETag"]
     again = requests.get(url, headers={**headers, "If-None-Match": etag}, timeout=10)
     assert again.status_code == 304
@@ -269,7 +383,8 @@ def test_consultations_list_with_etag_and_304(central: CentralServer) -> None:
     changed = requests.get(url, headers={**headers, "If-None-Match": etag}, timeout=10)
     assert changed.status_code == 200
     assert changed.headers["ETag"] != etag
-    assert changed.json()[0]["version"] == 2
+    assert [(c["id"], c["version"]) for c in changed.json()] == [("roads-2025", 1),
+                                                                   ("water-test", 2)]
 
 
 def test_unknown_api_route_answers_json(central: CentralServer) -> None:

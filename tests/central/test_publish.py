@@ -135,6 +135,30 @@ def test_etag_changes_with_every_publish(store: CentralStore) -> None:
 # --- the commands ----------------------------------------------------------------------------
 
 
+def test_published_definitions_are_parsed_once_per_version(store: CentralStore) -> None:
+    """What the API checks each batch against: parsed once per (id, version), not per
+    batch; a republish is seen by the next batch, by any web process."""
+    assert store.published_consultations() == {}
+    store.publish(WATER, "water.yaml", NOW)
+    first = store.published_consultations()
+    assert list(first) == ["water-test"]
+    assert first["water-test"] is not None and first["water-test"].opens.year == 2026
+    assert store.published_consultations()["water-test"] is first["water-test"]  # cached
+
+    other = CentralStore(store.engine)  # another web process publishes version 2
+    other.publish(WATER.replace("Water services", "Water service"), "water.yaml", NOW)
+    second = store.published_consultations()["water-test"]
+    assert second is not first["water-test"]
+    assert second is not None and second.title["en"] == "Water service"
+    assert store.published_consultations()["water-test"] is second
+    assert list(store._parsed) == [("water-test", 2)]  # version 1 is let go
+
+    with store.engine.begin() as conn:  # a centre once laxer than this one
+        conn.execute(schema.consultations.update().values(
+            version=3, definition=WATER.replace("type: scale", "type: slider")))
+    assert store.published_consultations() == {"water-test": None}
+
+
 def test_add_gateway_prints_the_token_once_and_keeps_its_hash(
     central_database_url: str, store: CentralStore
 ) -> None:

@@ -1,5 +1,7 @@
 """Guessing gateway tokens: ten wrong ones from an address within ten minutes, then 429
-for that address (whatever it sends) until the oldest guess leaves the window."""
+for that address until the oldest guess leaves the window, for anything but a correct
+token: a real gateway sharing the address (127.0.0.1 behind a local proxy, the embedded
+centre's own sync) is never locked out by someone else's guesses."""
 
 from __future__ import annotations
 
@@ -51,7 +53,7 @@ def test_ten_wrong_tokens_lock_the_address_out(centre: Centre) -> None:
         # Alternating web processes: the count is in the database, shared.
         response = centre.post(f"guess-{attempt}", ATTACKER, app=attempt % 2)
         assert response.status_code == 401  # type: ignore[attr-defined]
-    for token in ("guess-again", centre.token, None):  # even the right one: no oracle
+    for token in ("guess-again", None):  # a correct token passes: see the next test
         locked = centre.post(token, ATTACKER)
         assert locked.status_code == 429  # type: ignore[attr-defined]
         wait = int(locked.headers["Retry-After"])  # type: ignore[attr-defined]
@@ -62,6 +64,25 @@ def test_ten_wrong_tokens_lock_the_address_out(centre: Centre) -> None:
                                          "10 minutes; try again in ")
     # Another address (the real gateway) is not affected.
     assert centre.post(centre.token, GATEWAY, app=1).status_code == 200  # type: ignore[attr-defined]
+
+
+def test_a_correct_token_is_accepted_whatever_its_address_failed(centre: Centre) -> None:
+    """The gateway behind the same address as a guesser (a same-host proxy, the embedded
+    centre's in-process sync: both 127.0.0.1) keeps syncing; the guesser stays throttled."""
+    shared = "127.0.0.1"
+    for attempt in range(2 * TOKEN_FAILURE_LIMIT):  # 20 wrong: 10 counted, then 429s
+        response = centre.post(f"guess-{attempt}", shared, app=attempt % 2)
+        expected = 401 if attempt < TOKEN_FAILURE_LIMIT else 429
+        assert response.status_code == expected  # type: ignore[attr-defined]
+    for app in (0, 1):
+        accepted = centre.post(centre.token, shared, app=app)
+        assert accepted.status_code == 200, accepted.get_json()  # type: ignore[attr-defined]
+    wrong = centre.post("guess-21", shared)  # the 21st wrong one
+    assert wrong.status_code == 429  # type: ignore[attr-defined]
+    assert 590 <= int(wrong.headers["Retry-After"]) <= 600  # type: ignore[attr-defined]
+    with centre.store.engine.connect() as conn:  # throttled guesses are not stored
+        kept = conn.execute(select(schema.token_failures.c.remote)).scalars().all()
+    assert kept == [shared] * TOKEN_FAILURE_LIMIT
 
 
 def test_requests_without_a_token_are_not_guesses(centre: Centre) -> None:

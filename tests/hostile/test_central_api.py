@@ -1,6 +1,7 @@
 """Anything a gateway (or whoever holds its token) posts to `POST /api/v1/events` gets a
-clear answer: 200 with counts, 400 with one reason per problem, 413 or 415. Never a 500,
-never part of a batch stored, never a body read past its limit.
+clear answer: 200 with counts (and the events refused one by one, never stored), 400 with
+one reason per problem, 413 or 415. Never a 500, never part of a malformed batch stored,
+never a body read past its limit.
 
 Properties run 1,000 examples each on SQLite and 200 on PostgreSQL when
 DATABASE_URL_TEST is set (PostgreSQL refuses NUL characters and out-of-range integers
@@ -18,7 +19,7 @@ import uuid
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -35,7 +36,7 @@ from gateway.central.store import CentralStore
 from gateway.central.validation import MAX_BATCH_EVENTS
 from gateway.settings import Settings
 from tests.conftest import postgres_schema
-from tests.live import make_event
+from tests.live import make_event, publish_fixture_flows
 
 EXAMPLES = settings(max_examples=1000, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -65,11 +66,15 @@ class Centre:
         with self.store.engine.connect() as conn:
             return conn.execute(select(func.count()).select_from(schema.events)).scalar_one()
 
+    def stored(self, event_ids: list[str]) -> set[str]:
+        return self.store.known_events(event_ids)
+
 
 def _centre(url: str) -> Centre:
     store = CentralStore.from_url(url, synchronous="NORMAL")
     store.create_schema()
     token = store.add_gateway("gw-hostile", datetime.now(UTC))
+    publish_fixture_flows(store)
     return Centre(create_central_app(Settings(central_database_url=url), store), store, token)
 
 
@@ -143,6 +148,16 @@ def check_refusal(response: Any) -> dict[str, Any]:
     return data
 
 
+def check_receipt(centre: Centre, data: dict[str, Any], sent: int) -> None:
+    """Every event sent is new, known or refused with a reason; none refused is stored."""
+    refused = data["refused"]
+    assert data["new"] + data["known"] + len(refused) == sent, data
+    for item in refused:
+        assert set(item) == {"index", "event_id", "reason"}
+        assert isinstance(item["reason"], str) and item["reason"]
+    assert not centre.stored([item["event_id"] for item in refused])
+
+
 def post_and_check(centre: Centre, payload: object) -> None:
     before = centre.count()
     response = centre.post(json.dumps(payload).encode())
@@ -150,7 +165,7 @@ def post_and_check(centre: Centre, payload: object) -> None:
     if response.status_code == 200:
         data = response.get_json()
         sent = len(payload["events"])  # type: ignore[index]
-        assert data["new"] + data["known"] == sent
+        check_receipt(centre, data, sent)
         assert centre.count() == before + data["new"]
     else:
         check_refusal(response)
@@ -183,9 +198,10 @@ def one_bad_field(centre: Centre, size: int, index: int, field: str, value: obje
     before = centre.count()
     response = centre.post(json.dumps({"events": events, "backlog": 0}).encode())
     assert response.status_code in (200, 400), response.data
-    if response.status_code == 200:  # the "bad" value was one the centre accepts
-        data = response.get_json()  # (an event id sent before is known, not stored again)
-        assert data["new"] + data["known"] == size and data["known"] <= 1, data
+    if response.status_code == 200:  # the "bad" value was well-formed: accepted (an event
+        data = response.get_json()  # id sent before is known, not stored again) or refused
+        check_receipt(centre, data, size)  # for what it says, alone
+        assert data["known"] <= 1 and {r["index"] for r in data["refused"]} <= {index}, data
         assert centre.count() == before + data["new"]
         return
     data = check_refusal(response)
@@ -273,6 +289,100 @@ def test_too_many_events_is_413_before_any_is_checked(sqlite_centre: Centre) -> 
     response = sqlite_centre.post(body)
     assert response.status_code == 413
     assert "at most 5000" in check_refusal(response)["detail"]
+
+
+# --- well-formed events the centre cannot place: refused alone, never stored -----------------
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "reason"),
+    [
+        ("answered_at", "9999-12-31T23:59:59+00:00", "ahead of the central store's clock"),
+        ("answered_at", "2099-01-01T00:00:00-12:00", "ahead of the central store's clock"),
+        ("answered_at", "0001-01-01T00:00:00+00:00", "before consultation 'water-test' opened"),
+        ("answered_at", "1970-01-01T00:00:00Z", "before consultation 'water-test' opened"),
+        ("consultation_id", "a" * 64, "is not published at the central store"),
+        ("consultation_id", "roads-2025", "has no question 'priority'"),
+        ("question_id", "q" * 64, "has no question"),
+        ("question_id", "fixed", "has no question 'fixed'"),  # roads-2025's question
+        ("value", "x" * 4096, "expected one of its options"),
+        ("value", "WATER", "expected one of its options"),
+        ("value", "water ", "expected one of its options"),
+        ("value", "1", "expected one of its options"),  # the key, not the option id
+        ("value", "", "expected one of its options"),
+    ],
+)
+def test_events_that_cannot_be_placed_are_refused_alone(
+    sqlite_centre: Centre, field: str, value: str, reason: str
+) -> None:
+    before = sqlite_centre.count()
+    events = valid_events(3)
+    for event in events:
+        event["event_id"] = str(uuid.uuid4())
+    events[1][field] = value
+    response = sqlite_centre.post(json.dumps({"events": events}).encode())
+    assert response.status_code == 200, response.data
+    data = response.get_json()
+    check_receipt(sqlite_centre, data, 3)
+    assert [(r["index"], r["event_id"]) for r in data["refused"]] == [
+        (1, events[1]["event_id"])]
+    assert reason in data["refused"][0]["reason"]
+    assert sqlite_centre.count() == before + 2
+
+
+def test_a_full_batch_of_refused_events_is_answered_in_full(sqlite_centre: Centre) -> None:
+    """Every refusal is listed, however many: the gateway marks synced what is not."""
+    before = sqlite_centre.count()
+    events = [make_event(n, event_id=str(uuid.uuid4()), consultation_id="nowhere")
+              for n in range(MAX_BATCH_EVENTS)]
+    response = sqlite_centre.post(json.dumps({"events": events}).encode())
+    assert response.status_code == 200
+    data = response.get_json()
+    assert (data["new"], data["known"]) == (0, 0)
+    assert [r["index"] for r in data["refused"]] == list(range(MAX_BATCH_EVENTS))
+    assert sqlite_centre.count() == before
+
+
+placeable = st.fixed_dictionaries({
+    "consultation_id": st.sampled_from(["water-test", "roads-2025", "nowhere"]),
+    "question_id": st.sampled_from(["priority", "enough", "satisfaction", "comment",
+                                    "age_band", "fixed", "unknown"]),
+    "status": st.sampled_from(["answered", "answered", "skipped", "unparsed"]),
+    "value": st.one_of(st.none(), st.sampled_from(
+        ["water", "roads", "yes", "no", "1", "5", "9", "0", "60_plus", "maybe"]),
+        st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00"),
+                max_size=80)),
+    "answered_at": st.datetimes(
+        min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30),
+        timezones=st.just(UTC),
+    ).map(lambda moment: moment.isoformat()),
+})
+
+
+@EXAMPLES
+@given(changes=st.lists(placeable, min_size=1, max_size=6))
+def test_well_formed_events_are_stored_or_refused_never_both(
+    sqlite_centre: Centre, changes: list[dict[str, Any]]
+) -> None:
+    events = [{**make_event(n, event_id=str(uuid.uuid4())), **change}
+              for n, change in enumerate(changes)]
+    before = sqlite_centre.count()
+    response = sqlite_centre.post(json.dumps({"events": events}).encode())
+    assert response.status_code == 200, response.data
+    data = response.get_json()
+    check_receipt(sqlite_centre, data, len(events))
+    assert data["known"] == 0
+    assert sqlite_centre.count() == before + data["new"]
+    refused = {r["index"] for r in data["refused"]}
+    tomorrow = (datetime.now(UTC) + timedelta(days=1)).date().isoformat()
+    for index, event in enumerate(events):
+        # Whatever else: no consultation, a date before any fixture opened (2025) or one
+        # in the future is always refused.
+        day = event["answered_at"][:10]
+        if event["consultation_id"] == "nowhere" or day < "2024-12-31" or day > tomorrow:
+            assert index in refused, event
+    stored_ids = sqlite_centre.stored([e["event_id"] for e in events])
+    assert stored_ids == {e["event_id"] for i, e in enumerate(events) if i not in refused}
 
 
 class MustNotBeRead(io.RawIOBase):

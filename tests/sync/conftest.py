@@ -24,7 +24,12 @@ from gateway.store import schema
 from gateway.store.outbox import OutboxStore
 from gateway.sync.trigger import SyncTrigger
 from tests.conftest import FIXTURE_FLOWS, TEST_TOKEN, RecordingTrigger
-from tests.live import LiveServer, central_database_url, free_port  # noqa: F401 - a fixture
+from tests.live import (  # noqa: F401 - a fixture
+    LiveServer,
+    central_database_url,
+    free_port,
+    publish_fixture_flows,
+)
 from tests.twilio_signing import TwilioClient
 
 
@@ -78,12 +83,20 @@ class Centre:
         return {r[0]: r[1] for r in rows}
 
 
+def open_centre(url: str, *, published: bool) -> Centre:
+    settings = Settings(central_database_url=url)
+    store = CentralStore.from_url(url)
+    store.create_schema()
+    if published:  # the consultations the gateways serve (FIXTURE_FLOWS)
+        publish_fixture_flows(store)
+    return Centre(store, settings)
+
+
 @pytest.fixture
 def centre(central_database_url: str) -> Iterator[Centre]:  # noqa: F811
-    settings = Settings(central_database_url=central_database_url)
-    store = CentralStore.from_url(central_database_url)
-    store.create_schema()
-    centre = Centre(store, settings)
+    """A centre with the fixture consultations published, serving on loopback."""
+    centre = open_centre(central_database_url, published=True)
+    store = centre.store
     centre.start()
     yield centre
     centre.stop()

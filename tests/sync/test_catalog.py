@@ -18,7 +18,7 @@ from gateway.settings import Settings
 from gateway.store.outbox import OutboxStore
 from gateway.sync import runner
 from tests.conftest import FIXTURE_FLOWS, RecordingTrigger
-from tests.sync.conftest import Centre, gateway_settings
+from tests.sync.conftest import Centre, gateway_settings, open_centre
 from tests.twilio_signing import TwilioClient
 
 WATER = (FIXTURE_FLOWS / "water.yaml").read_text()
@@ -37,6 +37,16 @@ class Clock:
 def services_for(settings: Settings) -> Services:
     """A gateway process as `civicline serve` builds it: the catalog from the centre."""
     return build_services(settings, trigger=RecordingTrigger())
+
+
+@pytest.fixture
+def centre(central_database_url: str) -> Iterator[Centre]:
+    """Here the centre starts with nothing published: each test publishes its own."""
+    centre = open_centre(central_database_url, published=False)
+    centre.start()
+    yield centre
+    centre.stop()
+    centre.store.engine.dispose()
 
 
 @pytest.fixture

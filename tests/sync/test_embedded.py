@@ -104,6 +104,33 @@ def test_flows_are_published_and_a_token_issued_at_start(services: Services) -> 
         again.central.store.engine.dispose()  # type: ignore[union-attr]
 
 
+def test_wrong_tokens_from_this_host_do_not_lock_out_the_embedded_sync(
+    settings: Settings,
+) -> None:
+    """The in-process sync reaches the embedded centre as 127.0.0.1, like anything else on
+    the host (a local reverse proxy, a guesser with a shell): their wrong tokens are
+    throttled, its correct one is not."""
+    services = build_services(settings, trigger=RecordingTrigger())
+    try:
+        app = create_app(services=services)
+        with LiveServer(app) as server:
+            answers = [
+                requests.post(server.url + "/api/v1/events", json={"events": []}, timeout=10,
+                              headers={"Authorization": f"Bearer guess-{n}"}).status_code
+                for n in range(11)
+            ]
+        assert answers == [401] * 10 + [429]
+        accepted = take_part(TwilioClient(app.test_client(), TEST_TOKEN), 1)
+        report = services.syncer.run(force=True)  # type: ignore[union-attr]
+        assert (report.outcome, report.sent, report.new) == ("synced", 5, 5)
+        rows = central_events(services)
+        assert Counter((r["consultation_id"], r["question_id"], r["value"])
+                       for r in rows) == accepted
+    finally:
+        services.store.engine.dispose()
+        services.central.store.engine.dispose()  # type: ignore[union-attr]
+
+
 def test_a_lost_centre_database_gets_a_new_token(services: Services, settings: Settings) -> None:
     create_app(services=services)
     outbox = OutboxStore(services.store.engine)
