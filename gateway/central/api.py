@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
 from gateway.central.store import TOKEN_FAILURE_LIMIT, TOKEN_FAILURE_WINDOW, CentralStore
-from gateway.central.validation import BatchTooLarge, check_events, parse_batch
+from gateway.central.validation import BatchTooLarge, Refusal, check_events, parse_batch
 
 log = logging.getLogger(__name__)
 
@@ -133,18 +133,35 @@ def receive_events() -> Response:
     store = central_store()
     now = datetime.now(UTC)
     accepted, refused = check_events(batch.events, store.published_consultations(), now)
-    receipt = store.receive(g.gateway, replace(batch, events=accepted), now)
-    known = receipt.known
+    stored: set[str] = set()
     if refused:  # one the centre already has (an earlier copy) is known, not refused
         stored = store.known_events(r.event_id for r in refused)
-        known += sum(r.event_id in stored for r in refused)
         refused = [r for r in refused if r.event_id not in stored]
+    if refused and not batch.reads_refusals:
+        return _refused_to_an_older_gateway(refused)
+    receipt = store.receive(g.gateway, replace(batch, events=accepted), now)
+    known = receipt.known + len(stored)
     if refused:
         log.warning("gateway %s: refused %d of %d events (first: event %s: %s)", g.gateway,
                     len(refused), len(batch.events), refused[0].event_id, refused[0].reason)
     log.info("gateway %s: %d new events, %d already known, %d refused, backlog %s",
              g.gateway, receipt.new, known, len(refused), batch.backlog)
     return jsonify(new=receipt.new, known=known, refused=[r.as_json() for r in refused])
+
+
+def _refused_to_an_older_gateway(refused: list[Refusal]) -> Response:
+    """The refusals as a malformed batch, which a gateway from before per-event refusals
+    quarantines event by event (storing nothing now; it sends the rest again)."""
+    log.warning("gateway %s (an older version): refused %d events as a malformed batch "
+                "(first: event %s: %s)", g.gateway, len(refused), refused[0].event_id,
+                refused[0].reason)
+    return _json_error(
+        400, "malformed batch",
+        "nothing was stored; the events listed cannot be placed at the centre",
+        problems=[{"index": r.index, "field": None, "reason": r.reason}
+                  for r in refused[:MAX_PROBLEMS_LISTED]],
+        problems_total=len(refused),
+    )
 
 
 def _body() -> bytes | Response:

@@ -69,6 +69,9 @@ class Batch:
     events: list[dict[str, Any]]  # rows ready to insert, answered_at as aware UTC
     backlog: int | None  # events the gateway still holds after this batch
     quarantined: int | None = None  # events it holds back because they were refused
+    # The gateway reads refusals in a 200 answer ("per_event_refusals": true). One from
+    # before them marks every event of a 200 synced, so its refusals come as a 400.
+    reads_refusals: bool = False
 
 
 def parse_batch(payload: object) -> tuple[Batch | None, list[Problem]]:
@@ -95,7 +98,7 @@ def parse_batch(payload: object) -> tuple[Batch | None, list[Problem]]:
             rows.append(row)
     if problems:
         return None, problems
-    return Batch(rows, backlog, quarantined), []
+    return Batch(rows, backlog, quarantined, payload.get("per_event_refusals") is True), []
 
 
 def _count(payload: dict[str, Any], name: str, problems: list[Problem]) -> int | None:

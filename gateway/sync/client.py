@@ -146,7 +146,8 @@ class CentralClient:
         self, events: Sequence[Mapping[str, Any]], backlog: int, quarantined: int = 0
     ) -> Receipt:
         body = json.dumps(
-            {"events": list(events), "backlog": backlog, "quarantined": quarantined},
+            {"events": list(events), "backlog": backlog, "quarantined": quarantined,
+             "per_event_refusals": True},
             separators=(",", ":"), ensure_ascii=False,
         ).encode()
         headers = {**self._headers(), "Content-Type": "application/json"}

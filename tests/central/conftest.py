@@ -32,8 +32,13 @@ class CentralServer:
         return self.server.url
 
     def post_events(self, events: list[dict], *, token: str | None = None,
-                    backlog: int | None = 0, **kwargs: object) -> requests.Response:
+                    backlog: int | None = 0, reads_refusals: bool = True,
+                    **kwargs: object) -> requests.Response:
+        """POST a batch as a gateway does (one from before per-event refusals with
+        `reads_refusals=False`)."""
         payload: dict[str, object] = {"events": events}
+        if reads_refusals:
+            payload["per_event_refusals"] = True
         if backlog is not None:
             payload["backlog"] = backlog
         return requests.post(

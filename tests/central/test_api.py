@@ -245,6 +245,26 @@ def test_a_future_dated_event_is_refused_alone_and_the_rest_stored(
     assert row["newest_event_at"].replace(tzinfo=None) < datetime.now(UTC).replace(tzinfo=None)
 
 
+def test_an_older_gateway_gets_its_refusals_as_a_malformed_batch(
+    central: CentralServer,
+) -> None:
+    """A gateway from before per-event refusals marks every event of a 200 synced: it
+    gets the refusals as a 400 naming them, which it quarantines, and nothing is stored
+    until it sends the rest again."""
+    events = [make_event(n) for n in range(3)]
+    events[2]["answered_at"] = (datetime.now(UTC) + timedelta(days=2)).isoformat()
+    response = central.post_events(events, reads_refusals=False)
+    assert response.status_code == 400
+    body = response.json()
+    assert body["error"] == "malformed batch" and body["problems_total"] == 1
+    [problem] = body["problems"]
+    assert (problem["index"], problem["field"]) == (2, None)
+    assert "ahead of the central store's clock" in problem["reason"]
+    assert stored(central) == []
+    again = central.post_events(events[:2], reads_refusals=False)
+    assert again.status_code == 200 and again.json()["new"] == 2
+
+
 def test_events_the_centre_cannot_place_are_refused_each_with_its_reason(
     central: CentralServer,
 ) -> None:

@@ -196,7 +196,8 @@ def one_bad_field(centre: Centre, size: int, index: int, field: str, value: obje
     else:
         events[index][field] = value
     before = centre.count()
-    response = centre.post(json.dumps({"events": events, "backlog": 0}).encode())
+    response = centre.post(json.dumps({"events": events, "backlog": 0,
+                                       "per_event_refusals": True}).encode())
     assert response.status_code in (200, 400), response.data
     if response.status_code == 200:  # the "bad" value was well-formed: accepted (an event
         data = response.get_json()  # id sent before is known, not stored again) or refused
@@ -320,7 +321,8 @@ def test_events_that_cannot_be_placed_are_refused_alone(
     for event in events:
         event["event_id"] = str(uuid.uuid4())
     events[1][field] = value
-    response = sqlite_centre.post(json.dumps({"events": events}).encode())
+    response = sqlite_centre.post(json.dumps(
+        {"events": events, "per_event_refusals": True}).encode())
     assert response.status_code == 200, response.data
     data = response.get_json()
     check_receipt(sqlite_centre, data, 3)
@@ -335,7 +337,8 @@ def test_a_full_batch_of_refused_events_is_answered_in_full(sqlite_centre: Centr
     before = sqlite_centre.count()
     events = [make_event(n, event_id=str(uuid.uuid4()), consultation_id="nowhere")
               for n in range(MAX_BATCH_EVENTS)]
-    response = sqlite_centre.post(json.dumps({"events": events}).encode())
+    response = sqlite_centre.post(json.dumps(
+        {"events": events, "per_event_refusals": True}).encode())
     assert response.status_code == 200
     data = response.get_json()
     assert (data["new"], data["known"]) == (0, 0)
@@ -367,7 +370,8 @@ def test_well_formed_events_are_stored_or_refused_never_both(
     events = [{**make_event(n, event_id=str(uuid.uuid4())), **change}
               for n, change in enumerate(changes)]
     before = sqlite_centre.count()
-    response = sqlite_centre.post(json.dumps({"events": events}).encode())
+    response = sqlite_centre.post(json.dumps(
+        {"events": events, "per_event_refusals": True}).encode())
     assert response.status_code == 200, response.data
     data = response.get_json()
     check_receipt(sqlite_centre, data, len(events))

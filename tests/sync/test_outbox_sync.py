@@ -293,7 +293,8 @@ def test_future_dated_event_is_quarantined_alone_and_shown_by_status(
     assert (info.backlog, info.quarantined) == (0, 1)
 
     env = cli_env(settings_env(database_url=settings.database_url, central_url=centre.url,
-                               central_token=settings.central_token, gateway_id="gw-a"))
+                               central_token=settings.central_token, gateway_id="gw-a",
+                               pseudonym_key=settings.pseudonym_key))
     status = CliRunner().invoke(cli, ["status"], env=env)
     assert status.exit_code == 0, status.output
     assert "quarantined: 1 events refused by the centre\n" in status.output
