@@ -64,7 +64,7 @@ from sqlalchemy.engine import make_url  # noqa: E402
 from bench import _client, _traffic, _wrk  # noqa: E402
 from bench._servers import BENCH_TOKEN, REPO, Server, WorkerSettings, gateway_env  # noqa: E402
 from bench.one_insert_app import DATABASE_ENV as ONE_INSERT_DATABASE_ENV  # noqa: E402
-from gateway.store.database import make_engine  # noqa: E402
+from gateway.database import make_engine  # noqa: E402
 from gateway.sync.trigger import QUEUE_NAME  # noqa: E402
 
 BASELINE_APP = "bench.baseline_app:create_app()"

@@ -42,14 +42,14 @@ if __package__ in (None, ""):  # run as a script: make `gateway` importable
 import requests  # noqa: E402
 from sqlalchemy import func, insert, select, update  # noqa: E402
 
-from gateway.central import schema as central_schema  # noqa: E402
-from gateway.central.store import CentralStore  # noqa: E402
+from gateway.central.store import schema as central_schema  # noqa: E402
+from gateway.central.store.central_store import CentralStore  # noqa: E402
 from gateway.central.validation import parse_batch  # noqa: E402
+from gateway.database import make_engine  # noqa: E402
 from gateway.settings import Settings  # noqa: E402
 from gateway.store import schema  # noqa: E402
-from gateway.store.database import make_engine  # noqa: E402
-from gateway.store.local import LocalStore  # noqa: E402
 from gateway.store.outbox import OutboxStore  # noqa: E402
+from gateway.store.participants import LocalStore  # noqa: E402
 from gateway.sync.client import GZIP_MIN_BYTES, CentralClient, HttpTransport  # noqa: E402
 from gateway.sync.runner import Syncer  # noqa: E402
 

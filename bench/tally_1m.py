@@ -32,11 +32,11 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import Engine, func, inspect, select, text  # noqa: E402
 
-from gateway.central import final_states  # noqa: E402
-from gateway.central.schema import consultations, events, metadata  # noqa: E402
-from gateway.officials import exports  # noqa: E402
-from gateway.officials.reports import Reports  # noqa: E402
-from gateway.store.database import make_engine  # noqa: E402
+from gateway.central.officials import exports  # noqa: E402
+from gateway.central.officials.reports import Reports  # noqa: E402
+from gateway.central.store import final_states  # noqa: E402
+from gateway.central.store.schema import consultations, events, metadata  # noqa: E402
+from gateway.database import make_engine  # noqa: E402
 
 CID = "bench-1m"
 PG_SCHEMA = "bench_tally"
@@ -183,7 +183,7 @@ def load_postgres(engine: Engine, total: int) -> None:
 
 
 def indexes_current(engine: Engine) -> bool:
-    """Whether the events table has the indexes gateway/central/schema.py declares now."""
+    """Whether the events table has the indexes gateway/central/store/schema.py declares now."""
     have = {i["name"]: i["column_names"] for i in inspect(engine).get_indexes("events")}
     for index in events.indexes:
         only = getattr(index, "_ddl_if", None)  # Index.ddl_if(dialect=...)

@@ -8,13 +8,13 @@ from flask import Flask, Response, jsonify, request
 from sqlalchemy import text
 from werkzeug.exceptions import HTTPException
 
-from gateway.callbacks import configuration_warnings as callback_warnings
+from gateway.application.callbacks import configuration_warnings as callback_warnings
+from gateway.application.services import Services, build_services
 from gateway.central.app import register_central
-from gateway.central.store import PublishRefused
+from gateway.central.officials.security import RequestAwareSessionInterface
+from gateway.central.officials.web import register_officials
+from gateway.central.store.central_store import PublishRefused
 from gateway.channels import sms, status, voice
-from gateway.officials import register_officials
-from gateway.officials.security import RequestAwareSessionInterface
-from gateway.services import Services, build_services
 from gateway.settings import Settings, SettingsError
 from gateway.store.outbox import OutboxStore
 

@@ -13,11 +13,13 @@ import pytest
 from redis import Redis
 from redis.exceptions import RedisError
 
-from gateway.catalog_source import StaticCatalog
+from gateway.application.catalog_source import StaticCatalog
+from gateway.application.services import Services, build_services
 from gateway.consultation.loader import load_catalog
-from gateway.services import Services, build_services
 from gateway.settings import SECRETS_FILE, Settings
 from tests.twilio_signing import TwilioClient
+
+pytest_plugins = ["tests.live", "tests.twilio_rest"]  # their fixtures, for every test
 
 FIXTURE_FLOWS = Path(__file__).parent / "fixtures" / "flows"
 TEST_TOKEN = "test-auth-token-0123456789"
@@ -44,7 +46,7 @@ class RecordingCallPlacer:
     fail: str | None = None
 
     def place_call(self, *, to: str, from_: str, url: str, status_callback: str) -> str:
-        from gateway.outbound import CallPlacementError
+        from gateway.channels.twilio_calls import CallPlacementError
 
         if self.fail is not None:
             raise CallPlacementError(self.fail)

@@ -12,14 +12,14 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from gateway.app import create_app
-from gateway.callbacks import place_due_callbacks
-from gateway.catalog_source import StaticCatalog
+from gateway.application.callbacks import place_due_callbacks
+from gateway.application.catalog_source import StaticCatalog
+from gateway.application.services import build_services
 from gateway.central.app import create_central_app
-from gateway.central.store import CentralStore
+from gateway.central.store.central_store import CentralStore
 from gateway.consultation.loader import load_catalog
-from gateway.services import build_services
+from gateway.database import make_engine
 from gateway.store import schema
-from gateway.store.database import make_engine
 from tests.channels.voice_calls import Call
 from tests.conftest import (
     FIXTURE_FLOWS,
@@ -30,7 +30,7 @@ from tests.conftest import (
     make_harness,
 )
 from tests.live import LiveServer, publish_fixture_flows
-from tests.test_outbound import ACCOUNT, FakeTwilio, fake_twilio, placer_for  # noqa: F401
+from tests.twilio_rest import ACCOUNT, FakeTwilio, placer_for
 from tests.twilio_signing import TwilioClient, new_sid, recording_url
 
 NUMBER = "+254712345678"
@@ -89,7 +89,7 @@ def test_voice_call_and_central_sync_log_no_number_or_secret(
 
 
 def test_failed_call_back_logs_the_number_masked(
-    settings, tmp_path: Path, caplog: pytest.LogCaptureFixture, fake_twilio: str  # noqa: F811
+    settings, tmp_path: Path, caplog: pytest.LogCaptureFixture, fake_twilio: str
 ) -> None:
     """Twilio's refusal names the number called; the log and the stored error do not."""
     caplog.set_level(logging.DEBUG)

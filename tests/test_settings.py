@@ -177,8 +177,8 @@ def test_a_session_signed_with_the_published_key_is_refused(tmp_path: Path) -> N
     """Without SECRET_KEY, the key is this installation's: a cookie signed with the
     development key once published in the source no longer signs anyone in."""
     from gateway.central.app import create_central_app
-    from gateway.officials.accounts import Accounts
-    from gateway.store.database import make_engine
+    from gateway.central.store.accounts import Accounts
+    from gateway.database import make_engine
 
     central = f"sqlite:///{tmp_path / 'central.db'}"
     settings = Settings.from_env({"DATA_DIR": str(tmp_path), "CENTRAL_DATABASE_URL": central})

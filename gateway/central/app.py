@@ -9,8 +9,8 @@ from sqlalchemy import text
 from werkzeug.exceptions import HTTPException
 
 from gateway.central import api
-from gateway.central.store import CentralStore
-from gateway.officials import register_officials
+from gateway.central.officials.web import register_officials
+from gateway.central.store.central_store import CentralStore
 from gateway.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -8,11 +8,11 @@ from functools import lru_cache
 from flask import Blueprint, Response, request
 from twilio.twiml.messaging_response import MessagingResponse
 
+from gateway.application.incoming_sms import InboundSms, handle_sms
 from gateway.channels import field_shapes
 from gateway.channels.phone import to_e164
-from gateway.channels.security import require_twilio_signature
-from gateway.channels.twiml import required_field, services, twiml
-from gateway.ingest import InboundSms, handle_sms
+from gateway.channels.signatures import require_twilio_signature
+from gateway.channels.webhooks import required_field, services, twiml
 
 log = logging.getLogger(__name__)
 

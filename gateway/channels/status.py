@@ -6,10 +6,10 @@ import logging
 
 from flask import Blueprint, Response, abort, request
 
-from gateway.calls import handle_call_status
+from gateway.application.call_steps import handle_call_status
 from gateway.channels import field_shapes
-from gateway.channels.security import require_twilio_signature
-from gateway.channels.twiml import services
+from gateway.channels.signatures import require_twilio_signature
+from gateway.channels.webhooks import services
 
 log = logging.getLogger(__name__)
 

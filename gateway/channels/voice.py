@@ -6,7 +6,8 @@
     GET  /audio/<c>/<lang>/<f>   recorded prompts, for <Play> (public: Twilio fetches them
                                  unsigned; only .mp3/.wav under FLOWS_DIR/audio)
 
-No consultation rules here: gateway.consultation.voice_flow decides, gateway.calls commits.
+No consultation rules here: gateway.consultation.voice_conversation decides,
+gateway.application.call_steps commits.
 """
 
 from __future__ import annotations
@@ -18,14 +19,14 @@ from urllib.parse import quote, urlencode
 from flask import Blueprint, Response, abort, request, send_from_directory
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
-from gateway.calls import CallStart, handle_call_start, handle_call_step
+from gateway.application.call_steps import CallStart, handle_call_start, handle_call_step
 from gateway.channels import field_shapes
 from gateway.channels.field_shapes import CallParties
 from gateway.channels.phone import to_e164
-from gateway.channels.security import require_twilio_signature
-from gateway.channels.twiml import query_number, services
+from gateway.channels.signatures import require_twilio_signature
+from gateway.channels.webhooks import query_number, services
 from gateway.consultation.audio import MIMETYPES, audio_dir, find_prompt
-from gateway.consultation.voice_flow import (
+from gateway.consultation.voice_conversation import (
     CallInput,
     CallState,
     Collect,

@@ -24,9 +24,9 @@ def callbacks() -> None:
               help="Keep sweeping, every this many seconds (default: once, then exit).")
 def place(every: float | None) -> None:
     """Place every call-back that is due (through Twilio's REST API)."""
-    from gateway.callbacks import place_due_callbacks
-    from gateway.outbound import CallPlacementError
-    from gateway.services import build_services
+    from gateway.application.callbacks import place_due_callbacks
+    from gateway.application.services import build_services
+    from gateway.channels.twilio_calls import CallPlacementError
 
     class _Quiet:
         def notify(self, delay: float = 0.0) -> None:

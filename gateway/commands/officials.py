@@ -25,8 +25,8 @@ def _now() -> datetime:
 
 
 def _reports(settings: Settings):  # type: ignore[no-untyped-def]
-    from gateway.officials.reports import Reports
-    from gateway.store.database import make_engine
+    from gateway.central.officials.reports import Reports
+    from gateway.database import make_engine
 
     engine = make_engine(settings.central_database_url)
     click.get_current_context().call_on_close(engine.dispose)
@@ -36,14 +36,14 @@ def _reports(settings: Settings):  # type: ignore[no-untyped-def]
             f"no central store at {settings.central_database_url}: it has no events table "
             "(is CENTRAL_DATABASE_URL right?)"
         )
-    from gateway.central.store import CentralStore
+    from gateway.central.store.central_store import CentralStore
 
     CentralStore(engine).create_schema()  # a store from before `final_states` gets them
     return reports
 
 
 def _published(reports, consultation_id: str):  # type: ignore[no-untyped-def]
-    from gateway.officials.reports import UnknownConsultation, UnreadableConsultation
+    from gateway.central.officials.reports import UnknownConsultation, UnreadableConsultation
 
     try:
         return reports.consultation(consultation_id)
@@ -115,8 +115,8 @@ def tallies(consultation: str, fmt: str, by: str, output: Path | None) -> None:
     JSON: {"consultation", "questions": [{"id", "options": [{"id", "sms", "voice",
     "total", "percent"}], "unparsed", "skipped", "no_answer", "breakdown"?}], ...}.
     """
-    from gateway.officials import exports
-    from gateway.officials.results import breakdown_choices
+    from gateway.central.officials import exports
+    from gateway.central.officials.results import breakdown_choices
 
     settings = Settings.from_env()
     reports = _reports(settings)
@@ -150,7 +150,7 @@ def responses(consultation: str, fmt: str, output: Path | None) -> None:
     Columns: event_id, pseudonym, question, status, answer_id, answer_text, channel,
     language, answered_at, region, gateway, counted.
     """
-    from gateway.officials import exports
+    from gateway.central.officials import exports
 
     reports = _reports(Settings.from_env())
     published = _published(reports, consultation)
@@ -177,7 +177,7 @@ def open_data(consultation: str, output: Path | None) -> None:
 
     Its participant ids are new with every zip and match nothing else; event ids and
     times of day are left out (responses carry the UTC day)."""
-    from gateway.officials import exports
+    from gateway.central.officials import exports
 
     reports = _reports(Settings.from_env())
     published = _published(reports, consultation)
@@ -203,8 +203,8 @@ def officials() -> None:
 
 
 def _accounts(settings: Settings):  # type: ignore[no-untyped-def]
-    from gateway.officials.accounts import Accounts
-    from gateway.store.database import make_engine
+    from gateway.central.store.accounts import Accounts
+    from gateway.database import make_engine
 
     engine = make_engine(settings.central_database_url)
     click.get_current_context().call_on_close(engine.dispose)
@@ -234,7 +234,7 @@ PASSWORD_STDIN = click.option(
 @PASSWORD_STDIN
 def add(name: str, admin: bool, password_stdin: bool) -> None:
     """Create the official NAME; the password is asked for twice, or read from stdin."""
-    from gateway.officials.accounts import AccountError
+    from gateway.central.store.accounts import AccountError
 
     settings = Settings.from_env()
     password = _new_password(password_stdin)
@@ -275,7 +275,7 @@ def list_officials() -> None:
 def remove(name: str, yes: bool) -> None:
     """Remove the official NAME: they can no longer sign in, and their open dashboard
     sessions end at once."""
-    from gateway.officials.accounts import AccountError
+    from gateway.central.store.accounts import AccountError
 
     accounts = _accounts(Settings.from_env())
     try:
@@ -295,7 +295,7 @@ def remove(name: str, yes: bool) -> None:
 def reset_password(name: str, password_stdin: bool) -> None:
     """Give the official NAME a new password (asked for twice, or read from stdin), end
     their open dashboard sessions and lift a sign-in lockout of their name."""
-    from gateway.officials.accounts import AccountError
+    from gateway.central.store.accounts import AccountError
 
     accounts = _accounts(Settings.from_env())
     try:

@@ -20,7 +20,7 @@ def serve(host: str, port: int, workers: int) -> None:
     from gunicorn.app.base import BaseApplication
 
     from gateway.app import create_app
-    from gateway.services import build_services
+    from gateway.application.services import build_services
     from gateway.sync.trigger import NoSyncTrigger
 
     settings = Settings.from_env()
@@ -78,8 +78,8 @@ def db() -> None:
 @db.command()
 def upgrade() -> None:
     """Create or upgrade the schema (the Procfile's release step)."""
-    from gateway.store.database import make_engine
-    from gateway.store.local import LocalStore
+    from gateway.database import make_engine
+    from gateway.store.participants import LocalStore
 
     settings = Settings.from_env()
     LocalStore(make_engine(settings.database_url)).create_schema()

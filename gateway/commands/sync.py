@@ -30,7 +30,7 @@ def sync(once: bool, retry_quarantined: bool) -> None:
     killed) and retries after failures with a capped back-off. It runs safely beside
     RQ workers: one pass at a time holds the gateway's sync lease.
     """
-    from gateway.central.embedded import EmbeddedCentral
+    from gateway.embedded_centre import EmbeddedCentral
     from gateway.sync.jobs import build_syncer, open_local_store
 
     settings = Settings.from_env()
@@ -148,7 +148,7 @@ def _consultations(
             "checked_at": state.get(runner.CATALOG_CHECKED) or None,
             "error": state.get(runner.CATALOG_ERROR) or None,
         }
-    from gateway.central.embedded import EmbeddedCentral
+    from gateway.embedded_centre import EmbeddedCentral
 
     central = EmbeddedCentral(settings)
     try:

@@ -920,7 +920,7 @@ class _FileChecker:
         """No keyword may also be an answer to one of the questions.
 
         Mid-consultation the engine reads such a word as the answer to the current
-        question (gateway/consultation/engine.py), so the keyword cannot resend or
+        question (gateway/consultation/sms_conversation.py), so the keyword cannot resend or
         restart the consultation there, and elsewhere it is the keyword, never the
         answer. Compared as the answer parser and the keyword matcher see texts.
         """

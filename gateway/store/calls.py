@@ -19,10 +19,10 @@ from sqlalchemy import (
     update,
 )
 
-from gateway.consultation.voice_flow import CallState
+from gateway.consultation.voice_conversation import CallState
+from gateway.database import write_transaction
 from gateway.store import schema
-from gateway.store.database import write_transaction
-from gateway.store.local import ParticipantTx
+from gateway.store.participants import ParticipantTx
 
 
 class CallStatus(StrEnum):

@@ -15,8 +15,8 @@ from typing import Any
 
 from sqlalchemy import Engine, delete, func, insert, select, update
 
+from gateway.database import insert_ignoring_conflicts, write_transaction
 from gateway.store import schema
-from gateway.store.database import insert_ignoring_conflicts, write_transaction
 
 LEASE_KEY = "sync_lease"
 CATALOG_ETAG_KEY = "consultations_etag"

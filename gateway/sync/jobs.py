@@ -11,11 +11,11 @@ from redis import Redis
 from redis.exceptions import RedisError
 from rq import Queue
 
-from gateway.central.embedded import EmbeddedCentral
+from gateway.database import make_engine
+from gateway.embedded_centre import EmbeddedCentral
 from gateway.settings import Settings
-from gateway.store.database import make_engine
-from gateway.store.local import LocalStore
 from gateway.store.outbox import OutboxStore
+from gateway.store.participants import LocalStore
 from gateway.sync.client import CentralClient, HttpTransport, WsgiTransport
 from gateway.sync.runner import Syncer, SyncReport
 from gateway.sync.trigger import (

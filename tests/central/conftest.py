@@ -1,22 +1,24 @@
-"""Fixtures for the central store's tests: a real server on loopback, per database."""
+"""Fixtures for the central store's tests: a real server on loopback, and the centre's
+database for the store and the officials' side (a SQLite file, and a fresh PostgreSQL
+schema when DATABASE_URL_TEST is set)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 import requests
+from sqlalchemy import Engine
 
 from gateway.central.app import create_central_app
-from gateway.central.store import CentralStore
+from gateway.central.store.central_store import CentralStore
+from gateway.central.store.schema import metadata
+from gateway.database import make_engine
 from gateway.settings import Settings
-from tests.live import (  # noqa: F401 - a fixture
-    LiveServer,
-    central_database_url,
-    publish_fixture_flows,
-)
+from tests.live import LiveServer, publish_fixture_flows
 
 __all__ = ["CentralServer"]
 
@@ -48,7 +50,7 @@ class CentralServer:
 
 
 @pytest.fixture
-def central(central_database_url: str) -> Iterator[CentralServer]:  # noqa: F811
+def central(central_database_url: str) -> Iterator[CentralServer]:
     settings = Settings(central_database_url=central_database_url)
     store = CentralStore.from_url(central_database_url)
     store.create_schema()
@@ -57,3 +59,27 @@ def central(central_database_url: str) -> Iterator[CentralServer]:  # noqa: F811
     with LiveServer(create_central_app(settings, store)) as server:
         yield CentralServer(store, server, token)
     store.engine.dispose()
+
+
+@pytest.fixture
+def central_url(central_database_url: str) -> str:
+    return central_database_url
+
+
+@pytest.fixture
+def central_engine(central_url: str) -> Iterator[Engine]:
+    engine = make_engine(central_url)
+    metadata.create_all(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def officials_settings(tmp_path: Path, central_url: str) -> Settings:
+    return Settings(
+        central_database_url=central_url,
+        database_url=f"sqlite:///{tmp_path / 'gateway.db'}",
+        secret_key="officials-test-secret-key-0123456789",
+        data_dir=tmp_path,
+        small_cell_k=5,
+    )

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import requests
 from sqlalchemy import func, select
 
-from gateway.central import schema
+from gateway.central.store import schema
 from gateway.central.validation import MAX_BATCH_EVENTS
 from tests.central.conftest import CentralServer
 from tests.live import make_event

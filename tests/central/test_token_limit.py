@@ -13,9 +13,13 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from gateway.central import schema
 from gateway.central.app import create_central_app
-from gateway.central.store import TOKEN_FAILURE_LIMIT, TOKEN_FAILURE_WINDOW, CentralStore
+from gateway.central.store import schema
+from gateway.central.store.central_store import (
+    TOKEN_FAILURE_LIMIT,
+    TOKEN_FAILURE_WINDOW,
+    CentralStore,
+)
 from gateway.settings import Settings
 
 ATTACKER = "203.0.113.7"

@@ -15,7 +15,7 @@ from twilio.request_validator import RequestValidator
 
 from gateway.central.api import MAX_BODY_BYTES as API_BODY_BYTES
 from gateway.central.app import create_central_app
-from gateway.central.store import CentralStore
+from gateway.central.store.central_store import CentralStore
 from gateway.settings import Settings
 from gateway.store import schema
 from gateway.store.outbox import OutboxStore

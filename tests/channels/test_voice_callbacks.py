@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from gateway.callbacks import place_due_callbacks
-from gateway.calls import CallStart, handle_call_start
+from gateway.application.call_steps import CallStart, handle_call_start
+from gateway.application.callbacks import place_due_callbacks
+from gateway.channels.twilio_calls import OutboundNotConfigured
 from gateway.channels.voice import TwimlRenderer
-from gateway.outbound import OutboundNotConfigured
 from gateway.privacy import pseudonym
 from gateway.settings import Settings
 from gateway.store import schema
@@ -122,7 +122,7 @@ def test_call_backs_are_limited_per_number_per_day(
         place_due_callbacks(gateway.services)
         settle(gateway)
     assert len(callbacks(gateway)) == limit
-    with caplog.at_level(logging.WARNING, logger="gateway.calls"):
+    with caplog.at_level(logging.WARNING, logger="gateway.application.call_steps"):
         over = Call(gateway.client).start()
     assert over.verbs == ["Reject"]  # the caller hears nothing different, and pays nothing
     assert len(callbacks(gateway)) == limit

@@ -10,9 +10,9 @@ import pytest
 from click.testing import CliRunner
 
 from gateway.app import create_app
+from gateway.application.services import build_services
 from gateway.cli import cli
 from gateway.privacy import pseudonym
-from gateway.services import build_services
 from gateway.settings import Settings
 from gateway.store.calls import CallsTx
 from tests.conftest import FIXTURE_FLOWS, RecordingScheduler, RecordingTrigger

@@ -38,7 +38,7 @@ from redis import Redis
 from redis.exceptions import RedisError
 from sqlalchemy import Engine, create_engine, func, select
 
-from gateway.central import schema as central_schema
+from gateway.central.store import schema as central_schema
 from gateway.store import schema
 from gateway.store.outbox import LEASE_KEY, Lease
 

@@ -51,9 +51,9 @@ def boot_every_round(folder: Path, barrier: Barrier, results: Queue) -> None:
 
 
 def set_up_every_round(folder: Path, barrier: Barrier, results: Queue) -> None:
-    from gateway.central.store import CentralStore
-    from gateway.store.database import make_engine
-    from gateway.store.local import LocalStore
+    from gateway.central.store.central_store import CentralStore
+    from gateway.database import make_engine
+    from gateway.store.participants import LocalStore
 
     for round_ in range(SETUP_ROUNDS):
         barrier.wait(timeout=120)

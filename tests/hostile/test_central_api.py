@@ -29,10 +29,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from gateway.central import schema
 from gateway.central.api import MAX_BODY_BYTES
 from gateway.central.app import create_central_app
-from gateway.central.store import CentralStore
+from gateway.central.store import schema
+from gateway.central.store.central_store import CentralStore
 from gateway.central.validation import MAX_BATCH_EVENTS
 from gateway.settings import Settings
 from tests.conftest import postgres_schema

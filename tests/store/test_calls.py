@@ -9,15 +9,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from gateway.callbacks import retry_delay
-from gateway.consultation.voice_flow import CallState
+from gateway.application.callbacks import retry_delay
+from gateway.application.services import Services, build_services
+from gateway.consultation.voice_conversation import CallState
 from gateway.privacy import pseudonym
-from gateway.services import Services, build_services
 from gateway.settings import Settings
 from gateway.store import schema
 from gateway.store.calls import STALE_CLAIM, CallbackStatus, CallStatus, CallStore, CallsTx
 from tests.conftest import FIXTURE_FLOWS, RecordingScheduler, RecordingTrigger
-from tests.store.test_local import run_together
+from tests.store.test_participants import run_together
 
 T0 = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 

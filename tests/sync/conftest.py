@@ -13,23 +13,18 @@ import pytest
 from sqlalchemy import func, select
 
 from gateway.app import create_app
-from gateway.catalog_source import StaticCatalog
-from gateway.central import schema as central_schema
+from gateway.application.catalog_source import StaticCatalog
+from gateway.application.services import Services, build_services
 from gateway.central.app import create_central_app
-from gateway.central.store import CentralStore
+from gateway.central.store import schema as central_schema
+from gateway.central.store.central_store import CentralStore
 from gateway.consultation.loader import load_catalog
-from gateway.services import Services, build_services
 from gateway.settings import Settings
 from gateway.store import schema
 from gateway.store.outbox import OutboxStore
 from gateway.sync.trigger import SyncTrigger
 from tests.conftest import FIXTURE_FLOWS, TEST_TOKEN, RecordingTrigger
-from tests.live import (  # noqa: F401 - a fixture
-    LiveServer,
-    central_database_url,
-    free_port,
-    publish_fixture_flows,
-)
+from tests.live import LiveServer, free_port, publish_fixture_flows
 from tests.twilio_signing import TwilioClient
 
 
@@ -93,7 +88,7 @@ def open_centre(url: str, *, published: bool) -> Centre:
 
 
 @pytest.fixture
-def centre(central_database_url: str) -> Iterator[Centre]:  # noqa: F811
+def centre(central_database_url: str) -> Iterator[Centre]:
     """A centre with the fixture consultations published, serving on loopback."""
     centre = open_centre(central_database_url, published=True)
     store = centre.store

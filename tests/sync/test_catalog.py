@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import update
 
 from gateway.app import create_app
-from gateway.catalog_source import CentralCatalog
-from gateway.central import schema as central_schema
-from gateway.services import Services, build_services
+from gateway.application.catalog_source import CentralCatalog
+from gateway.application.services import Services, build_services
+from gateway.central.store import schema as central_schema
 from gateway.settings import Settings
 from gateway.store.outbox import OutboxStore
 from gateway.sync import runner

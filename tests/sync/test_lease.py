@@ -12,9 +12,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from gateway.store.database import make_engine
-from gateway.store.local import LocalStore
+from gateway.database import make_engine
 from gateway.store.outbox import Lease, OutboxStore
+from gateway.store.participants import LocalStore
 from gateway.sync.runner import holder_alive
 
 HOST = socket.gethostname()

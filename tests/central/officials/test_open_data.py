@@ -1,0 +1,221 @@
+"""The open-data zip cannot be joined back to people: participant ids of its own for each
+release, no event ids, days instead of times, and a README that says so."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import Engine
+
+from gateway.central.officials import exports
+from gateway.central.officials.reports import Reports
+from gateway.cli import cli
+from tests.central.officials.population import event as make_event
+from tests.central.officials.population import generate, insert_events, publish, survey
+
+CID = "survey-test"
+FOLDER = f"{CID}-open-data"
+DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+@pytest.fixture
+def rows(central_engine: Engine) -> list[dict[str, Any]]:
+    consultation, definition = survey()
+    publish(central_engine, definition, CID)
+    generated = generate(consultation, 80, seed=7)
+    generated.append(make_event(CID, "comment", "f" * 64, value="call me on 0712 345678"))
+    insert_events(central_engine, generated)
+    return generated
+
+
+def release(central_url: str, target: Path) -> dict[str, bytes]:
+    """`civicline export open-data`: every file of the zip by name."""
+    result = CliRunner().invoke(
+        cli,
+        ["export", "open-data", CID, "--output", str(target)],
+        env={"CENTRAL_DATABASE_URL": central_url, "SMALL_CELL_K": "5"},
+    )
+    assert result.exit_code == 0, result.output
+    with zipfile.ZipFile(target) as zf:
+        return {name.removeprefix(f"{FOLDER}/"): zf.read(name) for name in zf.namelist()}
+
+
+def table(text: str) -> tuple[list[str], list[dict[str, str]]]:
+    reader = csv.DictReader(io.StringIO(text))
+    found = list(reader)
+    return list(reader.fieldnames or []), found
+
+
+def full_export(central_url: str) -> list[dict[str, str]]:
+    """The officials' own responses export, with pseudonyms, event ids and times."""
+    result = CliRunner().invoke(
+        cli, ["export", "responses", CID], env={"CENTRAL_DATABASE_URL": central_url}
+    )
+    assert result.exit_code == 0, result.output
+    return table(result.stdout)[1]
+
+
+def people(open_rows: list[dict[str, str]]) -> Counter[tuple[tuple[str, ...], ...]]:
+    """Each participant as the sorted rows they have (participant id aside), counted:
+    how the file groups rows into people, whatever the ids."""
+    by_id: dict[str, list[tuple[str, ...]]] = defaultdict(list)
+    for row in open_rows:
+        by_id[row["participant"]].append(
+            tuple(row[c] for c in exports.OPEN_RESPONSE_COLUMNS if c != "participant")
+        )
+    return Counter(tuple(sorted(found)) for found in by_id.values())
+
+
+def as_open(row: dict[str, str], text_questions: set[str]) -> tuple[str, ...]:
+    """A row of the full export as the open data should show it."""
+    answer_text = row["answer_text"]
+    if row["question"] in text_questions and answer_text:
+        answer_text = exports.WITHHELD
+    return (
+        row["question"], row["status"], row["answer_id"], answer_text, row["channel"],
+        row["language"], row["answered_at"][:10], row["region"], row["gateway"],
+        row["counted"],
+    )  # fmt: skip
+
+
+def test_no_event_ids_and_only_days(central_url: str, rows: list, tmp_path: Path) -> None:
+    files = release(central_url, tmp_path / "open.zip")
+    header, open_rows = table(files["responses.csv"].decode())
+    assert header == list(exports.OPEN_RESPONSE_COLUMNS)
+    assert "event_id" not in header and "answered_at" not in header
+    assert len(open_rows) == len(rows)
+    everything = b"".join(files.values())
+    assert not [r["event_id"] for r in rows if r["event_id"].encode() in everything]
+    assert not [r["pseudonym"] for r in rows if r["pseudonym"].encode() in everything]
+    assert all(DAY.fullmatch(r["answered_on"]) for r in open_rows)
+    # The population's times are in UTC.
+    days = Counter(r["answered_at"].date().isoformat() for r in rows)
+    assert Counter(r["answered_on"] for r in open_rows) == days
+    assert b"0712 345678" not in everything  # free text is withheld
+
+
+def test_participant_ids_are_new_for_every_release(
+    central_url: str, rows: list, tmp_path: Path
+) -> None:
+    first = table(release(central_url, tmp_path / "first.zip")["responses.csv"].decode())[1]
+    second = table(release(central_url, tmp_path / "second.zip")["responses.csv"].decode())[1]
+    ids_first = {r["participant"] for r in first}
+    ids_second = {r["participant"] for r in second}
+    assert len(ids_first) == len(ids_second) == len({r["pseudonym"] for r in rows})
+    assert not ids_first & ids_second  # nothing in common between two releases
+
+    # Within a release one person keeps one id: the rows group into exactly the people
+    # of the full export, whose pseudonyms the release does not hold.
+    consultation = survey()[0]
+    text_questions = {q.id for q in consultation.steps if q.type.value == "text"}
+    truth: dict[str, list[tuple[str, ...]]] = defaultdict(list)
+    for row in full_export(central_url):
+        truth[row["pseudonym"]].append(as_open(row, text_questions))
+    expected = Counter(tuple(sorted(found)) for found in truth.values())
+    assert people(first) == people(second) == expected
+
+
+def test_row_order_follows_the_release_ids_not_the_pseudonyms(
+    central_url: str, rows: list, tmp_path: Path
+) -> None:
+    """Rows in pseudonym order would let whoever can compute pseudonyms match them to
+    the ids by rank."""
+    orders = []
+    for name in ("first.zip", "second.zip"):
+        open_rows = table(release(central_url, tmp_path / name)["responses.csv"].decode())[1]
+        keys = [(r["question"], r["participant"]) for r in open_rows]
+        assert keys == sorted(keys)
+        # The people in the order they come, told apart by their rows, not their ids.
+        person = _rows_by_participant(open_rows)
+        orders.append([person[pid] for pid in dict.fromkeys(r["participant"] for r in open_rows)])
+    assert sorted(orders[0]) == sorted(orders[1])
+    assert orders[0] != orders[1]  # a new order with each release
+
+
+def _rows_by_participant(open_rows: list[dict[str, str]]) -> dict[str, tuple]:
+    found: dict[str, list[tuple[str, ...]]] = defaultdict(list)
+    for row in open_rows:
+        found[row["participant"]].append(tuple(v for k, v in row.items() if k != "participant"))
+    return {pid: tuple(sorted(r)) for pid, r in found.items()}
+
+
+def test_each_participants_events_stay_oldest_first(
+    central_url: str, rows: list, tmp_path: Path
+) -> None:
+    open_rows = table(release(central_url, tmp_path / "open.zip")["responses.csv"].decode())[1]
+    histories: dict[tuple[str, str], list[dict[str, str]]] = defaultdict(list)
+    for row in open_rows:
+        histories[(row["question"], row["participant"])].append(row)
+    for history in histories.values():
+        assert [r["counted"] for r in history] == ["0"] * (len(history) - 1) + ["1"]
+        days = [r["answered_on"] for r in history]
+        assert days == sorted(days)
+
+
+def test_tallies_recount_from_the_release(central_url: str, rows: list, tmp_path: Path) -> None:
+    files = release(central_url, tmp_path / "open.zip")
+    open_rows = table(files["responses.csv"].decode())[1]
+    tallies = table(files["tallies.csv"].decode())[1]
+    consultation = survey()[0]
+    text_questions = {q.id for q in consultation.steps if q.type.value == "text"}
+    recounted: Counter[tuple[str, str, str]] = Counter()
+    for row in open_rows:
+        if row["counted"] == "1" and row["question"] not in text_questions:
+            recounted[(row["question"], "reached", "")] += 1
+            if row["status"] == "answered":
+                recounted[(row["question"], "option", row["answer_id"])] += 1
+            else:
+                recounted[(row["question"], row["status"], "")] += 1
+    expected = Counter(
+        {
+            (t["question"], t["row"], t["option"]): int(t["total"])
+            for t in tallies
+            if t["question"] not in text_questions and int(t["total"])
+        }
+    )
+    assert recounted == expected
+
+
+def test_the_readme_says_so(central_url: str, rows: list, tmp_path: Path) -> None:
+    files = release(central_url, tmp_path / "open.zip")
+    readme = files["README.md"].decode()
+    section = readme.split("## Columns of responses.csv", 1)[1].split("\n## ", 1)[0]
+    described = re.findall(r"^- `([a-z_]+)`:", section, flags=re.MULTILINE)
+    assert described == table(files["responses.csv"].decode())[0]
+    assert "`event_id`" not in readme and "`answered_at`" not in readme
+    flat = " ".join(section.split())
+    assert "Event ids are omitted" in flat
+    assert "another release, even of the same data, gives the same person a different id" in flat
+    assert "the id cannot be linked to a phone number" in flat
+    assert "`YYYY-MM-DD` in UTC. The time of day is left out" in flat
+
+
+def test_the_order_survives_spilling_to_disk(central_engine: Engine, rows: list) -> None:
+    reports = Reports(central_engine, 5)
+    published = reports.consultation(CID)
+    whole = "".join(exports.open_responses_csv(published, reports.responses(published)))
+    spilled = "".join(
+        exports.open_responses_csv(published, reports.responses(published), sort_rows=7)
+    )
+    header_whole, whole_rows = table(whole)
+    header_spilled, spilled_rows = table(spilled)
+    assert header_whole == header_spilled == list(exports.OPEN_RESPONSE_COLUMNS)
+    keys = [(r["question"], r["participant"]) for r in spilled_rows]
+    assert keys == sorted(keys)
+    assert people(whole_rows) == people(spilled_rows)
+
+
+def test_sorted_spilling_is_sorted_whatever_the_text() -> None:
+    awkward = ["a,b", 'say "hi"', "two\nlines", "cr\rlf\r\n", "", "é", "=1+1", "z"]
+    records = [[awkward[(n * 5) % len(awkward)], f"{n % 13:03d}", str(n)] for n in range(200)]
+    for chunk in (1, 3, 7, 200, 1000):
+        assert list(exports.sorted_spilling(iter(records), chunk)) == sorted(records)
+    assert list(exports.sorted_spilling(iter([]), 3)) == []
