@@ -47,10 +47,8 @@ import sqlite3
 import sys
 import tempfile
 import time
-import uuid
 from collections import Counter
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -58,13 +56,18 @@ if __package__ in (None, ""):  # run as a script: make `bench` and `gateway` imp
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from redis import Redis  # noqa: E402
-from sqlalchemy import Engine, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
 
 from bench import _client, _traffic, _wrk  # noqa: E402
 from bench._servers import BENCH_TOKEN, REPO, Server, WorkerSettings, gateway_env  # noqa: E402
+from bench._sms_stores import (  # noqa: E402
+    DEFAULT_POSTGRES,
+    GATEWAY_TABLES,
+    STORES,
+    count_rows,
+    postgres_facts,
+    store_url,
+)
 from bench.one_insert_app import DATABASE_ENV as ONE_INSERT_DATABASE_ENV  # noqa: E402
-from gateway.database import make_engine  # noqa: E402
 from gateway.sync.trigger import QUEUE_NAME  # noqa: E402
 
 BASELINE_APP = "bench.baseline_app:create_app()"
@@ -72,24 +75,7 @@ ONE_INSERT_APP = "bench.one_insert_app:create_app()"
 GATEWAY_APP = "gateway.app:create_app()"
 BASELINE = "baseline"
 ONE_INSERT = "one-insert FULL"
-DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 FULL_TO_ONE_INSERT_TARGET = 0.6  # gateway on SQLite FULL, req/s over the one-insert app's
-
-
-@dataclass(frozen=True)
-class Store:
-    """One local store the gateway runs on."""
-
-    key: str  # as given to --stores
-    label: str  # the row's name in the tables
-    synchronous: str  # SQLITE_SYNCHRONOUS: the SQLite store and the embedded central one
-
-
-STORES = (  # the order they run in
-    Store("full", "gateway SQLite FULL", "FULL"),
-    Store("normal", "gateway SQLite NORMAL", "NORMAL"),
-    Store("postgresql", "gateway PostgreSQL", "FULL"),
-)
 
 
 @dataclass
@@ -319,82 +305,6 @@ def _check_signatures_enforced(label: str, server: Server, good: _traffic.Signed
         conn.close()
     if status != 403:
         raise RuntimeError(f"{label}: a forged signature got HTTP {status}, not 403")
-
-
-GATEWAY_TABLES = ("inbound", "events", "participants")
-
-
-def count_rows(url: str, tables: Sequence[str]) -> dict[str, int]:
-    """Rows in each of `tables` of the store at `url` (SQLite file or PostgreSQL schema)."""
-    engine = make_engine(url)
-    try:
-        with engine.connect() as conn:
-            return {table: int(conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())  # noqa: S608
-                    for table in tables}
-    finally:
-        engine.dispose()
-
-
-def _connect_postgres(url: str) -> Engine:
-    engine = make_engine(url)
-    try:
-        with engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-    except Exception as exc:  # noqa: BLE001 - any failure to connect: say so and stop
-        engine.dispose()
-        raise SystemExit(f"PostgreSQL at {_shown(url)} is not reachable "
-                         f"({exc.__class__.__name__}: {exc}); give --postgres URL, or leave "
-                         "it out with --stores full,normal") from exc
-    return engine
-
-
-def _shown(url: str) -> str:
-    return make_url(url).render_as_string(hide_password=True)
-
-
-def postgres_facts(url: str) -> str:
-    """The server's version and the settings that decide what a commit waits for."""
-    engine = _connect_postgres(url)
-    try:
-        with engine.connect() as conn:
-            version, fsync, method, pages = conn.execute(text(
-                "SELECT current_setting('server_version'), current_setting('fsync'), "
-                "current_setting('wal_sync_method'), current_setting('full_page_writes')"
-            )).one()
-    finally:
-        engine.dispose()
-    return (f"PostgreSQL {version} at {_shown(url)}: fsync={fsync}, "
-            f"wal_sync_method={method}, full_page_writes={pages}")
-
-
-@contextmanager
-def postgres_schema(url: str) -> Iterator[str]:
-    """A URL whose connections use a new, empty schema, dropped with its tables afterwards
-    (as tests/conftest.py's postgres_schema): search_path is set in the URL's options."""
-    name = f"bench_{uuid.uuid4().hex[:16]}"
-    admin = _connect_postgres(url)
-    try:
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{name}"'))
-        try:
-            separator = "&" if "?" in url else "?"
-            yield f"{url}{separator}options=-csearch_path%3D{name}"
-        finally:
-            with admin.begin() as conn:
-                conn.execute(text(f'DROP SCHEMA "{name}" CASCADE'))
-    finally:
-        admin.dispose()
-
-
-@contextmanager
-def store_url(args: argparse.Namespace, store: Store, workdir: Path,
-              server_name: str) -> Iterator[str]:
-    """DATABASE_URL for the gateway on `store`: a new SQLite file or PostgreSQL schema."""
-    if store.key == "postgresql":
-        with postgres_schema(args.postgres) as url:
-            yield url
-    else:
-        yield f"sqlite:///{workdir / (server_name + '.db')}"
 
 
 def run(args: argparse.Namespace) -> int:
