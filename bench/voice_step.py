@@ -55,18 +55,15 @@ if __package__ in (None, ""):  # run as a script: make `bench` and `gateway` imp
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from redis import Redis  # noqa: E402
-from twilio.request_validator import RequestValidator  # noqa: E402
 
 from bench import _client, _traffic, _wrk  # noqa: E402
 from bench._servers import BENCH_TOKEN, REPO, Server, WorkerSettings, gateway_env  # noqa: E402
+from bench._voice_signing import ACCOUNT_SID, VOICE_PATH, Signer, call_params  # noqa: E402
 from bench.sms_webhook import BASELINE_APP, GATEWAY_APP, Meter, progress  # noqa: E402
 from gateway.consultation.loader import load_catalog  # noqa: E402
 from gateway.consultation.model import Question, QuestionType, Status  # noqa: E402
 
-VOICE_PATH = "/twilio/voice"
-STEP_PATH = "/twilio/voice/step"
 OTHER_LINE = "+254700000099"  # a number no consultation has: the consultation menu
-ACCOUNT_SID = _traffic.ACCOUNT_SID
 RECORDING_BASE = f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT_SID}/Recordings/"
 
 # A caller's behaviour, per key press asked for (or per call for P_OTHER_LINE).
@@ -189,43 +186,6 @@ class Caller:
             "RecordingUrl": RECORDING_BASE + sid, "RecordingSid": sid,
             "RecordingDuration": str(rng.randint(2, 60)), "Digits": "#",
         })
-
-
-def call_params(sid: str, caller: str, called: str) -> dict[str, str]:
-    """The form fields of Twilio's voice webhook for an inbound call."""
-    return {
-        "AccountSid": ACCOUNT_SID, "ApiVersion": "2010-04-01", "CallSid": sid,
-        "CallStatus": "in-progress", "Called": called, "CalledCountry": "KE",
-        "Caller": caller, "CallerCountry": "KE", "Direction": "inbound", "From": caller,
-        "FromCountry": "KE", "To": called, "ToCountry": "KE",
-    }
-
-
-class Signer:
-    """Raw HTTP/1.1 requests signed for one server (its full URL, as Twilio calls it)."""
-
-    def __init__(self, host: str, token: str) -> None:
-        self.host = host
-        self.base = f"http://{host}"
-        self.validator = RequestValidator(token)
-
-    def request(self, url: str, params: dict[str, str]) -> bytes:
-        parts = urlsplit(url)
-        target = parts.path + (f"?{parts.query}" if parts.query else "")
-        signature = self.validator.compute_signature(self.base + target, params)
-        body = urlencode(params).encode("ascii")
-        head = (
-            f"POST {target} HTTP/1.1\r\n"
-            f"Host: {self.host}\r\n"
-            "User-Agent: TwilioProxy/1.1\r\n"
-            "Accept: */*\r\n"
-            "Content-Type: application/x-www-form-urlencoded; charset=utf-8\r\n"
-            f"X-Twilio-Signature: {signature}\r\n"
-            f"I-Twilio-Idempotency-Token: {params['CallSid']}-{len(body)}\r\n"
-            f"Content-Length: {len(body)}\r\n"
-            "\r\n"
-        )
-        return head.encode("ascii") + body
 
 
 # --- running calls ----------------------------------------------------------------------
