@@ -25,7 +25,7 @@ from tests.conftest import REQUIRE_SERVICES
 from tests.live import LiveServer
 
 CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+ARTIFACTS = Path(__file__).resolve().parents[3] / "tests" / "artifacts"
 PASSWORD = "browser test password"
 
 pytestmark = pytest.mark.browser
