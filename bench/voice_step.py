@@ -60,7 +60,7 @@ from twilio.request_validator import RequestValidator  # noqa: E402
 from bench import _client, _traffic, _wrk  # noqa: E402
 from bench._servers import BENCH_TOKEN, REPO, Server, WorkerSettings, gateway_env  # noqa: E402
 from bench.sms_webhook import BASELINE_APP, GATEWAY_APP, Meter, progress  # noqa: E402
-from gateway.consultation.loader import load_catalog  # noqa: E402
+from gateway.consultation.catalogue import load_catalog  # noqa: E402
 from gateway.consultation.model import Question, QuestionType, Status  # noqa: E402
 
 VOICE_PATH = "/twilio/voice"

@@ -8,14 +8,9 @@ from typing import Any
 import pytest
 import yaml
 
-from gateway.consultation.loader import (
-    FlowError,
-    FlowsInvalid,
-    load_catalog,
-    load_file,
-    parse_consultation,
-)
+from gateway.consultation.catalogue import load_catalog, load_file, parse_consultation
 from gateway.consultation.model import QuestionType, Status
+from gateway.consultation.reading import FlowError, FlowsInvalid
 from tests.conftest import FIXTURE_FLOWS
 
 REPO = Path(__file__).resolve().parents[2]

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from gateway.consultation.loader import load_catalog, parse_consultation
+from gateway.consultation.catalogue import load_catalog, parse_consultation
 from gateway.consultation.model import AnswerStatus, Catalog
 from gateway.consultation.sms_conversation import (
     Conversation,

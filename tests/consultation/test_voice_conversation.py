@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from gateway.consultation.loader import load_catalog
+from gateway.consultation.catalogue import load_catalog
 from gateway.consultation.model import AnswerStatus, Catalog
 from gateway.consultation.voice_conversation import (
     CONSULTATION_MENU,
