@@ -9,25 +9,26 @@ import pytest
 
 from gateway.consultation.catalogue import load_catalog
 from gateway.consultation.model import AnswerStatus, Catalog
-from gateway.consultation.voice_conversation import (
+from gateway.consultation.voice_call import (
     CONSULTATION_MENU,
     LANGUAGE_MENU,
-    MAX_SILENT_REPEATS,
     CallContext,
     CallInput,
     CallState,
     Collect,
     Keys,
-    Pause,
     RecordingResult,
-    Speech,
     VoiceStep,
-    advance_call,
     current_target,
+)
+from gateway.consultation.voice_conversation import (
+    MAX_SILENT_REPEATS,
+    advance_call,
     hidden_number,
     repeat_current,
     start_call,
 )
+from gateway.consultation.voice_prompts import Pause, Speech
 from tests.conftest import FIXTURE_FLOWS
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
