@@ -58,7 +58,7 @@ from bench._voice_report import Row, print_report  # noqa: E402
 from bench._voice_signing import VOICE_PATH, Signer, call_params  # noqa: E402
 from bench._voice_tally import Tally  # noqa: E402
 from bench.sms_webhook import BASELINE_APP, GATEWAY_APP, Meter, progress  # noqa: E402
-from gateway.consultation.loader import load_catalog  # noqa: E402
+from gateway.consultation.catalogue import load_catalog  # noqa: E402
 from gateway.consultation.model import Status  # noqa: E402
 
 

@@ -15,7 +15,8 @@ from pathlib import Path
 from flask import Flask
 
 from gateway.central.store.central_store import CentralStore, PublishOutcome, PublishRefused
-from gateway.consultation.loader import FlowsInvalid, scan_catalog
+from gateway.consultation.catalogue import scan_catalog
+from gateway.consultation.reading import FlowsInvalid
 from gateway.settings import Settings
 from gateway.store.outbox import OutboxStore
 

@@ -26,18 +26,16 @@ from gateway.channels.phone import to_e164
 from gateway.channels.signatures import require_twilio_signature
 from gateway.channels.webhooks import query_number, services
 from gateway.consultation.audio import MIMETYPES, audio_dir, find_prompt
-from gateway.consultation.voice_conversation import (
+from gateway.consultation.voice_call import (
     CallInput,
     CallState,
     Collect,
     Keys,
-    Pause,
     RecordingResult,
-    Segment,
-    Speech,
     VoiceStep,
-    hidden_number,
 )
+from gateway.consultation.voice_conversation import hidden_number
+from gateway.consultation.voice_prompts import Pause, Segment, Speech
 from gateway.settings import Settings
 
 blueprint = Blueprint("voice", __name__)

@@ -31,7 +31,8 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from gateway.consultation.loader import FlowsInvalid, parse_consultation
+from gateway.consultation.catalogue import parse_consultation
+from gateway.consultation.reading import FlowsInvalid
 from gateway.settings import Settings
 from gateway.store.outbox import Lease, OutboxEvent, OutboxStore
 from gateway.sync.client import (

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from gateway.application.callbacks import retry_delay
 from gateway.application.services import Services, build_services
-from gateway.consultation.voice_conversation import CallState
+from gateway.consultation.voice_call import CallState
 from gateway.privacy import pseudonym
 from gateway.settings import Settings
 from gateway.store import schema

@@ -19,8 +19,9 @@ from gateway.central.officials.results import (
     build_tally,
 )
 from gateway.central.store.tallies import ConsultationActivity, ResponseRow, TallyStore
-from gateway.consultation.loader import FlowsInvalid, parse_consultation
+from gateway.consultation.catalogue import parse_consultation
 from gateway.consultation.model import Consultation, QuestionType
+from gateway.consultation.reading import FlowsInvalid
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ from sqlalchemy import Engine, insert
 
 from gateway.central.store import final_states
 from gateway.central.store.schema import consultations, events
-from gateway.consultation.loader import parse_consultation
+from gateway.consultation.catalogue import parse_consultation
 from gateway.consultation.model import Consultation, Question, QuestionType
 
 SURVEY_YAML = (Path(__file__).parent / "survey.yaml").read_text(encoding="utf-8")
