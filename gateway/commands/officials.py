@@ -116,7 +116,7 @@ def tallies(consultation: str, fmt: str, by: str, output: Path | None) -> None:
     "total", "percent"}], "unparsed", "skipped", "no_answer", "breakdown"?}], ...}.
     """
     from gateway.central.officials import exports
-    from gateway.central.officials.results import breakdown_choices
+    from gateway.central.officials.breakdowns import breakdown_choices
 
     settings = Settings.from_env()
     reports = _reports(settings)

@@ -33,11 +33,10 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
+from gateway.central.officials.breakdowns import Breakdown, Cell
 from gateway.central.officials.reports import Published
-from gateway.central.officials.results import (
+from gateway.central.officials.tallies import (
     STATUS_ROWS,
-    Breakdown,
-    Cell,
     ConsultationTally,
     QuestionTally,
     RowKind,

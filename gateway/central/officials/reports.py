@@ -10,14 +10,13 @@ from functools import lru_cache
 
 from sqlalchemy import Engine
 
-from gateway.central.officials.results import (
+from gateway.central.officials.breakdowns import (
     Breakdown,
-    ConsultationTally,
     breakdown_choice,
     breakdown_choices,
     build_breakdown,
-    build_tally,
 )
+from gateway.central.officials.tallies import ConsultationTally, build_tally
 from gateway.central.store.tallies import ConsultationActivity, ResponseRow, TallyStore
 from gateway.consultation.loader import FlowsInvalid, parse_consultation
 from gateway.consultation.model import Consultation, QuestionType

@@ -32,6 +32,7 @@ from sqlalchemy import Engine
 from werkzeug.exceptions import HTTPException
 
 from gateway.central.officials import exports
+from gateway.central.officials.breakdowns import Breakdown, breakdown_choices
 from gateway.central.officials.charts import bar_chart
 from gateway.central.officials.export_jobs import (
     CHOICES,
@@ -47,7 +48,6 @@ from gateway.central.officials.reports import (
     UnknownConsultation,
     UnreadableConsultation,
 )
-from gateway.central.officials.results import Breakdown, ConsultationTally, breakdown_choices
 from gateway.central.officials.security import (
     CSRF_FIELD,
     OFFICIALS_PREFIX,
@@ -56,6 +56,7 @@ from gateway.central.officials.security import (
     csrf_token,
     secure_headers,
 )
+from gateway.central.officials.tallies import ConsultationTally
 from gateway.central.store.accounts import Accounts, Official
 from gateway.central.store.tallies import GatewayHealth
 from gateway.settings import Settings

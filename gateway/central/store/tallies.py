@@ -26,7 +26,8 @@ from sqlalchemy import (
     union_all,
 )
 
-from gateway.central.officials.results import BreakdownCount, Participation, TallyCount
+from gateway.central.officials.breakdowns import BreakdownCount
+from gateway.central.officials.tallies import Participation, TallyCount
 from gateway.central.store.schema import consultations, events, final_states, gateways, participants
 
 STREAM_BATCH = 2000

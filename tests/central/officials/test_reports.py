@@ -1,4 +1,5 @@
-"""Tallies and every breakdown against an independent recount of a generated population.
+"""What Reports gives, checked: tallies and every breakdown against an independent recount
+of a generated population, and a consultation without free text.
 
 The figures are read the way officials and scripts read them: from `civicline export`
 (responses as CSV, tallies as JSON); the expected ones are recomputed in plain Python
@@ -11,17 +12,21 @@ import csv
 import io
 import json
 from collections import Counter
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import Engine
 
-from gateway.central.officials.results import breakdown_choices
+from gateway.central.officials.breakdowns import breakdown_choices
+from gateway.central.officials.reports import Reports
 from gateway.cli import cli
 from gateway.consultation.model import Consultation
 from tests.central.officials.population import (
+    START,
     Recount,
+    event,
     generate,
     insert_events,
     publish,
@@ -227,3 +232,28 @@ def test_suppressed_breakdown_shows_only_true_counts_and_hides_small_ones(
         for option in question["options"]:
             assert isinstance(option["total"], int)
     assert hidden > 20 and shown > 20
+
+
+def test_a_consultation_without_free_text(central_engine: Engine) -> None:
+    _c, definition = survey()
+    start = definition.index("  - id: comment")
+    definition = definition[:start] + definition[definition.index("profile:") :]
+    definition = definition.replace("id: survey-test", "id: no-text")
+    publish(central_engine, definition, "no-text")
+    reports = Reports(central_engine, small_cell_k=0)
+    insert_events(
+        central_engine,
+        [
+            event("no-text", "priority", "p1", value="water", at=START),
+            event("no-text", "priority", "p1", value="roads", at=START + timedelta(hours=1)),
+            event("no-text", "satisfaction", "p1", value="4"),
+            event("no-text", "gender", "p1", value="woman"),
+        ],
+    )
+    tally = reports.tally(reports.consultation("no-text"))
+    assert {r.id: r.counts.total for r in tally.question("priority").rows if r.counts.total} == {
+        "roads": 1
+    }
+    assert tally.participation.completed == 1  # satisfaction is now the last question
+    breakdown = reports.breakdown(tally, "gender").question("priority")
+    assert breakdown.groups[0].id == "woman" and breakdown.groups[0].reached.count == 1
