@@ -34,14 +34,7 @@ from werkzeug.exceptions import HTTPException
 from gateway.central.officials import exports
 from gateway.central.officials.breakdowns import Breakdown, breakdown_choices
 from gateway.central.officials.charts import bar_chart
-from gateway.central.officials.export_jobs import (
-    CHOICES,
-    ExportJob,
-    ExportJobs,
-    JobStatus,
-    exports_folder,
-    start_process,
-)
+from gateway.central.officials.export_runner import exports_folder, start_process
 from gateway.central.officials.reports import (
     Published,
     Reports,
@@ -58,6 +51,7 @@ from gateway.central.officials.security import (
 )
 from gateway.central.officials.tallies import ConsultationTally
 from gateway.central.store.accounts import Accounts, Official
+from gateway.central.store.export_jobs import CHOICES, ExportJob, ExportJobs, JobStatus
 from gateway.central.store.tallies import GatewayHealth
 from gateway.settings import Settings
 
