@@ -11,8 +11,9 @@ from typing import IO
 
 from flask import Response, abort, g, redirect, render_template, request, send_file, url_for
 
-from gateway.central.officials import exports
 from gateway.central.officials.export_runner import start_process
+from gateway.central.officials.exports import as_csv, as_json, as_xlsx
+from gateway.central.officials.exports.rows import FORMATS, MIMETYPES
 from gateway.central.officials.web import bp, breakdown_of, dashboard, may_export, published
 from gateway.central.store.export_jobs import CHOICES, ExportJob, JobStatus
 
@@ -36,14 +37,14 @@ def _encoded(chunks: Iterable[str]) -> Iterator[bytes]:
 
 
 def _download(body: Iterator[bytes], filename: str, fmt: str) -> Response:
-    response = Response(body, mimetype=exports.MIMETYPES[fmt])
+    response = Response(body, mimetype=MIMETYPES[fmt])
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
 
 @bp.get("/consultations/<consultation_id>/tallies.<fmt>")
 def tallies(consultation_id: str, fmt: str) -> Response:
-    if fmt not in exports.FORMATS:
+    if fmt not in FORMATS:
         abort(404)
     d = dashboard()
     shown = published(consultation_id)
@@ -55,13 +56,13 @@ def tallies(consultation_id: str, fmt: str) -> Response:
     k = d.settings.small_cell_k
     name = f"{shown.id}-tallies" + (f"-by-{by}" if breakdown else "") + f".{fmt}"
     if fmt == "csv":
-        body = _encoded([exports.tallies_csv(tally, breakdown)])
+        body = _encoded([as_csv.tallies_csv(tally, breakdown)])
     elif fmt == "json":
-        body = _encoded([exports.tallies_json(tally, shown, now, k, breakdown)])
+        body = _encoded([as_json.tallies_json(tally, shown, now, k, breakdown)])
     else:
         breakdowns = [breakdown] if breakdown else d.reports.all_breakdowns(tally)
         body = _stream_file(
-            lambda out: exports.write_tallies_xlsx(out, tally, shown, now, breakdowns)
+            lambda out: as_xlsx.write_tallies_xlsx(out, tally, shown, now, breakdowns)
         )
     return _download(body, name, fmt)
 
@@ -106,6 +107,6 @@ def download_export(job_id: str) -> Response:
     path = dashboard().jobs.path(job)
     if job.status is not JobStatus.DONE or not path.is_file():
         abort(404, "This export is not ready.")
-    return send_file(path.resolve(), mimetype=exports.MIMETYPES[job.fmt],
+    return send_file(path.resolve(), mimetype=MIMETYPES[job.fmt],
                      as_attachment=True, download_name=job.filename, conditional=True,
                      max_age=0)

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
-from gateway.central.officials import exports
+from gateway.central.officials.exports import as_csv, as_json, as_xlsx, open_data
 from gateway.central.officials.reports import Published, Reports
 from gateway.central.store.export_jobs import ExportJobs, JobStatus
 from gateway.central.store.tallies import ResponseRow
@@ -93,14 +93,14 @@ def write_export(out: IO[bytes], reports: Reports, published: Published, kind: s
     """One of CHOICES, written to `out`."""
     if kind == "open-data":
         tally = reports.tally(published)
-        exports.write_open_data(out, published, tally, reports.all_breakdowns(tally),
+        open_data.write_open_data(out, published, tally, reports.all_breakdowns(tally),
                                 responses, now, reports.k)
     elif fmt == "csv":
-        _write_text(out, exports.responses_csv(published, responses()))
+        _write_text(out, as_csv.responses_csv(published, responses()))
     elif fmt == "json":
-        _write_text(out, exports.responses_json(published, responses()))
+        _write_text(out, as_json.responses_json(published, responses()))
     else:
-        exports.write_responses_xlsx(out, published, responses())
+        as_xlsx.write_responses_xlsx(out, published, responses())
 
 
 def _write_text(out: IO[bytes], chunks: Iterable[str]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, insert
@@ -12,6 +13,7 @@ from gateway.central.store.accounts import Accounts
 from gateway.central.store.schema import gateways
 from gateway.settings import Settings
 from tests.central.officials.dashboard import CID, NOW, PASSWORD, Clock, Dashboard, make_dashboard
+from tests.central.officials.population import event as make_event
 from tests.central.officials.population import generate, insert_events, publish, survey
 
 
@@ -48,3 +50,20 @@ def with_results(dashboard: Dashboard) -> Dashboard:
             )
         )
     return dashboard
+
+
+@pytest.fixture
+def formula_rows(central_engine: Engine) -> list[dict[str, Any]]:
+    """The test survey with a population, and a comment a spreadsheet would run."""
+    consultation, definition = survey()
+    publish(central_engine, definition, CID)
+    generated = generate(consultation, 80, seed=7)
+    generated.append(make_event(CID, "comment", "f" * 64, value='=HYPERLINK("http://x")'))
+    insert_events(central_engine, generated)
+    return generated
+
+
+@pytest.fixture
+def rows(formula_rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The population most export tests read (exports/test_open_data.py has its own)."""
+    return formula_rows

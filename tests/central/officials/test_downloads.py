@@ -14,7 +14,7 @@ from pathlib import Path
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from gateway.central.officials import exports
+from gateway.central.officials.exports.open_data import OPEN_RESPONSE_COLUMNS
 from gateway.central.store.schema import events
 from gateway.settings import Settings
 from tests.central.officials.dashboard import CID, Dashboard, make_dashboard
@@ -103,7 +103,7 @@ def test_prepared_in_another_process_and_downloaded_whole_or_in_part(
         everything = b"".join(zf.read(name) for name in zf.namelist())
         released = zf.read(f"{CID}-open-data/responses.csv").decode()
     # The same release as `civicline export open-data`: no event id, no pseudonym.
-    assert released.splitlines()[0] == ",".join(exports.OPEN_RESPONSE_COLUMNS)
+    assert released.splitlines()[0] == ",".join(OPEN_RESPONSE_COLUMNS)
     with dashboard.engine.connect() as conn:
         stored = conn.execute(select(events.c.event_id, events.c.pseudonym)).all()
     assert stored and not [v for row in stored for v in row if v.encode() in everything]

@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import Engine
 
-from gateway.central.officials import exports
 from gateway.central.officials.export_runner import _Progress, run_export_job
+from gateway.central.officials.exports.as_csv import responses_csv
 from gateway.central.officials.reports import Reports
 from gateway.central.store.export_jobs import ExportJobs, JobStatus
 from gateway.settings import Settings
@@ -33,7 +33,7 @@ def test_the_job_writes_what_the_command_line_export_writes(
     assert done is not None and done.status is JobStatus.DONE
     assert done.rows_done == total and done.percent() == 100
     written = jobs.path(done).read_text(encoding="utf-8")
-    assert written == "".join(exports.responses_csv(published, reports.responses(published)))
+    assert written == "".join(responses_csv(published, reports.responses(published)))
     assert done.size == jobs.path(done).stat().st_size
     assert not list(jobs.folder.glob("*.part"))
 

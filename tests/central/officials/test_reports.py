@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 
 from gateway.central.officials.breakdowns import breakdown_choices
 from gateway.central.officials.reports import Reports
@@ -26,14 +26,15 @@ from gateway.consultation.model import Consultation
 from tests.central.officials.population import (
     START,
     Recount,
-    event,
     generate,
     insert_events,
     publish,
     recount,
     survey,
 )
+from tests.central.officials.population import event as make_event
 
+CID = "survey-test"
 PARTICIPANTS = 320
 SEED = 20260301
 
@@ -244,10 +245,10 @@ def test_a_consultation_without_free_text(central_engine: Engine) -> None:
     insert_events(
         central_engine,
         [
-            event("no-text", "priority", "p1", value="water", at=START),
-            event("no-text", "priority", "p1", value="roads", at=START + timedelta(hours=1)),
-            event("no-text", "satisfaction", "p1", value="4"),
-            event("no-text", "gender", "p1", value="woman"),
+            make_event("no-text", "priority", "p1", value="water", at=START),
+            make_event("no-text", "priority", "p1", value="roads", at=START + timedelta(hours=1)),
+            make_event("no-text", "satisfaction", "p1", value="4"),
+            make_event("no-text", "gender", "p1", value="woman"),
         ],
     )
     tally = reports.tally(reports.consultation("no-text"))
@@ -257,3 +258,29 @@ def test_a_consultation_without_free_text(central_engine: Engine) -> None:
     assert tally.participation.completed == 1  # satisfaction is now the last question
     breakdown = reports.breakdown(tally, "gender").question("priority")
     assert breakdown.groups[0].id == "woman" and breakdown.groups[0].reached.count == 1
+
+
+def test_responses_are_read_in_batches_from_the_database(
+    central_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    consultation, definition = survey()
+    publish(central_engine, definition, CID)
+    insert_events(central_engine, generate(consultation, 120, seed=3))
+    monkeypatch.setattr("gateway.central.store.tallies.STREAM_BATCH", 50)
+    seen: list[tuple[object, str]] = []
+
+    def spy(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        seen.append((context.execution_options.get("yield_per"), type(cursor).__name__))
+
+    event.listen(central_engine, "before_cursor_execute", spy)
+    try:
+        reports = Reports(central_engine, 5)
+        stream = reports.responses(reports.consultation(CID))
+        seen.clear()
+        assert sum(1 for _ in stream) > 500
+    finally:
+        event.remove(central_engine, "before_cursor_execute", spy)
+    batch, cursor = seen[-1]
+    assert batch == 50
+    if central_engine.dialect.name == "postgresql":
+        assert cursor == "ServerCursor"  # a named cursor: rows stay on the server until read
