@@ -190,7 +190,7 @@ def open_data(consultation: str, output: Path | None) -> None:
             published,
             tally,
             breakdowns,
-            lambda: reports.responses(published),
+            lambda salt: reports.responses(published, release_salt=salt),
             _now(),
             reports.k,
         )

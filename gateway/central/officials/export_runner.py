@@ -34,7 +34,8 @@ PROGRESS_EVERY = 10_000  # rows between progress updates
 # The export's process yields the CPU to the web workers' webhooks whenever both want it.
 NICENESS = 10
 
-ResponsesSource = Callable[[], Iterable[ResponseRow]]
+# Every response, or with a release's salt in the order of that open-data release.
+ResponsesSource = Callable[[str | None], Iterable[ResponseRow]]
 
 
 def exports_folder(settings: Settings) -> Path:
@@ -68,13 +69,16 @@ def run_export_job(settings: Settings, job_id: str) -> None:
         reports = Reports(engine, settings.small_cell_k)
         published = reports.consultation(job.consultation_id)
         counter = _Progress(jobs, job_id)
+
+        def responses(release_salt: str | None) -> Iterable[ResponseRow]:
+            return counter.count(reports.responses(published, release_salt=release_salt))
+
         target = jobs.path(job)
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_name(target.name + ".part")
         try:
             with partial.open("wb") as out:
-                write_export(out, reports, published, job.kind, job.fmt, _now(),
-                             lambda: counter.count(reports.responses(published)))
+                write_export(out, reports, published, job.kind, job.fmt, _now(), responses)
             os.replace(partial, target)
         finally:
             partial.unlink(missing_ok=True)
@@ -96,11 +100,11 @@ def write_export(out: IO[bytes], reports: Reports, published: Published, kind: s
         open_data.write_open_data(out, published, tally, reports.all_breakdowns(tally),
                                 responses, now, reports.k)
     elif fmt == "csv":
-        _write_text(out, as_csv.responses_csv(published, responses()))
+        _write_text(out, as_csv.responses_csv(published, responses(None)))
     elif fmt == "json":
-        _write_text(out, as_json.responses_json(published, responses()))
+        _write_text(out, as_json.responses_json(published, responses(None)))
     else:
-        as_xlsx.write_responses_xlsx(out, published, responses())
+        as_xlsx.write_responses_xlsx(out, published, responses(None))
 
 
 def _write_text(out: IO[bytes], chunks: Iterable[str]) -> None:

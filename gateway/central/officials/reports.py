@@ -107,8 +107,11 @@ class Reports:
     def all_breakdowns(self, tally: ConsultationTally) -> list[Breakdown]:
         return [self.breakdown(tally, c.key) for c in breakdown_choices(tally.consultation)]
 
-    def responses(self, published: Published) -> Iterator[ResponseRow]:
-        return self.store.responses(published.id)
+    def responses(
+        self, published: Published, *, release_salt: str | None = None
+    ) -> Iterator[ResponseRow]:
+        """Every response; with `release_salt`, in the order of that open-data release."""
+        return self.store.responses(published.id, release_salt=release_salt)
 
 
 def _text_questions(consultation: Consultation) -> list[str]:

@@ -3,22 +3,17 @@
 Its responses carry nothing that joins back to a person: participant ids keyed by a
 secret drawn for the release and then dropped, no event ids, days instead of times,
 free text and recordings withheld, and rows in an order that follows those ids rather
-than the pseudonyms (sorted in chunks spilled to temporary files). With them: the
-tallies as CSV (breakdowns with small cells suppressed), the consultation, a README
-explaining every column, and SHA256SUMS.
+than the pseudonyms (sorted by the database). With them: the tallies as CSV (breakdowns
+with small cells suppressed), the consultation, a README explaining every column, and
+SHA256SUMS.
 """
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import heapq
-import hmac
 import secrets
-import tempfile
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import ExitStack
 from datetime import UTC, datetime
 from typing import IO
 
@@ -27,15 +22,14 @@ from gateway.central.officials.exports.as_csv import csv_chunks, tallies_csv
 from gateway.central.officials.exports.rows import ResponseFormatter, inert, iso
 from gateway.central.officials.reports import Published
 from gateway.central.officials.tallies import ConsultationTally
-from gateway.central.store.tallies import ResponseRow
+from gateway.central.store.tallies import ResponseRow, release_key
 
 # No event id and no time of day: either could join a row back to other records.
 OPEN_RESPONSE_COLUMNS = (
     "participant", "question", "status", "answer_id", "answer_text", "channel", "language",
     "answered_on", "region", "gateway", "counted",
 )  # fmt: skip
-# Open-data rows sorted in memory at a time; beyond this they spill to temporary files.
-OPEN_SORT_ROWS = 50_000
+ID_DIGITS = 20  # of a participant id
 WITHHELD = "(withheld)"
 
 
@@ -63,69 +57,38 @@ def open_fields(formatter: ResponseFormatter, row: ResponseRow, participant: str
 class ReleaseIds:
     """Participant ids for one open-data release.
 
-    HMAC-SHA256 of the pseudonym under a key drawn at random when the release is made
-    and never stored or shown: within the release one participant always has the same
-    id, but no one (PSEUDONYM_KEY and a phone number in hand, or another release of the
-    same data) can work out which id is whose. The key goes when this object does.
+    The first ID_DIGITS hex digits of release_key(salt, pseudonym), the MD5 of a salt
+    drawn at random when the release is made (256 bits) followed by the pseudonym. The
+    salt is never stored or shown: within the release one participant always has the
+    same id, but no one (PSEUDONYM_KEY and a phone number in hand, or another release
+    of the same data) can work out which id is whose. The database orders the release's
+    rows by the same key (TallyStore.responses with `release_salt`), so rows come in the
+    ids' order. The salt goes when this object does. (It reaches the database as a
+    query parameter: a PostgreSQL that logs this statement with its parameters keeps it
+    in that log, readable by those who can read the events themselves.)
     """
 
     def __init__(self) -> None:
-        self._mac = hmac.new(secrets.token_bytes(32), digestmod=hashlib.sha256)
+        self.salt = secrets.token_hex(32)
 
     def __call__(self, pseudonym: str) -> str:
-        mac = self._mac.copy()
-        mac.update(pseudonym.encode())
-        return mac.hexdigest()[:20]
+        return release_key(self.salt, pseudonym)[:ID_DIGITS]
 
 
 def open_responses_csv(
-    published: Published, rows: Iterable[ResponseRow], *, sort_rows: int = OPEN_SORT_ROWS
+    published: Published, rows: Iterable[ResponseRow], ids: ReleaseIds
 ) -> Iterator[str]:
     """responses.csv of an open-data release, with participant ids of its own.
 
-    `rows` come ordered by question and pseudonym; published in that order, the ids'
-    order would give away the pseudonyms' (whoever holds PSEUDONYM_KEY and the phone
-    numbers could sort them and match them up). So they are put in order of question
-    and release id instead, each participant's events for a question oldest first.
+    `rows` are reports.responses(published, release_salt=ids.salt): in order of
+    question and release id, each participant's events for a question oldest first.
+    In the officials' order (by pseudonym), the ids' order would give away the
+    pseudonyms' (whoever holds PSEUDONYM_KEY and the phone numbers could sort them and
+    match them up).
     """
     formatter = ResponseFormatter(published.consultation)
-    ids = ReleaseIds()
-
-    def keyed() -> Iterator[list[str]]:
-        for n, row in enumerate(rows):
-            fields = open_fields(formatter, row, ids(row.pseudonym))
-            yield [row.question_id, fields[0], f"{n:015d}", *fields]
-
-    ordered = (record[3:] for record in sorted_spilling(keyed(), sort_rows))
-    return csv_chunks(OPEN_RESPONSE_COLUMNS, ordered)
-
-
-def sorted_spilling(records: Iterable[list[str]], chunk_rows: int) -> Iterator[list[str]]:
-    """`records` (lists of strings) in sorted order, with at most `chunk_rows` of them
-    in memory: each full chunk is sorted and written to a temporary file, and the files
-    are merged as they are read back."""
-    with ExitStack() as files:
-        runs: list[Iterator[list[str]]] = []
-        chunk: list[list[str]] = []
-        for record in records:
-            chunk.append(record)
-            if len(chunk) >= chunk_rows:
-                chunk.sort()
-                runs.append(_spill(files, chunk))
-                chunk = []
-        chunk.sort()
-        if not runs:
-            yield from chunk
-            return
-        runs.append(iter(chunk))
-        yield from heapq.merge(*runs)
-
-
-def _spill(files: ExitStack, chunk: list[list[str]]) -> Iterator[list[str]]:
-    spool = files.enter_context(tempfile.TemporaryFile("w+", encoding="utf-8", newline=""))
-    csv.writer(spool).writerows(chunk)
-    spool.seek(0)
-    return csv.reader(spool)
+    fields = (open_fields(formatter, row, ids(row.pseudonym)) for row in rows)
+    return csv_chunks(OPEN_RESPONSE_COLUMNS, fields)
 
 
 OPEN_DATA_README = """\
@@ -229,13 +192,16 @@ def write_open_data(
     published: Published,
     tally: ConsultationTally,
     breakdowns: Sequence[Breakdown],
-    responses: Callable[[], Iterable[ResponseRow]],
+    responses: Callable[[str], Iterable[ResponseRow]],
     now: datetime,
     k: int,
 ) -> list[tuple[str, str]]:
     """The zip: README.md, consultation.yaml, responses.csv, tallies*.csv, SHA256SUMS,
-    all in one folder. Returns (name, sha256) of the files SHA256SUMS lists."""
+    all in one folder. `responses(salt)` gives every response in the order of the
+    release drawn with that salt (Reports.responses). Returns (name, sha256) of the
+    files SHA256SUMS lists."""
     c = published.consultation
+    ids = ReleaseIds()
     folder = f"{c.id}-open-data"
     sums: list[tuple[str, str]] = []
 
@@ -260,7 +226,7 @@ def write_open_data(
         )
         add("README.md", [readme])
         add("consultation.yaml", [published.definition])
-        add("responses.csv", open_responses_csv(published, responses()))
+        add("responses.csv", open_responses_csv(published, responses(ids.salt), ids))
         add("tallies.csv", [tallies_csv(tally)])
         for breakdown in breakdowns:
             add(f"tallies-by-{breakdown.by}.csv", [tallies_csv(tally, breakdown)])

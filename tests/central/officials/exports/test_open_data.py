@@ -21,10 +21,11 @@ from sqlalchemy import Engine
 from gateway.central.officials.exports.open_data import (
     OPEN_RESPONSE_COLUMNS,
     WITHHELD,
+    ReleaseIds,
     open_responses_csv,
-    sorted_spilling,
 )
 from gateway.central.officials.reports import Reports
+from gateway.central.store.tallies import release_key
 from gateway.cli import cli
 from tests.central.officials.command_line import civicline
 from tests.central.officials.population import event as make_event
@@ -207,27 +208,50 @@ def test_the_readme_says_so(central_url: str, rows: list, tmp_path: Path) -> Non
     assert "`YYYY-MM-DD` in UTC. The time of day is left out" in flat
 
 
-def test_the_order_survives_spilling_to_disk(central_engine: Engine, rows: list) -> None:
+def test_the_database_puts_the_release_in_order(central_engine: Engine, rows: list) -> None:
+    """The database sorts a release's rows by its key (spilling to disk itself, however
+    many) and they are written as they come: the officials' rows, counted alike, in the
+    order of question and release id; two releases hold the same people."""
     reports = Reports(central_engine, 5)
     published = reports.consultation(CID)
-    whole = "".join(open_responses_csv(published, reports.responses(published)))
-    spilled = "".join(
-        open_responses_csv(published, reports.responses(published), sort_rows=7)
-    )
-    header_whole, whole_rows = table(whole)
-    header_spilled, spilled_rows = table(spilled)
-    assert header_whole == header_spilled == list(OPEN_RESPONSE_COLUMNS)
-    keys = [(r["question"], r["participant"]) for r in spilled_rows]
+    ids = ReleaseIds()
+    ordered = list(reports.responses(published, release_salt=ids.salt))
+    officials = list(reports.responses(published))
+    assert ordered == sorted(
+        officials,
+        key=lambda r: (
+            r.question_id, release_key(ids.salt, r.pseudonym), r.pseudonym, r.answered_at,
+            r.event_id,
+        ),
+    )  # fmt: skip
+    assert [r.pseudonym for r in ordered] != [r.pseudonym for r in officials]
+    header, released = table("".join(open_responses_csv(published, iter(ordered), ids)))
+    other = ReleaseIds()
+    again = reports.responses(published, release_salt=other.salt)
+    header_again, released_again = table("".join(open_responses_csv(published, again, other)))
+    assert header == header_again == list(OPEN_RESPONSE_COLUMNS)
+    keys = [(r["question"], r["participant"]) for r in released]
     assert keys == sorted(keys)
-    assert people(whole_rows) == people(spilled_rows)
+    assert people(released) == people(released_again)
 
 
-def test_sorted_spilling_is_sorted_whatever_the_text() -> None:
-    awkward = ["a,b", 'say "hi"', "two\nlines", "cr\rlf\r\n", "", "é", "=1+1", "z"]
-    records = [[awkward[(n * 5) % len(awkward)], f"{n % 13:03d}", str(n)] for n in range(200)]
-    for chunk in (1, 3, 7, 200, 1000):
-        assert list(sorted_spilling(iter(records), chunk)) == sorted(records)
-    assert list(sorted_spilling(iter([]), 3)) == []
+def test_the_order_is_the_keys_whatever_the_text(central_engine: Engine) -> None:
+    """The database's key is release_key, byte for byte, whatever the pseudonym holds."""
+    _consultation, definition = survey()
+    publish(central_engine, definition, CID)
+    awkward = ["a,b", 'say "hi"', "two\nlines", "cr\rlf\r\n", "", "é", "=1+1", "z", "漢字 ß"]
+    insert_events(
+        central_engine,
+        [make_event(CID, "priority", p, value="water") for p in awkward]
+        + [make_event(CID, "enough", p, value="yes") for p in awkward],
+    )
+    reports = Reports(central_engine, 5)
+    published = reports.consultation(CID)
+    for _ in range(3):
+        salt = ReleaseIds().salt
+        ordered = list(reports.responses(published, release_salt=salt))
+        keys = [(r.question_id, release_key(salt, r.pseudonym)) for r in ordered]
+        assert keys == sorted(keys) and len(keys) == 2 * len(awkward)
 
 
 def test_open_data_zip_checks_out_with_sha256sum(
