@@ -45,6 +45,13 @@ def publish(engine: Engine, definition: str, consultation_id: str, version: int 
         )
 
 
+def published_survey(engine: Engine, participants: int = 40) -> None:
+    """The test survey published as survey-test, with a population answering it."""
+    consultation, definition = survey()
+    publish(engine, definition, "survey-test")
+    insert_events(engine, generate(consultation, participants, seed=5))
+
+
 def insert_events(engine: Engine, rows: Sequence[Mapping[str, Any]]) -> None:
     """Store events as the central store's receive path does: each batch inserted and
     folded into the final states in one transaction."""
