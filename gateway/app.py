@@ -11,8 +11,8 @@ from werkzeug.exceptions import HTTPException
 from gateway.application.callbacks import configuration_warnings as callback_warnings
 from gateway.application.services import Services, build_services
 from gateway.central.app import register_central
+from gateway.central.officials.mount import register_officials
 from gateway.central.officials.security import RequestAwareSessionInterface
-from gateway.central.officials.web import register_officials
 from gateway.central.store.central_store import PublishRefused
 from gateway.channels import sms, status, voice
 from gateway.settings import Settings, SettingsError

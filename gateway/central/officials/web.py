@@ -9,19 +9,18 @@ them.
 The pages themselves are in a module per family, each adding its routes to `bp`:
 signing in and out (sign_in.py), the consultations and a consultation's page
 (consultation_pages.py), downloads of tallies and prepared exports (downloads.py).
-`register_officials` keeps what they need in `app.extensions` and mounts the blueprint.
+`register_officials` (mount.py) keeps what they need in `app.extensions` and mounts
+the blueprint.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from flask import (
     Blueprint,
-    Flask,
     Response,
     abort,
     current_app,
@@ -32,11 +31,9 @@ from flask import (
     session,
     url_for,
 )
-from sqlalchemy import Engine
 from werkzeug.exceptions import HTTPException
 
 from gateway.central.officials.breakdowns import Breakdown
-from gateway.central.officials.export_runner import exports_folder
 from gateway.central.officials.reports import (
     Published,
     Reports,
@@ -47,7 +44,6 @@ from gateway.central.officials.security import (
     CSRF_FIELD,
     OFFICIALS_PREFIX,
     check_csrf,
-    configure_sessions,
     csrf_token,
     secure_headers,
 )
@@ -59,8 +55,6 @@ from gateway.settings import Settings
 SESSION_KEY = "officials.session"  # the session id; its record says who is signed in
 OPEN_ENDPOINTS = frozenset({"officials.sign_in", "officials.static"})
 EXTENSION = "civicline.officials"  # the app.extensions key of the dashboard's Dashboard
-# The modules whose routes are on `bp`, imported before its first registration.
-PAGES = ("sign_in", "consultation_pages", "downloads")
 
 bp = Blueprint(
     "officials",
@@ -72,7 +66,7 @@ bp = Blueprint(
 )
 
 
-def _utcnow() -> datetime:
+def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
@@ -169,27 +163,3 @@ def breakdown_of(tally: ConsultationTally, by: str | None) -> Breakdown | None:
         return dashboard().reports.breakdown(tally, by)
     except ValueError:
         abort(400, f"Tallies cannot be broken down by {by!r}.")
-
-
-# --- mounting -----------------------------------------------------------------------------
-
-
-def register_officials(
-    app: Flask,
-    central_engine: Engine,
-    settings: Settings,
-    *,
-    clock: Callable[[], datetime] = _utcnow,
-) -> None:
-    """Mount the dashboard on the central store's app, with its session settings."""
-    configure_sessions(app, secret_key=settings.secret_key, production=settings.production)
-    app.extensions[EXTENSION] = Dashboard(
-        settings=settings,
-        reports=Reports(central_engine, settings.small_cell_k),
-        accounts=Accounts(central_engine),
-        jobs=ExportJobs(central_engine, exports_folder(settings)),
-        clock=clock,
-    )
-    for page in PAGES:  # their routes join `bp` on first import (Flask's tutorial way)
-        importlib.import_module(f"{__package__}.{page}")
-    app.register_blueprint(bp)

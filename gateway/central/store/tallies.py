@@ -387,9 +387,10 @@ def _response(row: tuple, *, counted: bool) -> ResponseRow:
 
 
 def release_key(salt: str, pseudonym: str) -> str:
-    """The hex MD5 of salt + pseudonym: what PostgreSQL's md5(salt || pseudonym) gives,
-    and what SQLite computes with this function registered on the connection."""
-    return hashlib.md5((salt + pseudonym).encode("utf-8")).hexdigest()
+    """The hex SHA-256 of salt + pseudonym: what PostgreSQL's
+    encode(sha256(convert_to(salt || pseudonym, 'UTF8')), 'hex') gives, and what SQLite
+    computes with this function registered on the connection."""
+    return hashlib.sha256((salt + pseudonym).encode("utf-8")).hexdigest()
 
 
 def _release_order(conn: Connection, salt: str) -> tuple[ColumnElement, ColumnElement]:
@@ -401,7 +402,8 @@ def _release_order(conn: Connection, salt: str) -> tuple[ColumnElement, ColumnEl
             RELEASE_KEY_FUNCTION, 2, release_key, deterministic=True
         )
         return e.question_id, getattr(func, RELEASE_KEY_FUNCTION)(salt, e.pseudonym)
-    return e.question_id.collate("C"), func.md5(literal(salt) + e.pseudonym).collate("C")
+    digest = func.sha256(func.convert_to(literal(salt) + e.pseudonym, "UTF8"))
+    return e.question_id.collate("C"), func.encode(digest, "hex").collate("C")
 
 
 def _only(column: ColumnElement, consultation_id: str | None) -> list[ColumnElement]:

@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine, func, select
 from werkzeug.test import TestResponse
 
-from gateway.central.officials.web import register_officials
+from gateway.central.officials.mount import register_officials
 from gateway.central.store.schema import signin_failures
 from gateway.settings import Settings
 

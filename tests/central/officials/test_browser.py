@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from gateway.central.officials.web import register_officials
+from gateway.central.officials.mount import register_officials
 from gateway.central.store.accounts import Accounts
 from gateway.central.store.schema import metadata
 from gateway.database import make_engine

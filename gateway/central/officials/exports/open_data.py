@@ -57,7 +57,7 @@ def open_fields(formatter: ResponseFormatter, row: ResponseRow, participant: str
 class ReleaseIds:
     """Participant ids for one open-data release.
 
-    The first ID_DIGITS hex digits of release_key(salt, pseudonym), the MD5 of a salt
+    The first ID_DIGITS hex digits of release_key(salt, pseudonym), the SHA-256 of a salt
     drawn at random when the release is made (256 bits) followed by the pseudonym. The
     salt is never stored or shown: within the release one participant always has the
     same id, but no one (PSEUDONYM_KEY and a phone number in hand, or another release
