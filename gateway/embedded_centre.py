@@ -14,7 +14,8 @@ from pathlib import Path
 
 from flask import Flask
 
-from gateway.central.store.central_store import CentralStore, PublishOutcome, PublishRefused
+from gateway.central.store.central_store import CentralStore
+from gateway.central.store.consultations import PublishOutcome, PublishRefused
 from gateway.consultation.loader import FlowsInvalid, scan_catalog
 from gateway.settings import Settings
 from gateway.store.outbox import OutboxStore

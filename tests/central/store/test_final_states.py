@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import random
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,14 +24,6 @@ EVENT_FIELDS = (
     "event_id", "consultation_id", "question_id", "pseudonym", "channel", "status", "value",
     "raw", "language", "answered_at", "region",
 )  # fmt: skip
-
-
-@pytest.fixture
-def store(central_database_url: str) -> Iterator[CentralStore]:
-    store = CentralStore.from_url(central_database_url)
-    store.create_schema()
-    yield store
-    store.engine.dispose()
 
 
 @pytest.fixture(scope="module")
