@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import Engine, inspect
 
-from gateway.central.store import final_states, schema
+from gateway.central.store import final_states, schema, upgrade
 from gateway.central.store.consultations import Consultations
 from gateway.central.store.events import Events
 from gateway.central.store.gateways import Gateways
@@ -24,9 +24,11 @@ class CentralStore(Gateways, TokenFailures, Events, Consultations):
         return cls(make_engine(url, synchronous=synchronous))
 
     def create_schema(self) -> None:
-        """Create missing tables. A store upgraded from before the final states were
-        kept gets them computed from its events, in the same transaction."""
+        """Create missing tables. In the same transaction, a store from before the
+        tables were named `central_...` has them renamed first (upgrade.py), and one
+        from before the final states were kept gets them computed from its events."""
         with schema_transaction(self.engine) as conn:
+            upgrade.rename_previous_tables(conn, schema.metadata.sorted_tables)
             upgrading = not inspect(conn).has_table(schema.final_states.name)
             schema.metadata.create_all(conn)
             if upgrading:

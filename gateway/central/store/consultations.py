@@ -1,6 +1,6 @@
 """Published consultations: publishing a new version (refused when it would lose what
 responses refer to, or clash with another), the catalogue and its ETag, and the parsed
-definitions the API checks events against. The SQL on `consultations`."""
+definitions the API checks events against. The SQL on `central_consultations`."""
 
 from __future__ import annotations
 
@@ -85,7 +85,7 @@ class Consultations:
         with write_transaction(self.engine) as conn:
             if conn.dialect.name == "postgresql":
                 # Publishes are rare: one at a time keeps the keyword check honest.
-                conn.execute(text("LOCK TABLE consultations IN SHARE ROW EXCLUSIVE MODE"))
+                conn.execute(text(f"LOCK TABLE {table.name} IN SHARE ROW EXCLUSIVE MODE"))
             rows = {r.id: r for r in conn.execute(select(table)).all()}
             current = rows.get(consultation.id)
             if current is not None and current.definition == definition:

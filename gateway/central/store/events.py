@@ -1,4 +1,4 @@
-"""Response events, stored exactly once whatever the deliveries: the SQL on `events`
+"""Response events, stored exactly once whatever the deliveries: the SQL on `central_events`
 (and, in the same transaction, the final states and the gateway's contact)."""
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ _EVENT_ARRAYS = (
     ("raw", "text"), ("language", "text"), ("answered_at", "timestamptz"), ("region", "text"),
 )
 _POSTGRESQL_INSERT = text(
-    "INSERT INTO events (" + ", ".join(name for name, _ in _EVENT_ARRAYS)
+    f"INSERT INTO {schema.events.name} (" + ", ".join(name for name, _ in _EVENT_ARRAYS)
     + ", gateway, received_at) SELECT *, CAST(:gateway AS text), CAST(:received_at AS "
     "timestamptz) FROM unnest("
     + ", ".join(f"CAST(:{name} AS {kind}[])" for name, kind in _EVENT_ARRAYS)

@@ -1,4 +1,4 @@
-"""Gateways allowed to send events, and their tokens: the SQL on `gateways`."""
+"""Gateways allowed to send events, and their tokens: the SQL on `central_gateways`."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Failed gateway-token checks, for the API's brute-force limit: the SQL on
-`token_failures`."""
+`central_token_failures`."""
 
 from __future__ import annotations
 

@@ -131,7 +131,7 @@ def test_a_store_upgraded_from_before_final_states_computes_them(
                 [{**r, "gateway": "gw-1", "received_at": NOW} for r in population[:400]],
             )
         store.create_schema()
-        assert inspect(store.engine).has_table("final_states")
+        assert inspect(store.engine).has_table("central_final_states")
         assert stored(store) == expected(population[:400])
         # From then on they are kept as events arrive; a second upgrade changes nothing.
         deliver(store, population[400:], random.Random(6))
