@@ -3,7 +3,7 @@
     .venv/bin/python bench/tally_1m.py                      # SQLite, and PostgreSQL if
     DATABASE_URL_TEST=postgresql://postgres@127.0.0.1:5432/test .venv/bin/python bench/tally_1m.py
 
-Loads the events straight into the central store's `events` table (SQLite: executemany
+Loads the events straight into the central store's `central_events` table (SQLite: executemany
 in one transaction; PostgreSQL: COPY, into a schema `bench_tally` of its own) and
 computes the final states from them as a store upgrade does (timed), then times, in
 the same run: a plain `SELECT count(*)` over the consultation's events (the
@@ -34,7 +34,7 @@ from sqlalchemy import Engine, func, inspect, select, text  # noqa: E402
 
 from gateway.central.officials.exports import as_csv  # noqa: E402
 from gateway.central.officials.reports import Reports  # noqa: E402
-from gateway.central.store import final_states  # noqa: E402
+from gateway.central.store import final_states, schema, upgrade  # noqa: E402
 from gateway.central.store.schema import consultations, events, metadata  # noqa: E402
 from gateway.database import make_engine  # noqa: E402
 
@@ -147,7 +147,8 @@ def _sqlite_time(moment: datetime) -> str:
 
 
 def load_sqlite(path: Path, total: int) -> None:
-    sql = f"INSERT INTO events ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
+    sql = (f"INSERT INTO {events.name} ({', '.join(COLUMNS)}) "
+           f"VALUES ({', '.join('?' * len(COLUMNS))})")
     conn = sqlite3.connect(path)
     conn.execute("PRAGMA synchronous=OFF")
     with conn:
@@ -172,19 +173,19 @@ def load_postgres(engine: Engine, total: int) -> None:
     raw = engine.raw_connection()
     try:
         cursor = raw.cursor()
-        with cursor.copy(f"COPY events ({', '.join(COLUMNS)}) FROM STDIN") as copy:  # type: ignore[attr-defined]
+        with cursor.copy(f"COPY {events.name} ({', '.join(COLUMNS)}) FROM STDIN") as copy:  # type: ignore[attr-defined]
             for row in generate(total):
                 copy.write_row(row)
         raw.commit()
     finally:
         raw.close()
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text("VACUUM ANALYZE events"))
+        conn.execute(text(f"VACUUM ANALYZE {events.name}"))
 
 
 def indexes_current(engine: Engine) -> bool:
     """Whether the events table has the indexes gateway/central/store/schema.py declares now."""
-    have = {i["name"]: i["column_names"] for i in inspect(engine).get_indexes("events")}
+    have = {i["name"]: i["column_names"] for i in inspect(engine).get_indexes(events.name)}
     for index in events.indexes:
         only = getattr(index, "_ddl_if", None)  # Index.ddl_if(dialect=...)
         if only is not None and only.dialect not in (None, engine.dialect.name):
@@ -199,6 +200,8 @@ def prepare(engine: Engine, total: int, load: Callable[[], None]) -> tuple[float
     (with the indexes of the current schema); then compute the final states from them,
     as the upgrade of a store holding events does (the receive path keeps them as
     events arrive). Returns the seconds each took (None: events reused)."""
+    with engine.begin() as conn:  # events loaded before the tables were named central_...
+        upgrade.rename_previous_tables(conn, metadata.sorted_tables)
     metadata.create_all(engine)
     if not indexes_current(engine):
         events.drop(engine)
@@ -226,8 +229,8 @@ def prepare(engine: Engine, total: int, load: Callable[[], None]) -> tuple[float
         final_states.rebuild(conn)
     if engine.dialect.name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text("VACUUM ANALYZE final_states"))
-            conn.execute(text("VACUUM ANALYZE participants"))
+            conn.execute(text(f"VACUUM ANALYZE {schema.final_states.name}"))
+            conn.execute(text(f"VACUUM ANALYZE {schema.participants.name}"))
     else:
         checkpoint_sqlite(Path(str(engine.url.database)))
     return loaded, time.perf_counter() - started

@@ -13,7 +13,7 @@ from gateway.application.services import Services, build_services
 from gateway.central.app import register_central
 from gateway.central.officials.mount import register_officials
 from gateway.central.officials.security import RequestAwareSessionInterface
-from gateway.central.store.central_store import PublishRefused
+from gateway.central.store.consultations import PublishRefused
 from gateway.channels import sms, status, voice
 from gateway.settings import Settings, SettingsError
 from gateway.store.outbox import OutboxStore

@@ -14,7 +14,8 @@ from pathlib import Path
 
 from flask import Flask
 
-from gateway.central.store.central_store import CentralStore, PublishOutcome, PublishRefused
+from gateway.central.store.central_store import CentralStore
+from gateway.central.store.consultations import PublishOutcome, PublishRefused
 from gateway.consultation.catalogue import scan_catalog
 from gateway.consultation.reading import FlowsInvalid
 from gateway.settings import Settings

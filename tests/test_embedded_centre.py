@@ -15,7 +15,7 @@ from sqlalchemy import select
 from gateway.app import create_app
 from gateway.application.services import Services, build_services
 from gateway.central.store import schema as central_schema
-from gateway.central.store.central_store import hash_token
+from gateway.central.store.gateways import hash_token
 from gateway.cli import cli
 from gateway.embedded_centre import TOKEN_KEY
 from gateway.settings import Settings, SettingsError

@@ -23,11 +23,8 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
-from gateway.central.store.central_store import (
-    TOKEN_FAILURE_LIMIT,
-    TOKEN_FAILURE_WINDOW,
-    CentralStore,
-)
+from gateway.central.store.central_store import CentralStore
+from gateway.central.store.token_failures import TOKEN_FAILURE_LIMIT, TOKEN_FAILURE_WINDOW
 from gateway.central.validation import BatchTooLarge, Refusal, check_events, parse_batch
 
 log = logging.getLogger(__name__)

@@ -50,7 +50,7 @@ def serve(host: str, port: int, workers: int) -> None:
 def add_gateway(name: str, rotate: bool) -> None:
     """Issue a token for gateway NAME; it is printed once and stored only hashed."""
     from gateway.central.app import open_central_store
-    from gateway.central.store.central_store import GatewayExists
+    from gateway.central.store.gateways import GatewayExists
 
     store = open_central_store(Settings.from_env())
     try:
@@ -75,7 +75,7 @@ def add_gateway(name: str, rotate: bool) -> None:
 def publish(files: tuple[Path, ...]) -> None:
     """Publish consultation FILES (YAML) to the centre; gateways fetch them on sync."""
     from gateway.central.app import open_central_store
-    from gateway.central.store.central_store import PublishRefused
+    from gateway.central.store.consultations import PublishRefused
     from gateway.consultation.catalogue import parse_consultation
     from gateway.consultation.reading import FlowsInvalid
 

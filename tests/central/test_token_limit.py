@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 from flask import Flask
@@ -15,11 +15,8 @@ from sqlalchemy import select
 
 from gateway.central.app import create_central_app
 from gateway.central.store import schema
-from gateway.central.store.central_store import (
-    TOKEN_FAILURE_LIMIT,
-    TOKEN_FAILURE_WINDOW,
-    CentralStore,
-)
+from gateway.central.store.central_store import CentralStore
+from gateway.central.store.token_failures import TOKEN_FAILURE_LIMIT
 from gateway.settings import Settings
 
 ATTACKER = "203.0.113.7"
@@ -93,27 +90,3 @@ def test_requests_without_a_token_are_not_guesses(centre: Centre) -> None:
     for _ in range(TOKEN_FAILURE_LIMIT * 2):
         assert centre.post(None, ATTACKER).status_code == 401  # type: ignore[attr-defined]
     assert centre.post(centre.token, ATTACKER).status_code == 200  # type: ignore[attr-defined]
-
-
-def test_the_lockout_ends_when_the_oldest_guess_leaves_the_window(centre: Centre) -> None:
-    start = datetime.now(UTC)
-    for minute in range(TOKEN_FAILURE_LIMIT):
-        centre.store.record_token_failure(ATTACKER, start + timedelta(seconds=30 * minute))
-    last = start + timedelta(seconds=30 * (TOKEN_FAILURE_LIMIT - 1))
-    until = centre.store.token_lockout(ATTACKER, last)
-    assert until == start + TOKEN_FAILURE_WINDOW
-    assert centre.store.token_lockout(ATTACKER, until - timedelta(seconds=1)) == until
-    assert centre.store.token_lockout(ATTACKER, until) is None
-    assert centre.store.token_lockout(GATEWAY, last) is None
-    # Failures older than the window are forgotten as new ones are counted.
-    centre.store.record_token_failure(GATEWAY, until + TOKEN_FAILURE_WINDOW)
-    with centre.store.engine.connect() as conn:
-        kept = conn.execute(select(schema.token_failures.c.remote)).scalars().all()
-    assert kept == [GATEWAY]
-
-
-def test_tokens_are_kept_only_as_hashes(centre: Centre) -> None:
-    with centre.store.engine.connect() as conn:
-        stored = conn.execute(select(schema.gateways)).one()
-    assert centre.token not in [str(value) for value in stored]
-    assert len(stored.token_hash) == 64

@@ -39,8 +39,9 @@ def fill_central(database: Path) -> None:
     started = "2026-06-01T09:00:00+00:00"
     with sqlite3.connect(database) as conn:
         conn.executemany(
-            "INSERT INTO events (event_id, consultation_id, question_id, pseudonym, channel,"
-            " status, value, raw, language, answered_at, region, gateway, received_at)"
+            "INSERT INTO central_events (event_id, consultation_id, question_id, pseudonym,"
+            " channel, status, value, raw, language, answered_at, region, gateway,"
+            " received_at)"
             " VALUES (?, 'water-test', 'priority', ?, 'sms', 'answered', 'water', '1', 'en',"
             " ?, 'KE', 'local', ?)",
             ((str(uuid.UUID(int=n)), f"{n:064x}", started, started) for n in range(ROWS)),

@@ -1,5 +1,6 @@
 """Officials' accounts, their dashboard sessions and the sign-in brute-force limit: the
-SQL on `officials`, `official_sessions` and `signin_failures` in the central store."""
+SQL on `central_officials`, `central_official_sessions` and `central_signin_failures` in
+the central store."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from gateway.central.store.schema import official_sessions, officials, signin_failures
+from gateway.central.store.upgrade import rename_previous_tables
 from gateway.database import schema_transaction, write_transaction
 
 USERNAME = re.compile(r"[a-z0-9][a-z0-9_.@-]{0,63}")
@@ -81,11 +83,12 @@ class Accounts:
         self.engine = engine
 
     def create_tables(self) -> None:
-        """The tables this needs, if the central store has not made them yet."""
+        """The tables this needs, if the central store has not made them yet (renamed
+        first when they have their names from before the `central_` prefix)."""
+        tables = [officials, official_sessions, signin_failures]
         with schema_transaction(self.engine) as conn:
-            officials.metadata.create_all(
-                conn, tables=[officials, official_sessions, signin_failures]
-            )
+            rename_previous_tables(conn, tables)
+            officials.metadata.create_all(conn, tables=tables)
 
     def add(self, username: str, password: str, *, admin: bool, now: datetime) -> Official:
         name = normalise_username(username)

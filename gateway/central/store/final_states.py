@@ -3,10 +3,11 @@
 Officials' tallies count final states (gateway/central/officials/results.py has the rule: a
 participant's latest event for a question is the one that counts). Working that out
 from the events at every tally means ranking a million events; instead the central
-store keeps the answer in `final_states` and `participants` (gateway/central/store/schema.py),
-updated in the transaction that stores new events. Events may arrive late and in any
-order (a gateway offline for a week, two gateways): an older event never replaces a
-newer state, so the tables are the same whatever the order of arrival.
+store keeps the answer in `central_final_states` and `central_participants`
+(gateway/central/store/schema.py), updated in the transaction that stores new events.
+Events may arrive late and in any order (a gateway offline for a week, two gateways): an
+older event never replaces a newer state, so the tables are the same whatever the order
+of arrival.
 """
 
 from __future__ import annotations

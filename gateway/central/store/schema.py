@@ -1,4 +1,8 @@
-"""Tables of the central consultation store. It never holds a phone number."""
+"""Tables of the central consultation store. It never holds a phone number.
+
+Every table and index is named `central_...`, so that the centre can share a database
+with a gateway (gateway/store/schema.py); a database from before the prefix is renamed
+at start-up (gateway/central/store/upgrade.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ metadata = MetaData()
 
 # Gateways allowed to send events; the token is stored as a SHA-256 hash only.
 gateways = Table(
-    "gateways",
+    "central_gateways",
     metadata,
     Column("name", String(64), primary_key=True),
     Column("token_hash", String(64), nullable=False, unique=True),
@@ -21,7 +25,7 @@ gateways = Table(
 
 # Published consultation definitions; `version` grows with each publish.
 consultations = Table(
-    "consultations",
+    "central_consultations",
     metadata,
     Column("id", String(64), primary_key=True),
     Column("version", Integer, nullable=False),
@@ -31,7 +35,7 @@ consultations = Table(
 
 # Response events, exactly once each: the primary key is the id made at ingest.
 events = Table(
-    "events",
+    "central_events",
     metadata,
     Column("event_id", String(36), primary_key=True),
     Column("consultation_id", String(64), nullable=False),
@@ -49,7 +53,8 @@ events = Table(
     # The responses export reads each participant's history for a question in this
     # order; event_id breaks ties between events of the same moment.
     Index(
-        "ix_events_tally", "consultation_id", "question_id", "pseudonym", "answered_at", "event_id"
+        "ix_central_events_tally",
+        "consultation_id", "question_id", "pseudonym", "answered_at", "event_id",
     ),
 )
 
@@ -59,7 +64,7 @@ events = Table(
 # question instead of ranking every event. `answered_ever`: any of their events for the
 # question was an answer (the response rate counts a changed answer too).
 final_states = Table(
-    "final_states",
+    "central_final_states",
     metadata,
     Column("consultation_id", String(64), primary_key=True),
     Column("question_id", String(64), primary_key=True),
@@ -74,15 +79,16 @@ final_states = Table(
     # SQLite groups by sorting; it reads the tally's groups off this index in order.
     # PostgreSQL hashes instead (and a long free text could exceed its index entry limit).
     Index(
-        "ix_final_states_values", "consultation_id", "question_id", "status", "channel", "value"
+        "ix_central_final_states_values",
+        "consultation_id", "question_id", "status", "channel", "value",
     ).ddl_if(dialect="sqlite"),
     # The response rate: a participant's states, found from their pseudonym.
-    Index("ix_final_states_people", "consultation_id", "pseudonym", "answered_ever"),
+    Index("ix_central_final_states_people", "consultation_id", "pseudonym", "answered_ever"),
 )
 
 # Everyone who took part in a consultation, with the channels they used (ever).
 participants = Table(
-    "participants",
+    "central_participants",
     metadata,
     Column("consultation_id", String(64), primary_key=True),
     Column("pseudonym", String(64), primary_key=True),
@@ -92,7 +98,7 @@ participants = Table(
 
 # Officials who may sign in to the dashboard; passwords hashed (werkzeug.security).
 officials = Table(
-    "officials",
+    "central_officials",
     metadata,
     Column("username", String(64), primary_key=True),
     Column("password_hash", String(256), nullable=False),
@@ -106,7 +112,7 @@ officials = Table(
 # with: signing out, removing the official or resetting their password deletes the rows,
 # so copies of the cookie stop working too.
 official_sessions = Table(
-    "official_sessions",
+    "central_official_sessions",
     metadata,
     Column("id_hash", String(64), primary_key=True),
     Column("username", String(64), nullable=False),
@@ -115,36 +121,36 @@ official_sessions = Table(
     Column("credential", String(64), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("expires_at", DateTime(timezone=True), nullable=False),
-    Index("ix_official_sessions_username", "username"),
-    Index("ix_official_sessions_expires_at", "expires_at"),
+    Index("ix_central_official_sessions_username", "username"),
+    Index("ix_central_official_sessions_expires_at", "expires_at"),
 )
 
 # Failed dashboard sign-ins, for the brute-force limit (gateway/central/store/accounts.py).
 signin_failures = Table(
-    "signin_failures",
+    "central_signin_failures",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("username", String(64), nullable=False),
     Column("failed_at", DateTime(timezone=True), nullable=False),
-    Index("ix_signin_failures_username", "username", "failed_at"),
+    Index("ix_central_signin_failures_username", "username", "failed_at"),
 )
 
 # Failed gateway-token checks on the API, per remote address, for its brute-force limit
 # (gateway/central/api.py). Only rows younger than the limit's window are kept.
 token_failures = Table(
-    "token_failures",
+    "central_token_failures",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("remote", String(64), nullable=False),
     Column("failed_at", DateTime(timezone=True), nullable=False),
-    Index("ix_token_failures_remote", "remote", "failed_at"),
+    Index("ix_central_token_failures_remote", "remote", "failed_at"),
 )
 
 # Exports prepared in the background for the dashboard (gateway/central/officials/export_jobs.py);
 # the file is in the exports folder, named by the id. Rows older than a day are deleted
 # with their files.
 export_jobs = Table(
-    "export_jobs",
+    "central_export_jobs",
     metadata,
     Column("id", String(32), primary_key=True),  # random: the download's address
     Column("consultation_id", String(64), nullable=False),
@@ -158,5 +164,5 @@ export_jobs = Table(
     Column("size", BigInteger),  # bytes, once done
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("error", Text),
-    Index("ix_export_jobs_consultation", "consultation_id", "requested_at"),
+    Index("ix_central_export_jobs_consultation", "consultation_id", "requested_at"),
 )

@@ -182,7 +182,7 @@ class TallyStore:
         texts = list(text_questions)
         answer = case((f.status == "answered", f.value), else_=None)
         mine = f.consultation_id == consultation_id
-        # Grouped by the stored columns, so that SQLite reads ix_final_states_values in
+        # Grouped by the stored columns, so that SQLite reads ix_central_final_states_values in
         # order (no sort; PostgreSQL hashes either way); free texts apart, counted
         # together rather than one group per text.
         query = union_all(
@@ -363,10 +363,16 @@ class TallyStore:
         return health
 
     def has_tables(self) -> bool:
+        """Whether this is a central store: it has the events table, under its name or
+        under the one it had before the `central_` prefix (renamed by create_schema)."""
         from sqlalchemy import inspect
 
+        from gateway.central.store.upgrade import under_previous_names
+
         with self.engine.connect() as conn:
-            return inspect(conn).has_table(events.name)
+            return inspect(conn).has_table(events.name) or bool(
+                under_previous_names(conn, [events])
+            )
 
 
 def _response(row: tuple, *, counted: bool) -> ResponseRow:

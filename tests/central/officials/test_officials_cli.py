@@ -235,7 +235,7 @@ def test_a_store_from_before_final_states_is_upgraded_by_the_export(
     before, after = json.loads(expected.stdout), json.loads(result.stdout)
     assert before.pop("generated_at") and after.pop("generated_at")
     assert after == before
-    assert inspect(central_engine).has_table("final_states")
+    assert inspect(central_engine).has_table("central_final_states")
 
 
 def test_output_file_appears_only_when_complete(

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import random
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,14 +24,6 @@ EVENT_FIELDS = (
     "event_id", "consultation_id", "question_id", "pseudonym", "channel", "status", "value",
     "raw", "language", "answered_at", "region",
 )  # fmt: skip
-
-
-@pytest.fixture
-def store(central_database_url: str) -> Iterator[CentralStore]:
-    store = CentralStore.from_url(central_database_url)
-    store.create_schema()
-    yield store
-    store.engine.dispose()
 
 
 @pytest.fixture(scope="module")
@@ -140,7 +131,7 @@ def test_a_store_upgraded_from_before_final_states_computes_them(
                 [{**r, "gateway": "gw-1", "received_at": NOW} for r in population[:400]],
             )
         store.create_schema()
-        assert inspect(store.engine).has_table("final_states")
+        assert inspect(store.engine).has_table("central_final_states")
         assert stored(store) == expected(population[:400])
         # From then on they are kept as events arrive; a second upgrade changes nothing.
         deliver(store, population[400:], random.Random(6))

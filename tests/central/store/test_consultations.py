@@ -1,17 +1,18 @@
-"""Publishing consultations to the centre, and the `civicline central` commands."""
+"""Publishing consultations to the centre, the catalogue the gateways fetch, the parsed
+definitions the API checks events against, and `civicline central publish`."""
 
 from __future__ import annotations
 
-import hashlib
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import select
 
 from gateway.central.store import schema
-from gateway.central.store.central_store import CentralStore, PublishRefused, Receipt
+from gateway.central.store.central_store import CentralStore
+from gateway.central.store.consultations import PublishRefused
+from gateway.central.store.events import Receipt
 from gateway.central.validation import parse_batch
 from gateway.cli import cli
 from gateway.consultation.reading import FlowsInvalid
@@ -20,14 +21,6 @@ from tests.live import make_event
 
 WATER = (FIXTURE_FLOWS / "water.yaml").read_text()
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
-
-
-@pytest.fixture
-def store(central_database_url: str) -> CentralStore:
-    store = CentralStore.from_url(central_database_url)
-    store.create_schema()
-    yield store
-    store.engine.dispose()
 
 
 def respond(store: CentralStore, **overrides: object) -> Receipt:
@@ -132,9 +125,6 @@ def test_etag_changes_with_every_publish(store: CentralStore) -> None:
     assert store.catalog_etag() != first
 
 
-# --- the commands ----------------------------------------------------------------------------
-
-
 def test_published_definitions_are_parsed_once_per_version(store: CentralStore) -> None:
     """What the API checks each batch against: parsed once per (id, version), not per
     batch; a republish is seen by the next batch, by any web process."""
@@ -159,32 +149,7 @@ def test_published_definitions_are_parsed_once_per_version(store: CentralStore) 
     assert store.published_consultations() == {"water-test": None}
 
 
-def test_add_gateway_prints_the_token_once_and_keeps_its_hash(
-    central_database_url: str, store: CentralStore
-) -> None:
-    runner = CliRunner()
-    env = {"CENTRAL_DATABASE_URL": central_database_url}
-    result = runner.invoke(cli, ["central", "add-gateway", "kisumu-1"], env=env)
-    assert result.exit_code == 0, result.output
-    token = result.stdout.strip()
-    assert len(token) >= 40
-    assert "shown only now" in result.stderr
-    with store.engine.connect() as conn:
-        stored_hash = conn.execute(
-            select(schema.gateways.c.token_hash).where(schema.gateways.c.name == "kisumu-1")
-        ).scalar_one()
-    assert stored_hash == hashlib.sha256(token.encode()).hexdigest()
-    assert store.authenticate(token) == "kisumu-1"
-
-    again = runner.invoke(cli, ["central", "add-gateway", "kisumu-1"], env=env)
-    assert again.exit_code == 1
-    assert "--rotate" in again.output
-    rotated = runner.invoke(cli, ["central", "add-gateway", "kisumu-1", "--rotate"], env=env)
-    assert rotated.exit_code == 0
-    assert store.authenticate(token) is None
-    assert store.authenticate(rotated.stdout.strip()) == "kisumu-1"
-    bad = runner.invoke(cli, ["central", "add-gateway", "no spaces"], env=env)
-    assert bad.exit_code == 1
+# --- the commands ----------------------------------------------------------------------------
 
 
 def test_publish_command(central_database_url: str, store: CentralStore, tmp_path: Path) -> None:
