@@ -16,7 +16,7 @@ from gateway.central.officials.web import register_officials
 from gateway.central.store.central_store import PublishRefused
 from gateway.channels import sms, status, voice
 from gateway.settings import Settings, SettingsError
-from gateway.store.outbox import OutboxStore
+from gateway.store.sync_state import SyncStateStore
 
 log = logging.getLogger(__name__)
 
@@ -74,4 +74,4 @@ def _embed_central(app: Flask, services: Services) -> None:
             f"FLOWS_DIR={settings.flows_dir} cannot be published to the central store at "
             f"{settings.central_database_url}: {exc}"
         ) from exc
-    services.central.gateway_token(OutboxStore(services.store.engine))
+    services.central.gateway_token(SyncStateStore(services.store.engine))

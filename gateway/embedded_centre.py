@@ -17,7 +17,7 @@ from flask import Flask
 from gateway.central.store.central_store import CentralStore, PublishOutcome, PublishRefused
 from gateway.consultation.loader import FlowsInvalid, scan_catalog
 from gateway.settings import Settings
-from gateway.store.outbox import OutboxStore
+from gateway.store.sync_state import SyncStateStore
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ class EmbeddedCentral:
             if self._store is not None:
                 self._store.engine.dispose()
 
-    def gateway_token(self, outbox: OutboxStore) -> str:
+    def gateway_token(self, sync_state: SyncStateStore) -> str:
         """This gateway's token at the embedded centre, issued on first use.
 
         Kept in the local store; issued again if the centre no longer knows it (its
@@ -73,7 +73,7 @@ class EmbeddedCentral:
             log.info("embedded central store: issuing a token for gateway %s", name)
             return store.add_gateway(name, datetime.now(UTC), replace=True)
 
-        return outbox.settle_state(TOKEN_KEY, decide, datetime.now(UTC))
+        return sync_state.settle_state(TOKEN_KEY, decide, datetime.now(UTC))
 
     def publish_flows(self, flows_dir: Path) -> list[PublishOutcome]:
         """Publish every consultation file in `flows_dir`; raises with every refusal.

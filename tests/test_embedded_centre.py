@@ -20,6 +20,7 @@ from gateway.cli import cli
 from gateway.embedded_centre import TOKEN_KEY
 from gateway.settings import Settings, SettingsError
 from gateway.store.outbox import OutboxStore
+from gateway.store.sync_state import SyncStateStore
 from gateway.sync.trigger import InProcessSyncTrigger
 from tests.conftest import TEST_TOKEN, RecordingTrigger
 from tests.live import LiveServer, wait_until
@@ -76,7 +77,7 @@ def test_flows_are_published_and_a_token_issued_at_start(services: Services) -> 
     assert services.central is not None
     published = {c.id: c.version for c in services.central.store.consultations()}
     assert published == {"water-test": 1, "roads-2025": 1}
-    token = OutboxStore(services.store.engine).state()[TOKEN_KEY]
+    token = SyncStateStore(services.store.engine).state()[TOKEN_KEY]
     assert services.central.store.authenticate(token) == "local"
     with services.central.store.engine.connect() as conn:
         hashes = conn.execute(select(central_schema.gateways.c.token_hash)).scalars().all()
@@ -98,7 +99,7 @@ def test_flows_are_published_and_a_token_issued_at_start(services: Services) -> 
     try:
         create_app(services=again)
         assert {c.id: c.version for c in again.central.store.consultations()} == published  # type: ignore[union-attr]
-        assert OutboxStore(again.store.engine).state()[TOKEN_KEY] == token
+        assert SyncStateStore(again.store.engine).state()[TOKEN_KEY] == token
     finally:
         again.store.engine.dispose()
         again.central.store.engine.dispose()  # type: ignore[union-attr]
@@ -133,12 +134,12 @@ def test_wrong_tokens_from_this_host_do_not_lock_out_the_embedded_sync(
 
 def test_a_lost_centre_database_gets_a_new_token(services: Services, settings: Settings) -> None:
     create_app(services=services)
-    outbox = OutboxStore(services.store.engine)
-    old = outbox.state()[TOKEN_KEY]
+    sync_state = SyncStateStore(services.store.engine)
+    old = sync_state.state()[TOKEN_KEY]
     assert services.central is not None
     with services.central.store.engine.begin() as conn:
         conn.execute(central_schema.gateways.delete())
-    new = services.central.gateway_token(outbox)
+    new = services.central.gateway_token(sync_state)
     assert new != old
     assert services.central.store.authenticate(new) == "local"
 

@@ -11,8 +11,8 @@ from gateway.application.regions import load_region_prefixes
 from gateway.database import make_engine
 from gateway.embedded_centre import EmbeddedCentral
 from gateway.settings import Settings
-from gateway.store.outbox import OutboxStore
 from gateway.store.participants import LocalStore
+from gateway.store.sync_state import SyncStateStore
 from gateway.sync.jobs import build_syncer
 from gateway.sync.runner import Syncer
 from gateway.sync.trigger import (
@@ -57,7 +57,7 @@ def build_services(
     if catalog is None:
         if settings.central_url:
             # What the centre published, as last fetched; FLOWS_DIR until the first fetch.
-            catalog = CentralCatalog(OutboxStore(store.engine), settings.flows_dir)
+            catalog = CentralCatalog(SyncStateStore(store.engine), settings.flows_dir)
         else:
             catalog = StaticCatalog.from_dir(settings.flows_dir)
     syncer = build_syncer(settings, store, central)

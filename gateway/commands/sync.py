@@ -13,6 +13,7 @@ from sqlalchemy.engine import make_url
 
 from gateway.settings import Settings
 from gateway.store.outbox import OutboxStore
+from gateway.store.sync_state import SyncStateStore
 from gateway.sync import runner
 from gateway.sync.runner import SyncReport
 
@@ -90,21 +91,23 @@ def status(as_json: bool) -> None:
     from gateway.sync.jobs import open_local_store
 
     settings = Settings.from_env()
-    outbox = OutboxStore(open_local_store(settings).engine)
+    engine = open_local_store(settings).engine
     try:
-        info = _status(settings, outbox)
+        info = _status(settings, OutboxStore(engine), SyncStateStore(engine))
     finally:
-        outbox.engine.dispose()
+        engine.dispose()
     if as_json:
         click.echo(json.dumps(info, indent=2))
         return
     click.echo(_render(info))
 
 
-def _status(settings: Settings, outbox: OutboxStore) -> dict[str, Any]:
-    state = outbox.state()
+def _status(
+    settings: Settings, outbox: OutboxStore, sync_state: SyncStateStore
+) -> dict[str, Any]:
+    state = sync_state.state()
     quarantined_total, quarantined = outbox.quarantined(limit=20)
-    lease = outbox.current_lease()
+    lease = sync_state.current_lease()
     now = datetime.now(UTC)
     # A lease left by a process that has ended is not a sync in progress.
     running = bool(lease and lease.expires_at > now and runner.holder_alive(lease))
@@ -128,7 +131,7 @@ def _status(settings: Settings, outbox: OutboxStore) -> dict[str, Any]:
             for q in quarantined
         ],
         "sync_running": running,
-        "consultations": _consultations(settings, outbox, state),
+        "consultations": _consultations(settings, sync_state, state),
     }
     if running and lease is not None:
         info["sync_running_in"] = f"{lease.host} pid {lease.pid}"
@@ -136,10 +139,10 @@ def _status(settings: Settings, outbox: OutboxStore) -> dict[str, Any]:
 
 
 def _consultations(
-    settings: Settings, outbox: OutboxStore, state: dict[str, str]
+    settings: Settings, sync_state: SyncStateStore, state: dict[str, str]
 ) -> dict[str, Any]:
     if settings.central_url:
-        etag, cached = outbox.cached_consultations()
+        etag, cached = sync_state.cached_consultations()
         return {
             "source": f"central set {etag}" if etag else
             f"FLOWS_DIR ({settings.flows_dir}): nothing fetched from the centre yet",

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 import requests
 from flask import Flask
 
-from gateway.store.outbox import CachedConsultation
+from gateway.store.sync_state import CachedConsultation
 
 CONNECT_TIMEOUT = 5.0
 READ_TIMEOUT = 60.0

@@ -16,6 +16,7 @@ from gateway.embedded_centre import EmbeddedCentral
 from gateway.settings import Settings
 from gateway.store.outbox import OutboxStore
 from gateway.store.participants import LocalStore
+from gateway.store.sync_state import SyncStateStore
 from gateway.sync.client import CentralClient, HttpTransport, WsgiTransport
 from gateway.sync.runner import Syncer, SyncReport
 from gateway.sync.trigger import (
@@ -42,8 +43,8 @@ def build_syncer(
     embedded = central or EmbeddedCentral(settings)
 
     def in_process() -> CentralClient:
-        return CentralClient(WsgiTransport(embedded.app), embedded.gateway_token(outbox),
-                             compress=False)
+        token = embedded.gateway_token(SyncStateStore(store.engine))
+        return CentralClient(WsgiTransport(embedded.app), token, compress=False)
 
     # The embedded gateway serves FLOWS_DIR and publishes it at start-up: nothing to fetch.
     return Syncer(settings, outbox, in_process, refresh_catalog=False)

@@ -33,7 +33,8 @@ from typing import Any
 
 from gateway.consultation.loader import FlowsInvalid, parse_consultation
 from gateway.settings import Settings
-from gateway.store.outbox import Lease, OutboxEvent, OutboxStore
+from gateway.store.outbox import OutboxEvent, OutboxStore
+from gateway.store.sync_state import Lease, SyncStateStore
 from gateway.sync.client import (
     BatchRejected,
     BatchTooLarge,
@@ -129,6 +130,7 @@ class Syncer:
     ) -> None:
         self.settings = settings
         self.outbox = outbox
+        self.sync_state = SyncStateStore(outbox.engine)
         self._client_factory = client_factory
         self._client: CentralClient | None = None
         self.refresh_catalog = refresh_catalog
@@ -171,7 +173,7 @@ class Syncer:
 
     def _pass(self, report: SyncReport, force: bool, deadline: float) -> None:
         now = datetime.now(UTC)
-        state = self.outbox.state(STATE_KEYS)
+        state = self.sync_state.state(STATE_KEYS)
         next_attempt = _parse_time(state.get(NEXT_ATTEMPT))
         if not force and next_attempt is not None and next_attempt > now:
             report.outcome = "waiting"
@@ -180,7 +182,7 @@ class Syncer:
             report.backlog = self.outbox.backlog()
             return
         lease = self._lease(now)
-        held = self.outbox.acquire_lease(lease, now, holder_alive)
+        held = self.sync_state.acquire_lease(lease, now, holder_alive)
         self._lease_until = lease.expires_at if held is None else None
         if held is not None:
             report.outcome = "busy"
@@ -200,7 +202,7 @@ class Syncer:
             report.outcome = "synced"
             self._succeeded(report, state)
         finally:
-            self.outbox.release_lease(lease.holder, datetime.now(UTC))
+            self.sync_state.release_lease(lease.holder, datetime.now(UTC))
         report.backlog = self.outbox.backlog()
 
     def _lease(self, now: datetime) -> Lease:
@@ -215,7 +217,7 @@ class Syncer:
         ):
             return
         lease = self._lease(now)
-        if self.outbox.acquire_lease(lease, now, holder_alive) is not None:
+        if self.sync_state.acquire_lease(lease, now, holder_alive) is not None:
             raise LeaseLost()
         self._lease_until = lease.expires_at
 
@@ -300,10 +302,10 @@ class Syncer:
 
     def _refresh_catalog(self, report: SyncReport) -> None:
         now = datetime.now(UTC)
-        fetched = self.client.fetch_consultations(self.outbox.catalog_etag())
+        fetched = self.client.fetch_consultations(self.sync_state.catalog_etag())
         if fetched is None:
             report.consultations = "unchanged"
-            self.outbox.set_state({CATALOG_CHECKED: now.isoformat()}, now)
+            self.sync_state.set_state({CATALOG_CHECKED: now.isoformat()}, now)
             return
         problems = []
         for item in fetched.consultations:
@@ -315,12 +317,12 @@ class Syncer:
             message = "consultations from the centre do not validate here, kept the " \
                       "previous set: " + " | ".join(problems)
             log.error("sync: %s", message)
-            self.outbox.set_state({CATALOG_ERROR: message, CATALOG_CHECKED: now.isoformat()},
+            self.sync_state.set_state({CATALOG_ERROR: message, CATALOG_CHECKED: now.isoformat()},
                                   now)
             report.consultations = "refused"
             return
-        self.outbox.replace_consultations(fetched.consultations, fetched.etag, now)
-        self.outbox.set_state({CATALOG_ERROR: "", CATALOG_CHECKED: now.isoformat()}, now)
+        self.sync_state.replace_consultations(fetched.consultations, fetched.etag, now)
+        self.sync_state.set_state({CATALOG_ERROR: "", CATALOG_CHECKED: now.isoformat()}, now)
         report.consultations = "updated"
         log.info("sync: consultations updated from the centre: %s",
                  ", ".join(f"{c.id} v{c.version}" for c in fetched.consultations) or "none")
@@ -329,7 +331,7 @@ class Syncer:
         now = datetime.now(UTC)
         failures = int(state.get(FAILURES) or 0) + 1
         delay = backoff_delay(failures, self._rand)
-        self.outbox.set_state(
+        self.sync_state.set_state(
             {
                 FAILURES: str(failures),
                 LAST_ERROR: str(exc),
@@ -359,7 +361,7 @@ class Syncer:
         result = f"sent {report.sent} ({report.new} new, {report.known} already known)"
         if report.quarantined:
             result += f", quarantined {report.quarantined}"
-        self.outbox.set_state(
+        self.sync_state.set_state(
             {LAST_SUCCESS: now.isoformat(), FAILURES: "0", NEXT_ATTEMPT: "",
              LAST_RESULT: result},
             now,

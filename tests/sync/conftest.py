@@ -22,6 +22,7 @@ from gateway.consultation.loader import load_catalog
 from gateway.settings import Settings
 from gateway.store import schema
 from gateway.store.outbox import OutboxStore
+from gateway.store.sync_state import SyncStateStore
 from gateway.sync.trigger import SyncTrigger
 from tests.conftest import FIXTURE_FLOWS, TEST_TOKEN, RecordingTrigger
 from tests.live import LiveServer, free_port, publish_fixture_flows
@@ -106,6 +107,10 @@ class Gateway:
     @property
     def outbox(self) -> OutboxStore:
         return OutboxStore(self.services.store.engine)
+
+    @property
+    def sync_state(self) -> SyncStateStore:
+        return SyncStateStore(self.services.store.engine)
 
     def local_tally(self) -> Counter[tuple[str, str, str | None]]:
         e = schema.events.c

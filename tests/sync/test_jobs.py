@@ -89,7 +89,7 @@ def test_a_failed_job_schedules_its_retry_and_answers_wait_for_it(
     registry = ScheduledJobRegistry(queue=queue)
     assert registry.count == 1
     assert redis_client.exists(pending_key("gw-rq"))  # held until the retry runs
-    state = redis_gateway.outbox.state()
+    state = redis_gateway.sync_state.state()
     assert state[runner.FAILURES] == "1"
     assert "cannot reach" in state[runner.LAST_ERROR]
     take_part(redis_gateway.client, 2)  # answers during the back-off enqueue nothing
@@ -103,7 +103,7 @@ def test_a_failed_job_schedules_its_retry_and_answers_wait_for_it(
     work(redis_client)  # the scheduler enqueues the due retry, the worker runs it
     assert centre.total() == 10
     assert redis_gateway.unsynced() == 0
-    assert redis_gateway.outbox.state()[runner.FAILURES] == "0"
+    assert redis_gateway.sync_state.state()[runner.FAILURES] == "0"
 
 
 def test_redis_down_during_ingest_then_the_sweep_syncs(

@@ -13,18 +13,18 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from gateway.database import make_engine
-from gateway.store.outbox import Lease, OutboxStore
 from gateway.store.participants import LocalStore
+from gateway.store.sync_state import Lease, SyncStateStore
 from gateway.sync.runner import holder_alive
 
 HOST = socket.gethostname()
 
 
 @pytest.fixture
-def outbox(database_url: str) -> Iterator[OutboxStore]:
+def outbox(database_url: str) -> Iterator[SyncStateStore]:
     store = LocalStore(make_engine(database_url))
     store.create_schema()
-    yield OutboxStore(store.engine)
+    yield SyncStateStore(store.engine)
     store.engine.dispose()
 
 
@@ -37,7 +37,7 @@ def always_alive(_: Lease) -> bool:
     return True
 
 
-def test_one_holder_at_a_time_until_release_or_expiry(outbox: OutboxStore) -> None:
+def test_one_holder_at_a_time_until_release_or_expiry(outbox: SyncStateStore) -> None:
     now = datetime.now(UTC)
     assert outbox.acquire_lease(lease("a", now), now, always_alive) is None
     held = outbox.acquire_lease(lease("b", now), now, always_alive)
@@ -51,7 +51,7 @@ def test_one_holder_at_a_time_until_release_or_expiry(outbox: OutboxStore) -> No
     assert outbox.acquire_lease(lease("c", later), later, always_alive) is None  # b expired
 
 
-def test_a_dead_holder_on_this_host_does_not_block(outbox: OutboxStore) -> None:
+def test_a_dead_holder_on_this_host_does_not_block(outbox: SyncStateStore) -> None:
     finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
                               capture_output=True, text=True, check=True)
     dead_pid = int(finished.stdout)
@@ -64,7 +64,7 @@ def test_a_dead_holder_on_this_host_does_not_block(outbox: OutboxStore) -> None:
     assert holder_alive(lease("far", now, pid=dead_pid, host="another-host"))
 
 
-def test_racing_acquirers_get_one_lease(outbox: OutboxStore) -> None:
+def test_racing_acquirers_get_one_lease(outbox: SyncStateStore) -> None:
     now = datetime.now(UTC)
     barrier = threading.Barrier(8)
     winners: list[str] = []

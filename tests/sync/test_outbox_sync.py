@@ -61,7 +61,7 @@ def test_central_down_while_1000_answers_arrive(
     waiting = syncer.run()
     assert waiting.outcome == "waiting"
     assert waiting.retry_in is not None and waiting.retry_in > 0
-    state = remote_gateway.outbox.state()
+    state = remote_gateway.sync_state.state()
     assert int(state[runner.FAILURES]) == 4
     assert state[runner.NEXT_ATTEMPT]
 
@@ -73,7 +73,7 @@ def test_central_down_while_1000_answers_arrive(
     assert centre.total() == 1000
     assert centre.tally() == accepted
     assert remote_gateway.local_tally() == accepted
-    state = remote_gateway.outbox.state()
+    state = remote_gateway.sync_state.state()
     assert state[runner.FAILURES] == "0"
     assert state[runner.NEXT_ATTEMPT] == ""
     assert state[runner.LAST_SUCCESS]
@@ -177,7 +177,7 @@ def test_sync_process_killed_mid_batch_changes_no_count(
     assert process.returncode == -signal.SIGKILL
     assert centre.total() == 50
     assert remote_gateway.unsynced() == 120
-    lease = remote_gateway.outbox.current_lease()
+    lease = remote_gateway.sync_state.current_lease()
     assert lease is not None and lease.pid == process.pid  # left behind by the dead process
 
     report = remote_gateway.services.syncer.run()  # type: ignore[union-attr]
@@ -456,16 +456,16 @@ def test_failures_are_counted_without_limit_and_recovery_resets(
     centre.stop()
     syncer = remote_gateway.services.syncer
     assert syncer is not None
-    outbox = remote_gateway.outbox
-    outbox.set_state({runner.FAILURES: "500"}, datetime.now(UTC))
+    sync_state = remote_gateway.sync_state
+    sync_state.set_state({runner.FAILURES: "500"}, datetime.now(UTC))
     report = syncer.run(force=True)
     assert report.outcome == "failed"
     assert BACKOFF_CAP / 2 <= (report.retry_in or 0) <= BACKOFF_CAP
-    assert outbox.state()[runner.FAILURES] == "501"
+    assert sync_state.state()[runner.FAILURES] == "501"
     assert syncer.run().outcome == "waiting"
     centre.start()
     assert syncer.run(force=True).sent == 5
-    assert outbox.state()[runner.FAILURES] == "0"
+    assert sync_state.state()[runner.FAILURES] == "0"
 
 
 def test_only_events_acknowledged_are_marked(
