@@ -19,7 +19,7 @@ from gateway.consultation.loader import load_catalog
 from gateway.settings import SECRETS_FILE, Settings
 from tests.twilio_signing import TwilioClient
 
-pytest_plugins = ["tests.live", "tests.twilio_rest"]  # their fixtures, for every test
+pytest_plugins = ["tests.live", "tests.twilio_rest", "tests.loopback_centre"]  # their fixtures
 
 FIXTURE_FLOWS = Path(__file__).parent / "fixtures" / "flows"
 TEST_TOKEN = "test-auth-token-0123456789"

@@ -24,7 +24,7 @@ from gateway.store.sync_state import SyncStateStore
 from gateway.sync.trigger import InProcessSyncTrigger
 from tests.conftest import TEST_TOKEN, RecordingTrigger
 from tests.live import LiveServer, wait_until
-from tests.sync.conftest import flows_dir_copy, take_part
+from tests.loopback_centre import flows_dir_copy, take_part
 from tests.twilio_signing import TwilioClient
 
 

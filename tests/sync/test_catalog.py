@@ -18,7 +18,7 @@ from gateway.settings import Settings
 from gateway.store.sync_state import SyncStateStore
 from gateway.sync import runner
 from tests.conftest import FIXTURE_FLOWS, RecordingTrigger
-from tests.sync.conftest import Centre, gateway_settings, open_centre
+from tests.loopback_centre import Centre, gateway_settings, open_centre
 from tests.twilio_signing import TwilioClient
 
 WATER = (FIXTURE_FLOWS / "water.yaml").read_text()

@@ -16,7 +16,7 @@ from rq.registry import ScheduledJobRegistry
 from gateway.sync import runner
 from gateway.sync.trigger import QUEUE_NAME, RedisSyncTrigger, pending_key, redis_connection
 from tests.live import CIVICLINE, cli_env, free_port, settings_env, wait_until
-from tests.sync.conftest import Centre, Gateway, gateway_settings, make_gateway, take_part
+from tests.loopback_centre import Centre, Gateway, gateway_settings, make_gateway, take_part
 
 
 @pytest.fixture

@@ -15,11 +15,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import insert, select
+from sqlalchemy import insert
 
 from gateway.cli import cli
 from gateway.store import schema
-from gateway.store.outbox import OutboxStore
 from gateway.sync import runner
 from gateway.sync.client import (
     CentralClient,
@@ -30,7 +29,7 @@ from gateway.sync.client import (
 )
 from gateway.sync.runner import BACKOFF_CAP, Syncer, backoff_delay
 from tests.live import CIVICLINE, cli_env, make_event, settings_env, wait_until
-from tests.sync.conftest import (
+from tests.loopback_centre import (
     Centre,
     Gateway,
     flows_dir_copy,
@@ -466,27 +465,6 @@ def test_failures_are_counted_without_limit_and_recovery_resets(
     centre.start()
     assert syncer.run(force=True).sent == 5
     assert sync_state.state()[runner.FAILURES] == "0"
-
-
-def test_only_events_acknowledged_are_marked(
-    database_url: str, centre: Centre, remote_gateway: Gateway
-) -> None:
-    """Marking uses the batch's own ids, never a seq range."""
-    for n in range(2):
-        take_part(remote_gateway.client, n)
-    outbox = OutboxStore(remote_gateway.services.store.engine)
-    batch = outbox.next_batch(3)
-    assert [e.seq for e in batch] == sorted(e.seq for e in batch)
-    skipped = batch[1].seq
-    assert outbox.mark_synced([batch[0].seq, batch[2].seq],
-                              datetime.now(UTC)) == 2
-    with remote_gateway.services.store.engine.connect() as conn:
-        unsynced = conn.execute(
-            select(schema.events.c.seq).where(schema.events.c.synced_at.is_(None))
-            .order_by(schema.events.c.seq)
-        ).scalars().all()
-    assert unsynced[0] == skipped
-    assert len(unsynced) == 8
 
 
 @pytest.mark.parametrize("batch_size", [1, 3])

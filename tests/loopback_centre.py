@@ -1,5 +1,6 @@
-"""Fixtures for sync tests: a central store served on loopback that can go down and come
-back on the same port, and gateways pointed at it."""
+"""A central store served on loopback that can go down and come back on the same port,
+gateways pointed at it, and participants taking part through them: the `centre` and
+`remote_gateway` fixtures (loaded for every test by tests/conftest.py) and their helpers."""
 
 from __future__ import annotations
 
