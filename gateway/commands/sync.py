@@ -14,7 +14,7 @@ from sqlalchemy.engine import make_url
 from gateway.settings import Settings
 from gateway.store.outbox import OutboxStore
 from gateway.store.sync_state import SyncStateStore
-from gateway.sync import runner
+from gateway.sync import runner, schedule
 from gateway.sync.runner import SyncReport
 
 log = logging.getLogger(__name__)
@@ -53,12 +53,7 @@ def sync(once: bool, retry_quarantined: bool) -> None:
             report = syncer.run()
             if report.sent or report.quarantined or report.outcome == "failed":
                 click.echo(_describe(report))
-            wait = settings.sync_interval
-            if report.more:
-                wait = 0.0
-            elif report.retry_in is not None:
-                wait = min(wait, max(report.retry_in, 0.1))
-            time.sleep(wait)
+            time.sleep(schedule.next_sweep_in(report, settings.sync_interval))
     finally:
         syncer.close()
         if central is not None:

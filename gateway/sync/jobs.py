@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import math
 from datetime import timedelta
 from typing import Any
 
@@ -17,6 +16,7 @@ from gateway.settings import Settings
 from gateway.store.outbox import OutboxStore
 from gateway.store.participants import LocalStore
 from gateway.store.sync_state import SyncStateStore
+from gateway.sync import schedule
 from gateway.sync.client import CentralClient, HttpTransport, WsgiTransport
 from gateway.sync.runner import Syncer, SyncReport
 from gateway.sync.trigger import (
@@ -83,18 +83,17 @@ def follow_up(redis: Redis, gateway_id: str, report: SyncReport) -> None:
     The pending flag stays set until the retry runs, so answers arriving meanwhile do
     not enqueue jobs that would only find the back-off in force.
     """
+    delay = schedule.next_job_in(report)
+    if delay is None:
+        return
     queue = Queue(QUEUE_NAME, connection=redis)
     key = pending_key(gateway_id)
     try:
-        if report.more:
+        if delay == 0:
             if redis.set(key, "1", nx=True, ex=PENDING_TTL_SECONDS):
                 queue.enqueue(SYNC_JOB, job_timeout=PENDING_TTL_SECONDS)
-        elif report.retry_in is not None and report.outcome in ("failed", "waiting"):
-            # RQ schedules to the whole second, rounding down: never run before it is due.
-            delay = math.ceil(max(report.retry_in, 0.5)) + 1.0
-            if redis.set(key, "1", nx=True, ex=int(delay) + 60):
-                queue.enqueue_in(timedelta(seconds=delay), SYNC_JOB,
-                                 job_timeout=PENDING_TTL_SECONDS)
-                log.info("sync: retry scheduled in %.0f s", delay)
+        elif redis.set(key, "1", nx=True, ex=int(delay) + 60):
+            queue.enqueue_in(timedelta(seconds=delay), SYNC_JOB, job_timeout=PENDING_TTL_SECONDS)
+            log.info("sync: retry scheduled in %.0f s", delay)
     except RedisError as exc:
         log.warning("sync: cannot schedule the next attempt (%s); the sweep will", exc)

@@ -10,8 +10,8 @@
 - A batch the centre accepts (200) may list events it refused for what they say (dated
   in the future, before their consultation opened, for a consultation, question or
   option it has not published): exactly those are quarantined, the rest marked synced.
-- On any other failure the pass stops and the next attempt waits an exponentially
-  growing, jittered delay, capped at BACKOFF_CAP seconds. Attempts are never capped:
+- On any other failure the pass stops and records when the next attempt is due, as
+  gateway/sync/schedule.py decides (a capped, jittered back-off; attempts never stop):
   events wait as long as the centre is away, and logs and status say so.
 - One pass at a time per gateway: a lease row in the local store (gateway_state),
   taken and renewed in a transaction, so it works with or without Redis. The lease is
@@ -35,6 +35,7 @@ from gateway.consultation.loader import FlowsInvalid, parse_consultation
 from gateway.settings import Settings
 from gateway.store.outbox import OutboxEvent, OutboxStore
 from gateway.store.sync_state import Lease, SyncStateStore
+from gateway.sync import schedule
 from gateway.sync.client import (
     BatchRejected,
     BatchTooLarge,
@@ -47,8 +48,6 @@ from gateway.sync.client import (
 
 log = logging.getLogger(__name__)
 
-BACKOFF_BASE = 2.0  # seconds before the first retry
-BACKOFF_CAP = 300.0  # the longest wait between attempts; attempts themselves never stop
 LEASE_SECONDS = 180.0  # longer than one batch can take (60 s read timeout), renewed per batch
 PASS_BUDGET = 300.0  # a job stops after this long and asks for another (job timeout 600 s)
 
@@ -62,13 +61,6 @@ CATALOG_ERROR = "consultations_error"
 CATALOG_CHECKED = "consultations_checked_at"
 STATE_KEYS = (LAST_SUCCESS, LAST_ERROR, LAST_ERROR_AT, FAILURES, NEXT_ATTEMPT, LAST_RESULT,
               CATALOG_ERROR, CATALOG_CHECKED)
-
-
-def backoff_delay(failures: int, rand: Callable[[], float] = random.random) -> float:
-    """Seconds before attempt `failures + 1`: doubling from BACKOFF_BASE, capped, jittered
-    into [delay/2, delay] so gateways that lost the centre together don't return together."""
-    delay = min(BACKOFF_CAP, BACKOFF_BASE * 2.0 ** min(max(failures - 1, 0), 32))
-    return delay * (0.5 + 0.5 * rand())
 
 
 def holder_alive(lease: Lease) -> bool:
@@ -174,10 +166,10 @@ class Syncer:
     def _pass(self, report: SyncReport, force: bool, deadline: float) -> None:
         now = datetime.now(UTC)
         state = self.sync_state.state(STATE_KEYS)
-        next_attempt = _parse_time(state.get(NEXT_ATTEMPT))
-        if not force and next_attempt is not None and next_attempt > now:
+        wait = schedule.backing_off(_parse_time(state.get(NEXT_ATTEMPT)), now)
+        if not force and wait is not None:
             report.outcome = "waiting"
-            report.retry_in = (next_attempt - now).total_seconds()
+            report.retry_in = wait
             report.error = state.get(LAST_ERROR)
             report.backlog = self.outbox.backlog()
             return
@@ -330,7 +322,7 @@ class Syncer:
     def _failed(self, report: SyncReport, exc: CentralError, state: Mapping[str, str]) -> None:
         now = datetime.now(UTC)
         failures = int(state.get(FAILURES) or 0) + 1
-        delay = backoff_delay(failures, self._rand)
+        delay = schedule.backoff_delay(failures, self._rand)
         self.sync_state.set_state(
             {
                 FAILURES: str(failures),
@@ -346,7 +338,7 @@ class Syncer:
         log.warning(
             "sync failed (%d in a row): %s; %d events wait in the outbox, none lost; "
             "next attempt in %.0f s (delays double up to %.0f s, attempts never stop)",
-            failures, exc, waiting, delay, BACKOFF_CAP,
+            failures, exc, waiting, delay, schedule.BACKOFF_CAP,
         )
         report.outcome = "failed"
         report.error = str(exc)

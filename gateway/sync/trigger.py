@@ -19,6 +19,8 @@ from redis import Redis
 from redis.exceptions import RedisError
 from rq import Queue
 
+from gateway.sync import schedule
+
 log = logging.getLogger(__name__)
 
 SYNC_JOB = "gateway.sync.jobs.sync_outbox_job"
@@ -100,12 +102,7 @@ class InProcessSyncTrigger:
             except Exception:  # keep the thread alive; the next wake retries
                 log.exception("in-process sync failed; will retry")
                 result = None
-            wait = self._interval
-            if getattr(result, "more", False):
-                wait = 0.0
-            retry_in = getattr(result, "retry_in", None)
-            if isinstance(retry_in, (int, float)):
-                wait = min(wait, max(float(retry_in), 0.1))
+            wait = schedule.next_sweep_in(result, self._interval)
 
 
 def redis_connection(url: str) -> Redis:

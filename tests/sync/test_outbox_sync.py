@@ -27,7 +27,8 @@ from gateway.sync.client import (
     HttpTransport,
     Transport,
 )
-from gateway.sync.runner import BACKOFF_CAP, Syncer, backoff_delay
+from gateway.sync.runner import Syncer
+from gateway.sync.schedule import BACKOFF_CAP
 from tests.live import CIVICLINE, cli_env, make_event, settings_env, wait_until
 from tests.loopback_centre import (
     Centre,
@@ -436,16 +437,6 @@ def test_wrong_token_is_a_failure_that_keeps_the_events(
         assert centre.total() == 0
     finally:
         gateway.close()
-
-
-def test_backoff_doubles_is_capped_jittered_and_never_gives_up() -> None:
-    low = [backoff_delay(n, lambda: 0.0) for n in range(1, 12)]
-    high = [backoff_delay(n, lambda: 1.0) for n in range(1, 12)]
-    assert high[:5] == [2.0, 4.0, 8.0, 16.0, 32.0]
-    assert low[:3] == [1.0, 2.0, 4.0]
-    assert max(high) == BACKOFF_CAP
-    assert backoff_delay(10_000, lambda: 1.0) == BACKOFF_CAP  # attempt 10,000 still retries
-    assert backoff_delay(10_000, lambda: 0.0) == BACKOFF_CAP / 2
 
 
 def test_failures_are_counted_without_limit_and_recovery_resets(
