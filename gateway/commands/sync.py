@@ -15,6 +15,7 @@ from gateway.settings import Settings
 from gateway.store.outbox import OutboxStore
 from gateway.store.sync_state import SyncStateStore
 from gateway.sync import runner, schedule
+from gateway.sync.lease import holder_alive
 from gateway.sync.runner import SyncReport
 
 log = logging.getLogger(__name__)
@@ -105,7 +106,7 @@ def _status(
     lease = sync_state.current_lease()
     now = datetime.now(UTC)
     # A lease left by a process that has ended is not a sync in progress.
-    running = bool(lease and lease.expires_at > now and runner.holder_alive(lease))
+    running = bool(lease and lease.expires_at > now and holder_alive(lease))
     info: dict[str, Any] = {
         "gateway": settings.gateway_id,
         "central": settings.central_url or (

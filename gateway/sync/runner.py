@@ -13,17 +13,13 @@
 - On any other failure the pass stops and records when the next attempt is due, as
   gateway/sync/schedule.py decides (a capped, jittered back-off; attempts never stop):
   events wait as long as the centre is away, and logs and status say so.
-- One pass at a time per gateway: a lease row in the local store (gateway_state),
-  taken and renewed in a transaction, so it works with or without Redis. The lease is
-  an efficiency guard, not the correctness guard: the centre's unique key is.
+- One pass at a time per gateway: the sync lease (gateway/sync/lease.py).
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import random
-import socket
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -34,7 +30,7 @@ from typing import Any
 from gateway.consultation.loader import FlowsInvalid, parse_consultation
 from gateway.settings import Settings
 from gateway.store.outbox import OutboxEvent, OutboxStore
-from gateway.store.sync_state import Lease, SyncStateStore
+from gateway.store.sync_state import SyncStateStore
 from gateway.sync import schedule
 from gateway.sync.client import (
     BatchRejected,
@@ -45,10 +41,10 @@ from gateway.sync.client import (
     CentralUnreachable,
     Refused,
 )
+from gateway.sync.lease import LeaseLost, SyncLease
 
 log = logging.getLogger(__name__)
 
-LEASE_SECONDS = 180.0  # longer than one batch can take (60 s read timeout), renewed per batch
 PASS_BUDGET = 300.0  # a job stops after this long and asks for another (job timeout 600 s)
 
 LAST_SUCCESS = "sync_last_success_at"
@@ -61,23 +57,6 @@ CATALOG_ERROR = "consultations_error"
 CATALOG_CHECKED = "consultations_checked_at"
 STATE_KEYS = (LAST_SUCCESS, LAST_ERROR, LAST_ERROR_AT, FAILURES, NEXT_ATTEMPT, LAST_RESULT,
               CATALOG_ERROR, CATALOG_CHECKED)
-
-
-def holder_alive(lease: Lease) -> bool:
-    """False only when the holder is a process on this host that no longer runs."""
-    if lease.host != socket.gethostname():
-        return True
-    try:
-        os.kill(lease.pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a killed child not yet reaped by its parent still answers kill(0)
-        with open(f"/proc/{lease.pid}/stat", encoding="ascii") as stat:
-            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return True
 
 
 @dataclass
@@ -95,10 +74,6 @@ class SyncReport:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-class LeaseLost(Exception):
-    """Another pass took the lease (ours had expired): stop, it carries on."""
 
 
 def _parse_time(value: str | None) -> datetime | None:
@@ -127,8 +102,7 @@ class Syncer:
         self._client: CentralClient | None = None
         self.refresh_catalog = refresh_catalog
         self._rand = rand
-        self.holder = uuid.uuid4().hex
-        self._lease_until: datetime | None = None
+        self.lease = SyncLease(self.sync_state)
 
     @property
     def client(self) -> CentralClient:
@@ -173,9 +147,7 @@ class Syncer:
             report.error = state.get(LAST_ERROR)
             report.backlog = self.outbox.backlog()
             return
-        lease = self._lease(now)
-        held = self.sync_state.acquire_lease(lease, now, holder_alive)
-        self._lease_until = lease.expires_at if held is None else None
+        held = self.lease.take(now)
         if held is not None:
             report.outcome = "busy"
             report.backlog = self.outbox.backlog()
@@ -194,24 +166,8 @@ class Syncer:
             report.outcome = "synced"
             self._succeeded(report, state)
         finally:
-            self.sync_state.release_lease(lease.holder, datetime.now(UTC))
+            self.lease.release()
         report.backlog = self.outbox.backlog()
-
-    def _lease(self, now: datetime) -> Lease:
-        return Lease(self.holder, socket.gethostname(), os.getpid(),
-                     now + timedelta(seconds=LEASE_SECONDS))
-
-    def _renew(self) -> None:
-        """Extend the lease when half of it is used (not per batch: a commit each time)."""
-        now = datetime.now(UTC)
-        if self._lease_until is not None and self._lease_until - now > timedelta(
-            seconds=LEASE_SECONDS / 2
-        ):
-            return
-        lease = self._lease(now)
-        if self.sync_state.acquire_lease(lease, now, holder_alive) is not None:
-            raise LeaseLost()
-        self._lease_until = lease.expires_at
 
     def _drain(self, report: SyncReport, deadline: float) -> None:
         client = self.client
@@ -227,7 +183,7 @@ class Syncer:
             batch = self.outbox.next_batch(size)
             if not batch:
                 break
-            self._renew()
+            self.lease.renew()
             remaining = max(backlog - len(batch), 0)
             try:
                 receipt = client.send_events([e.payload for e in batch], remaining, held_back)

@@ -1,4 +1,5 @@
-"""The sync lease in the local store: one pass at a time, on SQLite and PostgreSQL."""
+"""The sync lease: one pass at a time, a dead holder on this host does not block, and a
+pass whose lease was taken stops; on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import pytest
 from gateway.database import make_engine
 from gateway.store.participants import LocalStore
 from gateway.store.sync_state import Lease, SyncStateStore
-from gateway.sync.runner import holder_alive
+from gateway.sync.lease import LEASE_SECONDS, LeaseLost, SyncLease, holder_alive
 
 HOST = socket.gethostname()
 
@@ -47,3 +48,27 @@ def test_a_dead_holder_on_this_host_does_not_block(sync_state: SyncStateStore) -
     # A live holder, or one on another host, is respected.
     assert holder_alive(lease("me", now))
     assert holder_alive(lease("far", now, pid=dead_pid, host="another-host"))
+
+
+def test_a_pass_takes_renews_and_releases_its_lease(sync_state: SyncStateStore) -> None:
+    now = datetime.now(UTC)
+    first, second = SyncLease(sync_state), SyncLease(sync_state)
+    assert first.take(now) is None
+    held = second.take(now)
+    assert held is not None and held.holder == first.holder  # busy: another pass holds it
+    first.renew()  # not half used: nothing written
+    assert sync_state.current_lease().expires_at == held.expires_at  # type: ignore[union-attr]
+    first.release()
+    assert second.take(now) is None
+
+
+def test_a_pass_whose_lease_was_taken_stops(sync_state: SyncStateStore) -> None:
+    """Ours expired (a pass stalled past LEASE_SECONDS) and another took it: renewing raises."""
+    long_ago = datetime.now(UTC) - timedelta(seconds=2 * LEASE_SECONDS)
+    stalled, other = SyncLease(sync_state), SyncLease(sync_state)
+    assert stalled.take(long_ago) is None
+    assert other.take(datetime.now(UTC)) is None  # the stalled one's had expired
+    with pytest.raises(LeaseLost):
+        stalled.renew()
+    stalled.release()  # not its lease any more: the other keeps it
+    assert sync_state.current_lease().holder == other.holder  # type: ignore[union-attr]
