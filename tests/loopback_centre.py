@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from gateway.app import create_app
+from gateway.app import build_services, create_app
 from gateway.application.catalog_source import StaticCatalog
-from gateway.application.services import Services, build_services
+from gateway.application.services import Services
 from gateway.central.app import create_central_app
 from gateway.central.store import schema as central_schema
 from gateway.central.store.central_store import CentralStore

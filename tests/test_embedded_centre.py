@@ -12,8 +12,8 @@ import requests
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from gateway.app import create_app
-from gateway.application.services import Services, build_services
+from gateway.app import build_services, create_app
+from gateway.application.services import Services
 from gateway.central.store import schema as central_schema
 from gateway.central.store.central_store import hash_token
 from gateway.cli import cli

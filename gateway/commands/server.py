@@ -19,8 +19,7 @@ def serve(host: str, port: int, workers: int) -> None:
     """Run the gateway (webhooks, and the central store unless CENTRAL_URL is set)."""
     from gunicorn.app.base import BaseApplication
 
-    from gateway.app import create_app
-    from gateway.application.services import build_services
+    from gateway.app import build_services, create_app
     from gateway.sync.trigger import NoSyncTrigger
 
     settings = Settings.from_env()

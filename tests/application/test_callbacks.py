@@ -11,15 +11,14 @@ from redis import Redis
 from rq import Queue
 from rq.registry import ScheduledJobRegistry
 
-from gateway.application.callbacks import (
+from gateway.app import build_services
+from gateway.application.callback_scheduling import (
     PLACE_JOB,
     InProcessCallbackScheduler,
     RedisCallbackScheduler,
-    default_scheduler,
-    place_due_callbacks,
-    place_due_callbacks_job,
 )
-from gateway.application.services import build_services
+from gateway.application.callbacks import default_scheduler, place_due_callbacks
+from gateway.jobs import place_due_callbacks_job
 from gateway.privacy import pseudonym
 from gateway.settings import Settings
 from gateway.store.calls import CallsTx

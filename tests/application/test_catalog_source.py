@@ -7,9 +7,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from gateway.app import create_app
+from gateway.app import build_services, create_app
 from gateway.application.catalog_source import CentralCatalog
-from gateway.application.services import build_services
 from gateway.settings import Settings
 from gateway.store.sync_state import SyncStateStore
 from tests.channels.voice_calls import Call

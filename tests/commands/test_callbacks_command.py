@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from gateway.app import create_app
-from gateway.application.services import build_services
+from gateway.app import build_services, create_app
 from gateway.cli import cli
 from gateway.privacy import pseudonym
 from gateway.settings import Settings

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from gateway.app import build_services
 from gateway.application.callbacks import retry_delay
-from gateway.application.services import Services, build_services
+from gateway.application.services import Services
 from gateway.consultation.voice_conversation import CallState
 from gateway.privacy import pseudonym
 from gateway.settings import Settings

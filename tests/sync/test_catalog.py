@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import update
 
-from gateway.app import create_app
+from gateway.app import build_services, create_app
 from gateway.application.catalog_source import CentralCatalog
-from gateway.application.services import Services, build_services
+from gateway.application.services import Services
 from gateway.central.store import schema as central_schema
 from gateway.settings import Settings
 from gateway.store.sync_state import SyncStateStore
