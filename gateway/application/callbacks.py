@@ -2,16 +2,18 @@
 
 A call-back request is committed in the webhook's transaction (a `callbacks` row). Placing
 it is a job: `place_due_callbacks(services)` claims due rows and calls Twilio through the
-CallPlacer seam. Where that job runs (an RQ job, or a thread without Redis) is
+CallPlacer seam; when to try again after a failed placement or an unanswered call is
+gateway/application/rules.py. Where that job runs (an RQ job, or a thread without Redis) is
 gateway/application/callback_scheduling.py.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from urllib.parse import urlencode
 
+from gateway.application import rules
 from gateway.application.callback_scheduling import (
     CallbackScheduler,
     InProcessCallbackScheduler,
@@ -29,23 +31,6 @@ from gateway.store.calls import CallEnd, CallStore
 from gateway.sync.trigger import redis_connection
 
 log = logging.getLogger(__name__)
-
-# After busy / no-answer: try again after 2, then 10 minutes (three calls in all).
-RETRY_DELAYS: tuple[timedelta, ...] = (timedelta(minutes=2), timedelta(minutes=10))
-RETRY_STATUSES = frozenset({"busy", "no-answer"})
-# Twilio unreachable or refusing: try again after 1, 5, 15 minutes, then give up.
-PLACEMENT_ERROR_DELAYS: tuple[timedelta, ...] = (
-    timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=15),
-)
-CALLBACK_WINDOW = timedelta(days=1)  # settings.callbacks_per_day counts in this window
-
-
-def retry_delay(call_status: str, attempts: int) -> timedelta | None:
-    """When to ring again after an unanswered call-back (None: stop)."""
-    if call_status not in RETRY_STATUSES or attempts > len(RETRY_DELAYS):
-        return None
-    return RETRY_DELAYS[attempts - 1]
-
 
 def voice_url(public_base_url: str, consultation_id: str, callback_id: int) -> str:
     query = urlencode({"c": consultation_id, "cb": str(callback_id)})
@@ -81,9 +66,7 @@ def place_due_callbacks(services: Services, now: datetime | None = None) -> int:
                 status_callback=status_url(settings.public_base_url),
             )
         except CallPlacementError as exc:
-            index = due.attempts - 1
-            retry_at = (now + PLACEMENT_ERROR_DELAYS[index]
-                        if index < len(PLACEMENT_ERROR_DELAYS) else None)
+            retry_at = rules.placement_retry_at(due.attempts, now)
             log.warning("call-back %d to %s failed (attempt %d): %s%s", due.id,
                         mask_number(due.phone), due.attempts, exc,
                         "" if retry_at else "; giving up")
@@ -100,7 +83,8 @@ def call_ended(services: Services, call_sid: str, call_status: str,
                now: datetime | None = None) -> CallEnd:
     """A final call status: close the call and, for a busy call-back, schedule a retry."""
     now = now or datetime.now(UTC)
-    end = CallStore(services.store.engine).call_ended(call_sid, call_status, now, retry_delay)
+    end = CallStore(services.store.engine).call_ended(call_sid, call_status, now,
+                                                         rules.retry_delay)
     if end.retry_at is not None and services.callbacks is not None:
         log.info("call-back %s %s; trying again at %s", end.callback_id, call_status,
                  end.retry_at.isoformat(timespec="seconds"))
