@@ -23,8 +23,8 @@ from gateway.application.call_steps import CallStart, handle_call_start, handle_
 from gateway.channels import field_shapes
 from gateway.channels.field_shapes import CallParties
 from gateway.channels.phone import to_e164
+from gateway.channels.request_helpers import query_number, services
 from gateway.channels.signatures import require_twilio_signature
-from gateway.channels.webhooks import query_number, services
 from gateway.consultation.audio import MIMETYPES, audio_dir, find_prompt
 from gateway.consultation.voice_conversation import (
     CallInput,
