@@ -6,42 +6,22 @@ import shutil
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from gateway.settings import Settings
 from gateway.store import schema
-from tests.channels.voice_calls import KE, Call, Twiml
+from tests.channels.voice_calls import (
+    KE,
+    RECORDING,
+    Call,
+    Twiml,
+    answers,
+    call_row,
+    count,
+    events,
+    participant_language,
+)
 from tests.conftest import FIXTURE_FLOWS, GatewayHarness, make_harness
-
-RECORDING = "https://api.twilio.com/2010-04-01/Accounts/AC00000000000000000000000000000000/" \
-    "Recordings/RE0123456789abcdef0123456789abcdef"
-
-
-def events(gateway: GatewayHarness) -> list[dict]:
-    with gateway.services.store.engine.connect() as conn:
-        rows = conn.execute(select(schema.events).order_by(schema.events.c.seq))
-        return [dict(r._mapping) for r in rows]
-
-
-def answers(gateway: GatewayHarness) -> dict[str, tuple[str, str | None]]:
-    return {e["question_id"]: (e["status"], e["value"]) for e in events(gateway)}
-
-
-def call_row(gateway: GatewayHarness, sid: str) -> dict:
-    with gateway.services.store.engine.connect() as conn:
-        row = conn.execute(select(schema.calls).where(schema.calls.c.call_sid == sid)).one()
-        return dict(row._mapping)
-
-
-def participant_language(gateway: GatewayHarness) -> str | None:
-    with gateway.services.store.engine.connect() as conn:
-        return conn.execute(select(schema.participants.c.language)).scalar_one()
-
-
-def count(gateway: GatewayHarness, table) -> int:
-    with gateway.services.store.engine.connect() as conn:
-        return conn.execute(select(func.count()).select_from(table)).scalar_one()
-
 
 # --- TwiML shape ----------------------------------------------------------------------------
 
@@ -258,135 +238,6 @@ def test_key_during_the_comment_prompt_goes_straight_to_the_beep(
     assert ready.said == ["After the beep, say your comment, then press hash."]
     call.record(RECORDING, 30)
     assert answers(gateway)["comment"] == ("answered", RECORDING)
-
-
-# --- durability and retries -----------------------------------------------------------------
-
-
-def test_retried_action_returns_the_same_twiml_and_records_once(gateway: GatewayHarness) -> None:
-    call = Call(gateway.client)
-    call.start()
-    call.press("1")
-    action = call.last.gather.get("action")
-    first = call.post(action, Digits="2")
-    again = call.post(action, Digits="2")
-    assert again.xml == first.xml
-    different = call.post(action, Digits="3")  # a replay of the same step, whatever it says
-    assert different.xml == first.xml
-    assert answers(gateway) == {"priority": ("answered", "roads")}
-    assert gateway.trigger.calls == 1
-    assert call_row(gateway, call.sid)["position"] == 1
-
-
-def test_retried_start_replays_the_menu(gateway: GatewayHarness) -> None:
-    call = Call(gateway.client)
-    first = call.start()
-    again = call.start()
-    assert again.xml == first.xml
-    assert count(gateway, schema.calls) == 1
-
-
-def test_stale_action_repeats_the_current_question_and_records_nothing(
-    gateway: GatewayHarness,
-) -> None:
-    call = Call(gateway.client)
-    call.start()
-    call.press("1")
-    call.press("1")  # priority answered; now at "enough" (step 3)
-    stale = call.post("/twilio/voice/step?n=2&q=enough", Digits="1")  # never sent this way
-    assert stale.prompt[0] == "Do you have enough water at home?"
-    assert stale.gather.get("action") == "/twilio/voice/step?n=3&q=enough"
-    forged = call.post("/twilio/voice/step?n=3&q=priority", Digits="4")
-    assert forged.gather.get("action") == "/twilio/voice/step?n=3&q=enough"
-    assert answers(gateway) == {"priority": ("answered", "water")}
-
-
-def test_hang_up_midway_keeps_answers_and_the_next_call_resumes(gateway: GatewayHarness) -> None:
-    call = Call(gateway.client)
-    call.start()
-    call.press("2")
-    call.press("3")
-    call.press("1")
-    call.hang_up()
-    assert answers(gateway) == {"priority": ("answered", "clinics"),
-                                "enough": ("answered", "yes")}
-    row = call_row(gateway, call.sid)
-    assert row["status"] == "ended" and row["ended_at"] is not None and row["position"] == 2
-    # A late webhook for the closed call changes nothing it should not.
-    assert call.hang_up().status_code == 204
-    later = Call(gateway.client)
-    later.start()
-    resumed = later.press("2")
-    assert resumed.said[0] == "Karibu tena kwenye Huduma za maji. Tunaendelea ulipoishia."
-    assert resumed.prompt[0] == "Umeridhika kiasi gani na huduma za maji?"
-
-
-def test_a_recording_that_arrives_after_the_hang_up_is_kept(gateway: GatewayHarness) -> None:
-    call = Call(gateway.client)
-    call.start()
-    for key in ("1", "1", "1", "3"):
-        call.press(key)
-    record_action = call.last.record.get("action")
-    call.hang_up()  # the caller hung up while speaking; the status callback came first
-    call.post(record_action, RecordingUrl=RECORDING, RecordingDuration="9", Digits="hangup")
-    assert answers(gateway)["comment"] == ("answered", RECORDING)
-    assert call_row(gateway, call.sid)["status"] == "ended"
-
-
-def test_unknown_call_sid_on_an_action_starts_over(gateway: GatewayHarness) -> None:
-    call = Call(gateway.client)
-    menu = call.post("/twilio/voice/step?n=4&q=priority", Digits="1")
-    assert menu.prompt == ["For English, press 1.", "Kwa Kiswahili, bonyeza 2."]
-    assert events(gateway) == []
-
-
-def test_action_from_another_number_changes_nothing(gateway: GatewayHarness) -> None:
-    call = Call(gateway.client)
-    call.start()
-    question = call.press("1")
-    before = call_row(gateway, call.sid)
-    other = Call(gateway.client, caller="+254722000111", sid=call.sid)
-    answer = other.post(question.gather.get("action"), Digits="2")
-    assert answer.said == ["Goodbye."] and answer.hangs_up
-    assert call_row(gateway, call.sid) == before
-    assert events(gateway) == []
-
-
-# --- voice and SMS together -----------------------------------------------------------------
-
-
-def test_voice_and_sms_answers_land_in_the_same_events(gateway: GatewayHarness) -> None:
-    gateway.client.sms(KE, "WATER")
-    gateway.client.sms(KE, "2")
-    call = Call(gateway.client)
-    call.start()
-    call.press("1")
-    call.press("3")
-    rows = events(gateway)
-    assert [(r["question_id"], r["channel"], r["value"]) for r in rows] == [
-        ("priority", "sms", "roads"),
-        ("priority", "voice", "clinics"),
-    ]
-    assert len({r["pseudonym"] for r in rows}) == 1  # one participant, two channels
-    assert count(gateway, schema.participants) == 1
-
-
-def test_voice_steps_do_not_use_up_the_sms_reply_cap(settings: Settings) -> None:
-    gateway = make_harness(settings.with_overrides(replies_per_hour=2))
-    call = Call(gateway.client)
-    call.start()
-    for key in ("1", "1", "1", "1"):
-        call.press(key)
-    assert gateway.client.sms(KE, "WATER").replies  # still answered by SMS
-
-
-def test_opted_out_numbers_may_still_call(gateway: GatewayHarness) -> None:
-    gateway.client.sms(KE, "STOP")
-    call = Call(gateway.client)
-    call.start()
-    call.press("1")
-    call.press("4")
-    assert answers(gateway) == {"priority": ("answered", "schools")}
 
 
 # --- refusals -------------------------------------------------------------------------------
