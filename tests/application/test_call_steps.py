@@ -11,7 +11,7 @@ import pytest
 
 from gateway.application.call_steps import CallStart, handle_call_start
 from gateway.application.callbacks import place_due_callbacks
-from gateway.channels.voice import TwimlRenderer
+from gateway.channels.voice_twiml import TwimlRenderer
 from gateway.settings import Settings
 from gateway.store import schema
 from tests.application.callback_calls import PUBLIC, callbacks, settle
