@@ -4,12 +4,10 @@
   dies in between (SIGKILL, lost response) leaves them unsynced; they are sent again and
   the centre, keyed on event_id, counts them as already known. At-least-once delivery,
   exactly-once effect.
-- A batch the centre refuses as malformed (400) names the bad events; those are
-  quarantined (kept, with the reason in `sync_error`, and shown by `civicline status`)
-  and the rest is sent again at once, so one poison event never blocks the outbox.
-- A batch the centre accepts (200) may list events it refused for what they say (dated
-  in the future, before their consultation opened, for a consultation, question or
-  option it has not published): exactly those are quarantined, the rest marked synced.
+- Events the centre will not take are quarantined and the rest keep flowing
+  (gateway/sync/quarantine.py): one poison event never blocks the outbox.
+- With CENTRAL_URL, a pass that delivered fetches the published consultations too
+  (gateway/sync/catalog.py).
 - On any other failure the pass stops and records when the next attempt is due, as
   gateway/sync/schedule.py decides (a capped, jittered back-off; attempts never stop):
   events wait as long as the centre is away, and logs and status say so.
@@ -21,17 +19,16 @@ from __future__ import annotations
 import logging
 import random
 import time
-import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from gateway.consultation.loader import FlowsInvalid, parse_consultation
 from gateway.settings import Settings
-from gateway.store.outbox import OutboxEvent, OutboxStore
+from gateway.store.outbox import OutboxStore
 from gateway.store.sync_state import SyncStateStore
 from gateway.sync import schedule
+from gateway.sync.catalog import CATALOG_CHECKED, CATALOG_ERROR, refresh_consultations
 from gateway.sync.client import (
     BatchRejected,
     BatchTooLarge,
@@ -39,9 +36,9 @@ from gateway.sync.client import (
     CentralError,
     CentralRefused,
     CentralUnreachable,
-    Refused,
 )
 from gateway.sync.lease import LeaseLost, SyncLease
+from gateway.sync.quarantine import hold_back, reasons_from, refused_in
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +50,6 @@ LAST_ERROR_AT = "sync_last_error_at"
 FAILURES = "sync_failures"
 NEXT_ATTEMPT = "sync_next_attempt_at"
 LAST_RESULT = "sync_last_result"
-CATALOG_ERROR = "consultations_error"
-CATALOG_CHECKED = "consultations_checked_at"
 STATE_KEYS = (LAST_SUCCESS, LAST_ERROR, LAST_ERROR_AT, FAILURES, NEXT_ATTEMPT, LAST_RESULT,
               CATALOG_ERROR, CATALOG_CHECKED)
 
@@ -157,7 +152,7 @@ class Syncer:
         try:
             self._drain(report, deadline)
             if self.refresh_catalog:
-                self._refresh_catalog(report)
+                report.consultations = refresh_consultations(self.client, self.sync_state)
         except LeaseLost:
             report.outcome = "busy"
         except CentralError as exc:
@@ -188,7 +183,7 @@ class Syncer:
             try:
                 receipt = client.send_events([e.payload for e in batch], remaining, held_back)
             except BatchRejected as rejected:
-                count = self._quarantine(batch, rejected.problems)
+                count = hold_back(self.outbox, batch, reasons_from(batch, rejected.problems))
                 held_back += count
                 backlog -= count
                 report.quarantined += count
@@ -203,9 +198,9 @@ class Syncer:
                 log.warning("sync: %s; sending %d events per batch from now on", exc, size)
                 continue
             reported = held_back
-            refused = _refused_in(batch, receipt.refused)
+            refused = refused_in(batch, receipt.refused)
             if refused:  # first, so that a pass dying in between resends only known events
-                count = self._hold_back(batch, refused)
+                count = hold_back(self.outbox, batch, refused)
                 held_back += count
                 report.quarantined += count
             self.outbox.mark_synced([e.seq for i, e in enumerate(batch) if i not in refused],
@@ -221,59 +216,6 @@ class Syncer:
         if not delivered or held_back != reported:
             # A heartbeat: last contact, and the quarantine count, for the dashboard.
             client.send_events([], 0, held_back)
-
-    def _quarantine(self, batch: list[OutboxEvent], problems: list[dict[str, Any]]) -> int:
-        reasons: dict[int, list[str]] = {}
-        for problem in problems:
-            index = problem.get("index")
-            if isinstance(index, int) and 0 <= index < len(batch):
-                where = problem.get("field") or "event"
-                reasons.setdefault(index, []).append(f"{where}: {problem.get('reason')}")
-        if not reasons:
-            raise CentralRefused(f"central store refused a batch without naming an event: "
-                                 f"{problems[:3]}")
-        return self._hold_back(batch, reasons)
-
-    def _hold_back(self, batch: list[OutboxEvent], reasons: Mapping[int, list[str]]) -> int:
-        """Quarantine the events of `batch` at these positions, with their reasons."""
-        marked = self.outbox.quarantine(
-            {batch[i].seq: "refused by the central store: " + "; ".join(r)
-             for i, r in reasons.items()}
-        )
-        for index, why in sorted(reasons.items())[:10]:
-            log.error("sync: quarantined event %s (%s/%s): %s", batch[index].payload["event_id"],
-                      batch[index].payload["consultation_id"],
-                      batch[index].payload["question_id"], "; ".join(why))
-        log.error("sync: %d events quarantined; `civicline status` lists them, "
-                  "`civicline sync --retry-quarantined` sends them again", marked)
-        return marked
-
-    def _refresh_catalog(self, report: SyncReport) -> None:
-        now = datetime.now(UTC)
-        fetched = self.client.fetch_consultations(self.sync_state.catalog_etag())
-        if fetched is None:
-            report.consultations = "unchanged"
-            self.sync_state.set_state({CATALOG_CHECKED: now.isoformat()}, now)
-            return
-        problems = []
-        for item in fetched.consultations:
-            try:
-                parse_consultation(item.definition, f"central {item.id} v{item.version}")
-            except FlowsInvalid as exc:
-                problems.append(str(exc))
-        if problems:
-            message = "consultations from the centre do not validate here, kept the " \
-                      "previous set: " + " | ".join(problems)
-            log.error("sync: %s", message)
-            self.sync_state.set_state({CATALOG_ERROR: message, CATALOG_CHECKED: now.isoformat()},
-                                  now)
-            report.consultations = "refused"
-            return
-        self.sync_state.replace_consultations(fetched.consultations, fetched.etag, now)
-        self.sync_state.set_state({CATALOG_ERROR: "", CATALOG_CHECKED: now.isoformat()}, now)
-        report.consultations = "updated"
-        log.info("sync: consultations updated from the centre: %s",
-                 ", ".join(f"{c.id} v{c.version}" for c in fetched.consultations) or "none")
 
     def _failed(self, report: SyncReport, exc: CentralError, state: Mapping[str, str]) -> None:
         now = datetime.now(UTC)
@@ -316,29 +258,3 @@ class Syncer:
         )
         if report.sent or report.quarantined:
             log.info("sync: %s", result)
-
-
-def _refused_in(batch: Sequence[OutboxEvent], refused: Sequence[Refused]) -> dict[int, list[str]]:
-    """Positions in `batch` of the events the centre refused, with the reasons.
-
-    Each refusal must name an event of the batch by position and id; otherwise nothing
-    of the batch is marked (CentralRefused): marking would lose the events it meant.
-    """
-    reasons: dict[int, list[str]] = {}
-    for item in refused:
-        if not 0 <= item.index < len(batch) or _canonical(
-            batch[item.index].payload["event_id"]
-        ) != _canonical(item.event_id):
-            raise CentralRefused(
-                f"central store refused event {item.event_id!r} at position {item.index}, "
-                f"which is not in the batch sent ({len(batch)} events); nothing marked synced"
-            )
-        reasons.setdefault(item.index, []).append(item.reason)
-    return reasons
-
-
-def _canonical(event_id: str) -> str:
-    try:
-        return str(uuid.UUID(event_id))
-    except ValueError:
-        return event_id

@@ -13,7 +13,7 @@ from sqlalchemy.engine import make_url
 from gateway.settings import Settings
 from gateway.store.outbox import OutboxStore
 from gateway.store.sync_state import SyncStateStore
-from gateway.sync import runner
+from gateway.sync import catalog, runner
 from gateway.sync.lease import holder_alive
 from gateway.sync.runner import SyncReport
 
@@ -91,8 +91,8 @@ def _consultations(
             f"FLOWS_DIR ({settings.flows_dir}): nothing fetched from the centre yet",
             "version": etag,
             "items": [{"id": c.id, "version": c.version} for c in cached],
-            "checked_at": state.get(runner.CATALOG_CHECKED) or None,
-            "error": state.get(runner.CATALOG_ERROR) or None,
+            "checked_at": state.get(catalog.CATALOG_CHECKED) or None,
+            "error": state.get(catalog.CATALOG_ERROR) or None,
         }
     return published()
 

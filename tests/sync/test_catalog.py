@@ -16,7 +16,7 @@ from gateway.application.services import Services
 from gateway.central.store import schema as central_schema
 from gateway.settings import Settings
 from gateway.store.sync_state import SyncStateStore
-from gateway.sync import runner
+from gateway.sync import catalog
 from tests.conftest import FIXTURE_FLOWS, RecordingTrigger
 from tests.loopback_centre import Centre, gateway_settings, open_centre
 from tests.twilio_signing import TwilioClient
@@ -134,7 +134,7 @@ def test_definitions_that_do_not_validate_here_are_not_cached(
     report = services.syncer.run()  # type: ignore[union-attr]
     assert report.consultations == "refused"
     sync_state = SyncStateStore(services.store.engine)
-    assert "questions[2].type" in sync_state.state()[runner.CATALOG_ERROR]
+    assert "questions[2].type" in sync_state.state()[catalog.CATALOG_ERROR]
     _, cached = sync_state.cached_consultations()
     assert [(c.id, c.version) for c in cached] == [("water-test", 1)]
 

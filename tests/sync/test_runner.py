@@ -1,24 +1,19 @@
-"""The outbox sync against a real central server on loopback, on SQLite and PostgreSQL:
-nothing lost, nothing counted twice."""
+"""A sync pass (gateway/sync/runner.py) against a real central server on loopback, on
+SQLite and PostgreSQL: nothing lost, nothing counted twice, failures retried."""
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
 import threading
 from collections import Counter
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-from sqlalchemy import insert
 
-from gateway.cli import cli
-from gateway.store import schema
 from gateway.sync import runner
 from gateway.sync.client import (
     CentralClient,
@@ -29,15 +24,8 @@ from gateway.sync.client import (
 )
 from gateway.sync.runner import Syncer
 from gateway.sync.schedule import BACKOFF_CAP
-from tests.live import CIVICLINE, cli_env, make_event, settings_env, wait_until
-from tests.loopback_centre import (
-    Centre,
-    Gateway,
-    flows_dir_copy,
-    gateway_settings,
-    make_gateway,
-    take_part,
-)
+from tests.live import CIVICLINE, cli_env, settings_env
+from tests.loopback_centre import Centre, Gateway, gateway_settings, make_gateway, take_part
 
 
 def test_central_down_while_1000_answers_arrive(
@@ -225,172 +213,6 @@ def test_two_gateways_one_centre(
             gateway.close()
 
 
-def test_malformed_event_is_quarantined_and_the_rest_flows(
-    database_url: str, centre: Centre, remote_gateway: Gateway
-) -> None:
-    accepted: Counter = Counter()
-    for n in range(3):
-        accepted += take_part(remote_gateway.client, n)
-    poison = make_event(99, pseudonym="not-a-pseudonym")
-    with remote_gateway.services.store.engine.begin() as conn:
-        conn.execute(insert(schema.events).values(
-            {**poison, "answered_at": datetime.now(UTC)}))
-    for n in range(3, 6):
-        accepted += take_part(remote_gateway.client, n)
-    settings = remote_gateway.services.settings.with_overrides(sync_batch_size=4)
-    syncer = Syncer(settings, remote_gateway.outbox,
-                    lambda: CentralClient(HttpTransport(centre.url), settings.central_token),
-                    refresh_catalog=False)
-    report = syncer.run()
-    assert (report.outcome, report.sent, report.quarantined) == ("synced", 30, 1)
-    assert centre.total() == 30
-    assert centre.tally() == accepted
-    total, quarantined = remote_gateway.outbox.quarantined()
-    assert total == 1
-    assert quarantined[0].event_id == poison["event_id"]
-    assert "pseudonym" in quarantined[0].error
-    assert remote_gateway.outbox.backlog() == 0
-    [info] = centre.store.gateways()
-    assert info.quarantined == 1
-    # Quarantined events are not sent again until an operator asks.
-    assert syncer.run(force=True).sent == 0
-    assert remote_gateway.outbox.release_quarantined() == 1
-    again = syncer.run(force=True)
-    assert (again.sent, again.quarantined) == (0, 1)
-    assert centre.total() == 30
-
-
-def test_future_dated_event_is_quarantined_alone_and_shown_by_status(
-    database_url: str, centre: Centre, remote_gateway: Gateway
-) -> None:
-    accepted: Counter = Counter()
-    for n in range(2):
-        accepted += take_part(remote_gateway.client, n)
-    # What a gateway whose clock ran a day ahead records (its answers, its clock).
-    ahead = make_event(99, answered_at=datetime.now(UTC) + timedelta(days=1))
-    with remote_gateway.services.store.engine.begin() as conn:
-        conn.execute(insert(schema.events).values(ahead))
-    for n in range(2, 4):
-        accepted += take_part(remote_gateway.client, n)
-    settings = remote_gateway.services.settings.with_overrides(sync_batch_size=4)
-    syncer = Syncer(settings, remote_gateway.outbox,
-                    lambda: CentralClient(HttpTransport(centre.url), settings.central_token),
-                    refresh_catalog=False)
-    report = syncer.run()
-    assert (report.outcome, report.sent, report.new, report.known, report.quarantined) == (
-        "synced", 20, 20, 0, 1)
-    assert centre.total() == 20
-    assert centre.tally() == accepted  # every other event of its batch was stored
-    total, quarantined = remote_gateway.outbox.quarantined()
-    assert total == 1
-    assert quarantined[0].event_id == ahead["event_id"]
-    assert quarantined[0].error.startswith("refused by the central store: answered_at ")
-    assert "ahead of the central store's clock (at most 5 min allowed): check the " \
-           "gateway's clock" in quarantined[0].error
-    assert remote_gateway.outbox.backlog() == 0
-    assert remote_gateway.unsynced() == 1  # held back, not marked synced
-    [info] = centre.store.gateways()
-    assert (info.backlog, info.quarantined) == (0, 1)
-
-    env = cli_env(settings_env(database_url=settings.database_url, central_url=centre.url,
-                               central_token=settings.central_token, gateway_id="gw-a",
-                               pseudonym_key=settings.pseudonym_key))
-    status = CliRunner().invoke(cli, ["status"], env=env)
-    assert status.exit_code == 0, status.output
-    assert "quarantined: 1 events refused by the centre\n" in status.output
-    assert (f"  {ahead['event_id']} water-test/priority: refused by the central store: "
-            f"answered_at ") in status.output
-    assert "check the gateway's clock" in status.output
-    assert "`civicline sync --retry-quarantined`" in status.output
-
-    # Sent again as is, it is refused again: still quarantined, nothing stored.
-    assert remote_gateway.outbox.release_quarantined() == 1
-    again = syncer.run(force=True)
-    assert (again.outcome, again.sent, again.quarantined) == ("synced", 0, 1)
-    assert centre.total() == 20
-
-
-def test_answers_to_a_consultation_the_centre_lacks_wait_until_it_is_published(
-    database_url: str, centre: Centre, tmp_path: Path
-) -> None:
-    """A gateway serving a consultation from FLOWS_DIR that nobody published at the centre
-    keeps its answers in quarantine, with the reason, until it is published."""
-    flows = flows_dir_copy(tmp_path)
-    extra = (flows / "water.yaml").read_text().replace("id: water-test", "id: water-extra") \
-        .replace("keywords: [WATER, MAJI]", "keywords: [EXTRA]") \
-        .replace("+254700000001", "+254700000009")
-    (flows / "extra.yaml").write_text(extra)
-    gateway = make_gateway(gateway_settings(database_url, centre, "gw-a", flows_dir=flows))
-    try:
-        accepted = take_part(gateway.client, 1)
-        for body in ("EXTRA", "2", "no", "4", "Too far", "3"):
-            gateway.client.sms("+254799000001", body)
-        syncer = gateway.services.syncer
-        assert syncer is not None
-        report = syncer.run()
-        assert (report.outcome, report.sent, report.quarantined) == ("synced", 5, 5)
-        assert centre.tally() == accepted
-        total, quarantined = gateway.outbox.quarantined()
-        assert total == 5
-        assert {q.consultation_id for q in quarantined} == {"water-extra"}
-        assert {q.error for q in quarantined} == {
-            "refused by the central store: consultation 'water-extra' is not published at "
-            "the central store"
-        }
-
-        centre.store.publish(extra, "extra.yaml", datetime.now(UTC))
-        assert gateway.outbox.release_quarantined() == 5
-        after = syncer.run(force=True)
-        assert (after.outcome, after.sent, after.new, after.quarantined) == (
-            "synced", 5, 5, 0)
-        assert centre.total() == 10
-        assert gateway.outbox.quarantined()[0] == 0
-        assert [g.quarantined for g in centre.store.gateways()] == [0]
-    finally:
-        gateway.close()
-
-
-class RewritesRefusals:
-    """A centre (or a proxy) answering 200 with refusals this batch does not hold."""
-
-    def __init__(self, inner: Transport, refused: object) -> None:
-        self.inner = inner
-        self.refused = refused
-
-    def request(self, method: str, path: str, headers: Mapping[str, str],
-                body: bytes | None) -> HttpReply:
-        reply = self.inner.request(method, path, headers, body)
-        if path.endswith("/events") and reply.status == 200:
-            data = {**reply.json(), "refused": self.refused}
-            return HttpReply(200, reply.headers, json.dumps(data).encode())
-        return reply
-
-
-@pytest.mark.parametrize("refused", [
-    [{"index": 7, "event_id": "00000000-0000-4000-8000-000000000000", "reason": "?"}],
-    [{"index": 0, "event_id": "00000000-0000-4000-8000-000000000000", "reason": "?"}],
-    "all of them",
-    [{"index": "zero"}],
-])
-def test_refusals_that_do_not_name_the_batch_mark_nothing(
-    database_url: str, centre: Centre, remote_gateway: Gateway, refused: object
-) -> None:
-    accepted = take_part(remote_gateway.client, 1)
-    settings = remote_gateway.services.settings
-    syncer = Syncer(settings, remote_gateway.outbox,
-                    lambda: CentralClient(RewritesRefusals(HttpTransport(centre.url), refused),
-                                          settings.central_token),
-                    refresh_catalog=False)
-    report = syncer.run()
-    assert report.outcome == "failed"
-    assert remote_gateway.unsynced() == 5  # nothing marked, nothing quarantined
-    assert remote_gateway.outbox.quarantined()[0] == 0
-    # The centre stored them; sent again, they are known.
-    again = remote_gateway.services.syncer.run(force=True)  # type: ignore[union-attr]
-    assert (again.outcome, again.sent, again.known) == ("synced", 5, 5)
-    assert centre.tally() == accepted
-
-
 class TooLargeOver:
     """A proxy limit: bodies above `limit` bytes get 413, like nginx's 1 MB default."""
 
@@ -494,44 +316,3 @@ def test_oldest_first_in_batches_of_the_configured_size(
         assert order == ["priority", "enough", "satisfaction", "comment", "age_band"]
     finally:
         gateway.close()
-
-
-def test_cli_sync_once_against_a_central_server_process(
-    database_url: str, centre: Centre, remote_gateway: Gateway, tmp_path: Path
-) -> None:
-    """`civicline central serve` and `civicline sync --once` as real processes."""
-    from tests.live import free_port
-
-    for n in range(4):
-        take_part(remote_gateway.client, n)
-    port = free_port()
-    env = cli_env(settings_env(central_database_url=centre.settings.central_database_url))
-    server = subprocess.Popen(
-        [CIVICLINE, "central", "serve", "--port", str(port), "--workers", "1"], env=env,
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )
-    try:
-        import requests
-
-        def up() -> bool:
-            try:
-                return requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).ok
-            except requests.RequestException:
-                return False
-
-        wait_until(up, timeout=30)
-        settings = remote_gateway.services.settings
-        gateway_env = cli_env(settings_env(
-            database_url=settings.database_url, central_url=f"http://127.0.0.1:{port}",
-            central_token=settings.central_token, gateway_id="gw-a",
-            pseudonym_key=settings.pseudonym_key,
-        ))
-        done = subprocess.run([CIVICLINE, "sync", "--once"], env=gateway_env,
-                              capture_output=True, text=True, timeout=60)
-        assert done.returncode == 0, done.stderr
-        assert "synced 20 events (20 new, 0 already known); 0 waiting" in done.stdout
-        assert centre.total() == 20
-    finally:
-        server.terminate()
-        server.wait(20)
-        server.stderr.close()  # type: ignore[union-attr]
