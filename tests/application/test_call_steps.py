@@ -15,16 +15,9 @@ from gateway.channels.voice_twiml import TwimlRenderer
 from gateway.settings import Settings
 from gateway.store import schema
 from tests.application.callback_calls import PUBLIC, callbacks, settle
-from tests.channels.voice_calls import (
-    KE,
-    RECORDING,
-    Call,
-    answers,
-    call_row,
-    count,
-    events,
-)
+from tests.channels.voice_calls import KE, RECORDING, Call
 from tests.conftest import FIXTURE_FLOWS, GatewayHarness, make_harness
+from tests.stored import answers, call_row, count, events
 from tests.twilio_signing import new_sid
 
 # --- durability and retries ---------------------------------------------------------------

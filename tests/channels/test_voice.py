@@ -9,17 +9,9 @@ import pytest
 
 from gateway.settings import Settings
 from gateway.store import schema
-from tests.channels.voice_calls import (
-    KE,
-    RECORDING,
-    Call,
-    answers,
-    call_row,
-    count,
-    events,
-    participant_language,
-)
+from tests.channels.voice_calls import KE, RECORDING, Call
 from tests.conftest import GatewayHarness, make_harness
+from tests.stored import answers, call_row, count, events, participant_language
 
 # --- whole calls ----------------------------------------------------------------------------
 

@@ -9,8 +9,9 @@ from sqlalchemy import select
 
 from gateway.settings import Settings
 from gateway.store import schema
-from tests.channels.voice_calls import RECORDING, Call, Twiml, count
+from tests.channels.voice_calls import RECORDING, Call, Twiml
 from tests.conftest import GatewayHarness, make_harness
+from tests.stored import count
 
 # --- TwiML shape ----------------------------------------------------------------------------
 

@@ -1,5 +1,4 @@
-"""A phone call driven through signed voice webhooks, reading the TwiML as Twilio would,
-and what calls left in the gateway's store."""
+"""A phone call driven through signed voice webhooks, reading the TwiML as Twilio would."""
 
 from __future__ import annotations
 
@@ -7,11 +6,8 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from sqlalchemy import Table, func, select
 from werkzeug.test import TestResponse
 
-from gateway.store import schema
-from tests.conftest import GatewayHarness
 from tests.twilio_signing import ACCOUNT_SID, TwilioClient, new_sid
 
 KE = "+254712345678"
@@ -138,32 +134,3 @@ class Call:
                                                                   CallDuration="42"))
         assert response.status_code == 204, response.get_data(as_text=True)
         return response
-
-
-# --- what a call left in the gateway's store -----------------------------------------------
-
-
-def events(gateway: GatewayHarness) -> list[dict]:
-    with gateway.services.store.engine.connect() as conn:
-        rows = conn.execute(select(schema.events).order_by(schema.events.c.seq))
-        return [dict(r._mapping) for r in rows]
-
-
-def answers(gateway: GatewayHarness) -> dict[str, tuple[str, str | None]]:
-    return {e["question_id"]: (e["status"], e["value"]) for e in events(gateway)}
-
-
-def call_row(gateway: GatewayHarness, sid: str) -> dict:
-    with gateway.services.store.engine.connect() as conn:
-        row = conn.execute(select(schema.calls).where(schema.calls.c.call_sid == sid)).one()
-        return dict(row._mapping)
-
-
-def participant_language(gateway: GatewayHarness) -> str | None:
-    with gateway.services.store.engine.connect() as conn:
-        return conn.execute(select(schema.participants.c.language)).scalar_one()
-
-
-def count(gateway: GatewayHarness, table: Table) -> int:
-    with gateway.services.store.engine.connect() as conn:
-        return conn.execute(select(func.count()).select_from(table)).scalar_one()
