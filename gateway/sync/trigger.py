@@ -3,9 +3,10 @@
 One RQ job per answer would cap the gateway at the worker's job rate; instead one
 flag in Redis says "a sync is pending" and a job is enqueued only when the flag was
 not already set. The job clears the flag when it starts, so answers that arrive
-during a sync wake the next one, and after its pass enqueues what follows (`follow_up`,
-when gateway/sync/schedule.py says). If Redis is down the events stay in the outbox
-and the periodic sweep finds them. Without Redis, a thread in the process syncs.
+during a sync wake the next one; after its pass, the job enqueues what follows
+(`follow_up`, when gateway/sync/schedule.py says so). If Redis is down the events stay
+in the outbox and the periodic sweep finds them. Without Redis, a thread in the process
+syncs (InProcessSyncTrigger).
 """
 
 from __future__ import annotations
