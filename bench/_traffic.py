@@ -21,7 +21,7 @@ from urllib.parse import urlencode
 
 from twilio.request_validator import RequestValidator
 
-from gateway.consultation.loader import load_catalog
+from gateway.consultation.catalogue import load_catalog
 from gateway.consultation.model import Consultation, Question, QuestionType, Status
 
 ACCOUNT_SID = "AC" + "5" * 32

@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import math
 import os
 import platform
 import resource
@@ -47,107 +46,40 @@ import sqlite3
 import sys
 import tempfile
 import time
-import uuid
-from collections import Counter
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 if __package__ in (None, ""):  # run as a script: make `bench` and `gateway` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from redis import Redis  # noqa: E402
-from sqlalchemy import Engine, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
 
 from bench import _client, _traffic, _wrk  # noqa: E402
 from bench._servers import BENCH_TOKEN, REPO, Server, WorkerSettings, gateway_env  # noqa: E402
+from bench._sms_report import (  # noqa: E402
+    BASELINE,
+    ONE_INSERT,
+    Row,
+    StoreCheck,
+    client_row,
+    print_report,
+    wrk_row,
+)
+from bench._sms_stores import (  # noqa: E402
+    DEFAULT_POSTGRES,
+    GATEWAY_TABLES,
+    STORES,
+    count_rows,
+    postgres_facts,
+    store_url,
+)
 from bench.one_insert_app import DATABASE_ENV as ONE_INSERT_DATABASE_ENV  # noqa: E402
-from gateway.database import make_engine  # noqa: E402
 from gateway.sync.trigger import QUEUE_NAME  # noqa: E402
 
 BASELINE_APP = "bench.baseline_app:create_app()"
 ONE_INSERT_APP = "bench.one_insert_app:create_app()"
 GATEWAY_APP = "gateway.app:create_app()"
-BASELINE = "baseline"
-ONE_INSERT = "one-insert FULL"
-DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
-FULL_TO_ONE_INSERT_TARGET = 0.6  # gateway on SQLite FULL, req/s over the one-insert app's
-
-
-@dataclass(frozen=True)
-class Store:
-    """One local store the gateway runs on."""
-
-    key: str  # as given to --stores
-    label: str  # the row's name in the tables
-    synchronous: str  # SQLITE_SYNCHRONOUS: the SQLite store and the embedded central one
-
-
-STORES = (  # the order they run in
-    Store("full", "gateway SQLite FULL", "FULL"),
-    Store("normal", "gateway SQLite NORMAL", "NORMAL"),
-    Store("postgresql", "gateway PostgreSQL", "FULL"),
-)
-
-
-@dataclass
-class Row:
-    """One line of a result table."""
-
-    name: str
-    tool: str
-    completed: int
-    seconds: float
-    p50_ms: float
-    p99_ms: float
-    max_ms: float
-    statuses: Counter[int] = field(default_factory=Counter)
-    errors: int = 0
-    replies: int = 0
-    lag_p99_ms: float | None = None  # open loop: how late the client sent, p99
-    server_cores: float = 0.0  # gunicorn master + workers CPU seconds per second
-    client_cores: float = 0.0  # load generator CPU seconds per second
-    unsent: int = 0  # open loop: dropped, the schedule being too far behind
-
-    @property
-    def rate(self) -> float:
-        return self.completed / self.seconds if self.seconds > 0 else 0.0
-
-    @property
-    def non_2xx(self) -> int:
-        return sum(n for code, n in self.statuses.items() if not 200 <= code < 300)
-
-
-@dataclass
-class StoreCheck:
-    name: str
-    rows: dict[str, int]  # table -> rows after the run
-    answered: int  # 2xx responses over warm-up, (a) and (b)
-    rq_jobs: int | None = None  # the gateway's sync jobs left in Redis
-
-
-def client_row(name: str, result: _client.Result, tool: str = "python") -> Row:
-    lat = result.latencies
-    lost = result.unsent + sum(result.errors.values())  # never answered: infinite latency
-    return Row(
-        name=name, tool=tool, completed=result.completed, seconds=result.elapsed,
-        p50_ms=_client.percentile(lat, 50, lost) * 1000,
-        p99_ms=_client.percentile(lat, 99, lost) * 1000,
-        max_ms=(math.inf if lost else max(lat, default=0.0)) * 1000, statuses=result.statuses,
-        errors=sum(result.errors.values()), replies=result.replies,
-        lag_p99_ms=_client.percentile(result.lags, 99) * 1000 if result.lags else None,
-        unsent=result.unsent,
-    )
-
-
-def wrk_row(name: str, result: _wrk.WrkResult) -> Row:
-    return Row(
-        name=name, tool="wrk", completed=result.completed, seconds=result.seconds,
-        p50_ms=result.p50_ms, p99_ms=result.p99_ms, max_ms=result.max_ms,
-        statuses=result.statuses, errors=sum(result.errors.values()), replies=result.replies,
-    )
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -321,82 +253,6 @@ def _check_signatures_enforced(label: str, server: Server, good: _traffic.Signed
         raise RuntimeError(f"{label}: a forged signature got HTTP {status}, not 403")
 
 
-GATEWAY_TABLES = ("inbound", "events", "participants")
-
-
-def count_rows(url: str, tables: Sequence[str]) -> dict[str, int]:
-    """Rows in each of `tables` of the store at `url` (SQLite file or PostgreSQL schema)."""
-    engine = make_engine(url)
-    try:
-        with engine.connect() as conn:
-            return {table: int(conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one())  # noqa: S608
-                    for table in tables}
-    finally:
-        engine.dispose()
-
-
-def _connect_postgres(url: str) -> Engine:
-    engine = make_engine(url)
-    try:
-        with engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-    except Exception as exc:  # noqa: BLE001 - any failure to connect: say so and stop
-        engine.dispose()
-        raise SystemExit(f"PostgreSQL at {_shown(url)} is not reachable "
-                         f"({exc.__class__.__name__}: {exc}); give --postgres URL, or leave "
-                         "it out with --stores full,normal") from exc
-    return engine
-
-
-def _shown(url: str) -> str:
-    return make_url(url).render_as_string(hide_password=True)
-
-
-def postgres_facts(url: str) -> str:
-    """The server's version and the settings that decide what a commit waits for."""
-    engine = _connect_postgres(url)
-    try:
-        with engine.connect() as conn:
-            version, fsync, method, pages = conn.execute(text(
-                "SELECT current_setting('server_version'), current_setting('fsync'), "
-                "current_setting('wal_sync_method'), current_setting('full_page_writes')"
-            )).one()
-    finally:
-        engine.dispose()
-    return (f"PostgreSQL {version} at {_shown(url)}: fsync={fsync}, "
-            f"wal_sync_method={method}, full_page_writes={pages}")
-
-
-@contextmanager
-def postgres_schema(url: str) -> Iterator[str]:
-    """A URL whose connections use a new, empty schema, dropped with its tables afterwards
-    (as tests/conftest.py's postgres_schema): search_path is set in the URL's options."""
-    name = f"bench_{uuid.uuid4().hex[:16]}"
-    admin = _connect_postgres(url)
-    try:
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{name}"'))
-        try:
-            separator = "&" if "?" in url else "?"
-            yield f"{url}{separator}options=-csearch_path%3D{name}"
-        finally:
-            with admin.begin() as conn:
-                conn.execute(text(f'DROP SCHEMA "{name}" CASCADE'))
-    finally:
-        admin.dispose()
-
-
-@contextmanager
-def store_url(args: argparse.Namespace, store: Store, workdir: Path,
-              server_name: str) -> Iterator[str]:
-    """DATABASE_URL for the gateway on `store`: a new SQLite file or PostgreSQL schema."""
-    if store.key == "postgresql":
-        with postgres_schema(args.postgres) as url:
-            yield url
-    else:
-        yield f"sqlite:///{workdir / (server_name + '.db')}"
-
-
 def run(args: argparse.Namespace) -> int:
     settings = WorkerSettings(args.workers, args.worker_class, args.threads)
     consultations = _traffic.open_consultations(args.flows)
@@ -491,118 +347,6 @@ def _run_all(args: argparse.Namespace, settings: WorkerSettings, workdir: Path,
         stores.append(StoreCheck(store.label, rows, _answered(warm_ok, closed, opened),
                                  int(redis.llen(f"rq:queue:{QUEUE_NAME}"))))
         redis.flushdb()
-
-
-def _fmt_statuses(row: Row) -> str:
-    bad = {code: n for code, n in sorted(row.statuses.items()) if not 200 <= code < 300}
-    text = " ".join(f"{code}x{n}" for code, n in bad.items()) or "0"
-    return text + (f" err{row.errors}" if row.errors else "")
-
-
-def _ratio(row: Row, floor: Row | None) -> str:
-    return f"{row.rate / floor.rate:.2f}" if floor is not None and floor.rate else "-"
-
-
-def print_report(args: argparse.Namespace, settings: WorkerSettings, closed: Sequence[Row],
-                 opened: Sequence[Row], checks: Sequence[Row], stores: Sequence[StoreCheck],
-                 consultations: int, postgres: str | None) -> None:
-    baseline = next((r for r in closed if r.name == BASELINE), None)
-    one_insert = next((r for r in closed if r.name == ONE_INSERT), None)
-    tool = f"wrk -t{args.wrk_threads}" if args.tool == "wrk" else "python client"
-    width = max(len(r.name) for r in closed)
-    print(f"CivicLine SMS webhook benchmark: {settings.describe()} for every app "
-          f"(timeouts/keepalive of config/gunicorn.conf.py, access log off, max_requests off)")
-    print(f"traffic: the same signed Twilio webhooks to every app, from distinct participants, "
-          f"{consultations} open consultation(s) in {args.flows}; {args.warmup} warm-up "
-          "requests per app first")
-    print("apps: baseline = signature check + constant TwiML; one-insert FULL = the same check, "
-          "then one row (MessageSid, From, Body, time) INSERT OR IGNORE'd and committed into "
-          "SQLite (WAL, synchronous=FULL) before the same TwiML")
-    for store in args.stores:
-        if store.key == "postgresql":
-            print(f"{store.label}: the gateway's local store in a fresh schema (dropped after), "
-                  f"synchronous_commit=on, on {postgres}; the central store the gateway "
-                  "embeds stays on SQLite (FULL) in the temp dir")
-        else:
-            print(f"{store.label}: a fresh SQLite file (WAL), SQLITE_SYNCHRONOUS="
-                  f"{store.synchronous} for it and for the embedded central store's file")
-    print("each app first answered 403 to a webhook altered after signing: checks are on")
-    print("columns: replies = answers carrying an SMS reply; srv/gen CPU = cores used by "
-          "gunicorn / by the load generator")
-    print()
-    print(f"(a) closed loop, {args.concurrency} connections, {tool}, "
-          f"{args.requests} requests or {args.duration} s per app, whichever comes first")
-    header = (f"{'app':<{width}} {'requests':>8} {'secs':>5} {'req/s':>7} {'p50 ms':>7} "
-              f"{'p99 ms':>7} {'max ms':>7} {'replies':>7} {'non-2xx':>7} {'srv CPU':>7} "
-              f"{'gen CPU':>7} {'/base':>5} {'/1-ins':>6}")
-    print(header)
-    print("-" * len(header))
-    for row in closed:
-        print(f"{row.name:<{width}} {row.completed:>8} {row.seconds:>5.1f} {row.rate:>7.0f} "
-              f"{row.p50_ms:>7.1f} {row.p99_ms:>7.1f} {row.max_ms:>7.1f} {row.replies:>7} "
-              f"{_fmt_statuses(row):>7} {row.server_cores:>7.2f} {row.client_cores:>7.2f} "
-              f"{_ratio(row, baseline):>5} {_ratio(row, one_insert):>6}")
-    print("/base, /1-ins = the app's req/s over the baseline's, over the one-insert app's "
-          "(same run)")
-    print()
-    target = format(args.target_p99, "g")
-    print(f"(b) open loop, {args.rate:g} req/s for {args.rate_duration:g} s, python client "
-          f"({args.open_connections} connections), latency from each request's scheduled "
-          f"time")
-    header = (f"{'app':<{width}} {'answered':>8} {'unsent':>6} {'req/s':>6} {'p50 ms':>7} "
-              f"{'p99 ms':>7} {'max ms':>7} {'lag p99':>7} {'replies':>7} {'non-2xx':>7} "
-              f"{'srv CPU':>7} {'gen CPU':>7} {'p99<' + target + 'ms':>8}")
-    print(header)
-    print("-" * len(header))
-    for row in opened:
-        verdict = "yes" if row.p99_ms < args.target_p99 else "NO"
-        lag = f"{row.lag_p99_ms:.1f}" if row.lag_p99_ms is not None else "-"
-        print(f"{row.name:<{width}} {row.completed:>8} {row.unsent:>6} {row.rate:>6.1f} "
-              f"{row.p50_ms:>7.1f} {row.p99_ms:>7.1f} {row.max_ms:>7.1f} {lag:>7} "
-              f"{row.replies:>7} {_fmt_statuses(row):>7} {row.server_cores:>7.2f} "
-              f"{row.client_cores:>7.2f} {verdict:>8}")
-    print("lag p99 = how late the client sent, in ms; it grows only when every client "
-          "connection is waiting on a saturated server (the latency still counts from the "
-          f"scheduled time); unsent = still unsent {args.grace:g} s after the schedule ended, "
-          "dropped and counted as infinite latency")
-    _print_targets(args, closed, opened, one_insert)
-    if checks:
-        print()
-        print("load generator check, against the baseline:")
-        for row in checks:
-            reached = f"; {tool} reached {baseline.rate:.0f} req/s in (a)" if baseline else ""
-            print(f"  python client flat out, {args.concurrency} connections: {row.rate:.0f} "
-                  f"req/s, p99 {row.p99_ms:.1f} ms, {row.client_cores:.2f} cores{reached}")
-        base_open = next((r for r in opened if r.name == BASELINE), None)
-        if base_open is not None:
-            print(f"  python client open loop at {args.rate:g} req/s: p99 {base_open.p99_ms:.1f}"
-                  f" ms, send lag p99 {base_open.lag_p99_ms or 0:.1f} ms, "
-                  f"{base_open.client_cores:.2f} cores")
-    if stores:
-        print()
-        print("rows in each store after its run (warm-up + (a) + (b); retries add no row; "
-              "requests in flight when wrk stops add rows):")
-        for st in stores:
-            rows = ", ".join(f"{n} {table}" for table, n in st.rows.items())
-            jobs = f", {st.rq_jobs} RQ sync job(s) enqueued" if st.rq_jobs is not None else ""
-            print(f"  {st.name}: {rows}; {st.answered} 2xx responses counted{jobs}")
-
-
-def _print_targets(args: argparse.Namespace, closed: Sequence[Row], opened: Sequence[Row],
-                   one_insert: Row | None) -> None:
-    gateway_open = [r for r in opened if r.name.startswith("gateway ")]
-    print()
-    print("targets (this run only; a figure moves between runs):")
-    if gateway_open:
-        each = "; ".join(f"{r.name} {r.p99_ms:.1f} ms "
-                         f"{'yes' if r.p99_ms < args.target_p99 else 'NO'}"
-                         for r in gateway_open)
-        print(f"  p99 < {args.target_p99:g} ms at {args.rate:g} req/s on every store: {each}")
-    full = next((r for r in closed if r.name == STORES[0].label), None)
-    if full is not None and one_insert is not None and one_insert.rate:
-        ratio = full.rate / one_insert.rate
-        print(f"  {full.name} >= {FULL_TO_ONE_INSERT_TARGET:g} x the one-insert app's req/s: "
-              f"{ratio:.2f} {'yes' if ratio >= FULL_TO_ONE_INSERT_TARGET else 'NO'}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import Engine, func, inspect, select, text  # noqa: E402
 
-from gateway.central.officials import exports  # noqa: E402
+from gateway.central.officials.exports import as_csv  # noqa: E402
 from gateway.central.officials.reports import Reports  # noqa: E402
 from gateway.central.store import final_states  # noqa: E402
 from gateway.central.store.schema import consultations, events, metadata  # noqa: E402
@@ -262,7 +262,7 @@ def run(label: str, engine: Engine, total: int, load: Callable[[], None], repeat
         target = OUT / f"responses-{label.lower()}.csv"
         size = 0
         with target.open("w", encoding="utf-8") as out:
-            for chunk in exports.responses_csv(published, reports.responses(published)):
+            for chunk in as_csv.responses_csv(published, reports.responses(published)):
                 size += out.write(chunk)
         return size
 

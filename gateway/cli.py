@@ -14,7 +14,7 @@ from gateway.commands.officials import export, officials
 from gateway.commands.server import db, serve, worker
 from gateway.commands.simulate import simulate
 from gateway.commands.sync import status, sync
-from gateway.consultation.loader import FlowsInvalid
+from gateway.consultation.reading import FlowsInvalid
 from gateway.settings import SettingsError
 
 

@@ -23,9 +23,10 @@ from typing import TYPE_CHECKING, Any
 from flask import Flask
 
 from gateway.central.app import create_central_app, open_central_store, register_central
-from gateway.central.officials.web import register_officials
+from gateway.central.officials.mount import register_officials
 from gateway.central.store.central_store import CentralStore, PublishOutcome, PublishRefused
-from gateway.consultation.loader import FlowsInvalid, scan_catalog
+from gateway.consultation.catalogue import scan_catalog
+from gateway.consultation.reading import FlowsInvalid
 from gateway.settings import Settings, SettingsError
 from gateway.store.participants import LocalStore
 from gateway.store.sync_state import SyncStateStore

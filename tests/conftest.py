@@ -16,7 +16,7 @@ from redis.exceptions import RedisError
 from gateway.app import build_services
 from gateway.application.catalog_source import StaticCatalog
 from gateway.application.services import Services
-from gateway.consultation.loader import load_catalog
+from gateway.consultation.catalogue import load_catalog
 from gateway.settings import SECRETS_FILE, Settings
 from tests.twilio_signing import TwilioClient
 

@@ -19,7 +19,7 @@ from gateway.application.services import Services
 from gateway.central.app import create_central_app
 from gateway.central.store import schema as central_schema
 from gateway.central.store.central_store import CentralStore
-from gateway.consultation.loader import load_catalog
+from gateway.consultation.catalogue import load_catalog
 from gateway.settings import Settings
 from gateway.store import schema
 from gateway.store.outbox import OutboxStore

@@ -16,7 +16,7 @@ from gateway.application.callbacks import place_due_callbacks
 from gateway.application.catalog_source import StaticCatalog
 from gateway.central.app import create_central_app
 from gateway.central.store.central_store import CentralStore
-from gateway.consultation.loader import load_catalog
+from gateway.consultation.catalogue import load_catalog
 from gateway.database import make_engine
 from gateway.store import schema
 from tests.channels.voice_calls import Call

@@ -18,17 +18,15 @@ from gateway.application import rules
 from gateway.application.regions import region_for
 from gateway.application.services import Services
 from gateway.consultation.model import Catalog
-from gateway.consultation.voice_conversation import (
+from gateway.consultation.voice_call import (
     CallContext,
     CallInput,
     CallState,
     Collect,
     VoiceStep,
-    advance_call,
     current_target,
-    repeat_current,
-    start_call,
 )
+from gateway.consultation.voice_conversation import advance_call, repeat_current, start_call
 from gateway.privacy import mask_number, pseudonym
 from gateway.store.calls import CallStatus, CallsTx, StoredCall
 from gateway.store.participants import InboundRecord, ParticipantTx

@@ -12,8 +12,9 @@ from typing import Protocol
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from gateway.consultation.loader import FlowsInvalid, load_catalog, parse_consultation
+from gateway.consultation.catalogue import load_catalog, parse_consultation
 from gateway.consultation.model import Catalog, Consultation
+from gateway.consultation.reading import FlowsInvalid
 from gateway.store.sync_state import CachedConsultation, SyncStateStore
 
 log = logging.getLogger(__name__)

@@ -9,7 +9,7 @@ from sqlalchemy import text
 from werkzeug.exceptions import HTTPException
 
 from gateway.central import api
-from gateway.central.officials.web import register_officials
+from gateway.central.officials.mount import register_officials
 from gateway.central.store.central_store import CentralStore
 from gateway.settings import Settings
 

@@ -25,12 +25,8 @@ from gateway.channels.request_helpers import query_number, services, twiml
 from gateway.channels.signatures import require_twilio_signature
 from gateway.channels.voice_twiml import AUDIO_PATH, STEP_PATH, TwimlRenderer
 from gateway.consultation.audio import MIMETYPES, audio_dir
-from gateway.consultation.voice_conversation import (
-    CallInput,
-    Keys,
-    RecordingResult,
-    hidden_number,
-)
+from gateway.consultation.voice_call import CallInput, Keys, RecordingResult
+from gateway.consultation.voice_conversation import hidden_number
 from gateway.settings import Settings
 
 blueprint = Blueprint("voice", __name__)

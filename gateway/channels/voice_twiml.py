@@ -9,14 +9,8 @@ from urllib.parse import quote, urlencode
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from gateway.consultation.audio import audio_dir, find_prompt
-from gateway.consultation.voice_conversation import (
-    CallState,
-    Collect,
-    Pause,
-    Segment,
-    Speech,
-    VoiceStep,
-)
+from gateway.consultation.voice_call import CallState, Collect, VoiceStep
+from gateway.consultation.voice_prompts import Pause, Segment, Speech
 from gateway.settings import Settings
 
 STEP_PATH = "/twilio/voice/step"

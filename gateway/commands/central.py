@@ -76,7 +76,8 @@ def publish(files: tuple[Path, ...]) -> None:
     """Publish consultation FILES (YAML) to the centre; gateways fetch them on sync."""
     from gateway.central.app import open_central_store
     from gateway.central.store.central_store import PublishRefused
-    from gateway.consultation.loader import FlowsInvalid, parse_consultation
+    from gateway.consultation.catalogue import parse_consultation
+    from gateway.consultation.reading import FlowsInvalid
 
     store = open_central_store(Settings.from_env())
     failed = False

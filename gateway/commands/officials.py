@@ -115,8 +115,8 @@ def tallies(consultation: str, fmt: str, by: str, output: Path | None) -> None:
     JSON: {"consultation", "questions": [{"id", "options": [{"id", "sms", "voice",
     "total", "percent"}], "unparsed", "skipped", "no_answer", "breakdown"?}], ...}.
     """
-    from gateway.central.officials import exports
-    from gateway.central.officials.results import breakdown_choices
+    from gateway.central.officials.breakdowns import breakdown_choices
+    from gateway.central.officials.exports import as_csv, as_json, as_xlsx
 
     settings = Settings.from_env()
     reports = _reports(settings)
@@ -131,12 +131,12 @@ def tallies(consultation: str, fmt: str, by: str, output: Path | None) -> None:
     now = _now()
     with _output(output, binary_format=fmt == "xlsx") as out:
         if fmt == "csv":
-            _write_text(out, [exports.tallies_csv(tally, breakdown)])
+            _write_text(out, [as_csv.tallies_csv(tally, breakdown)])
         elif fmt == "json":
-            _write_text(out, [exports.tallies_json(tally, published, now, reports.k, breakdown)])
+            _write_text(out, [as_json.tallies_json(tally, published, now, reports.k, breakdown)])
         else:
             breakdowns = [breakdown] if breakdown else reports.all_breakdowns(tally)
-            exports.write_tallies_xlsx(out, tally, published, now, breakdowns)
+            as_xlsx.write_tallies_xlsx(out, tally, published, now, breakdowns)
     _done(output, f"tallies of {consultation}")
 
 
@@ -150,18 +150,18 @@ def responses(consultation: str, fmt: str, output: Path | None) -> None:
     Columns: event_id, pseudonym, question, status, answer_id, answer_text, channel,
     language, answered_at, region, gateway, counted.
     """
-    from gateway.central.officials import exports
+    from gateway.central.officials.exports import as_csv, as_json, as_xlsx
 
     reports = _reports(Settings.from_env())
     published = _published(reports, consultation)
     rows = reports.responses(published)
     with _output(output, binary_format=fmt == "xlsx") as out:
         if fmt == "csv":
-            _write_text(out, exports.responses_csv(published, rows))
+            _write_text(out, as_csv.responses_csv(published, rows))
         elif fmt == "json":
-            _write_text(out, exports.responses_json(published, rows))
+            _write_text(out, as_json.responses_json(published, rows))
         else:
-            exports.write_responses_xlsx(out, published, rows)
+            as_xlsx.write_responses_xlsx(out, published, rows)
     _done(output, f"responses of {consultation}")
 
 
@@ -177,7 +177,7 @@ def open_data(consultation: str, output: Path | None) -> None:
 
     Its participant ids are new with every zip and match nothing else; event ids and
     times of day are left out (responses carry the UTC day)."""
-    from gateway.central.officials import exports
+    from gateway.central.officials.exports.open_data import write_open_data
 
     reports = _reports(Settings.from_env())
     published = _published(reports, consultation)
@@ -185,12 +185,12 @@ def open_data(consultation: str, output: Path | None) -> None:
     breakdowns = reports.all_breakdowns(tally)
     target = output or Path(f"{published.id}-open-data.zip")
     with _output(target, binary_format=True) as out:
-        sums = exports.write_open_data(
+        sums = write_open_data(
             out,
             published,
             tally,
             breakdowns,
-            lambda: reports.responses(published),
+            lambda salt: reports.responses(published, release_salt=salt),
             _now(),
             reports.k,
         )

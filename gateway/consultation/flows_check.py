@@ -1,8 +1,8 @@
 """`civicline flows check`: validate consultation files and warn about costly texts.
 
-Errors come from the loader. Warnings come from the producers in WARNING_PRODUCERS, each
-a function Consultation -> list[str] run on every valid consultation; add a producer to
-that tuple to add a kind of warning.
+Errors come from reading and checking the files (`catalogue.scan_catalog`). Warnings come
+from the producers in WARNING_PRODUCERS, each a function Consultation -> list[str] run on
+every valid consultation; add a producer to that tuple to add a kind of warning.
 """
 
 from __future__ import annotations
@@ -13,8 +13,9 @@ from pathlib import Path
 
 from gateway.consultation import segments
 from gateway.consultation.audio import prompt_recording_warnings
-from gateway.consultation.loader import FlowError, scan_catalog
+from gateway.consultation.catalogue import scan_catalog
 from gateway.consultation.model import Consultation
+from gateway.consultation.reading import FlowError
 from gateway.consultation.render import sms_texts
 
 WarningProducer = Callable[[Consultation], list[str]]

@@ -1,8 +1,8 @@
 """Built-in texts in every language CivicLine ships with.
 
 A consultation may override the first five (`OVERRIDABLE`) per language in its YAML
-file; a consultation in a language not listed here must override all of them, and the
-loader says so. Placeholders in braces are filled in by the engine.
+file; a consultation in a language not listed here must override all of them, and
+`checking` says so. Placeholders in braces are filled in by the engine.
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@
 A call goes: which consultation (by the number called, else a menu of the open ones),
 which language (a menu when there is more than one), a welcome, then one question per
 step. The channel turns a VoiceStep into TwiML; the store writes its state and events.
+What a call is between two webhooks is in `voice_call`; what it says, in `voice_prompts`.
 
 Made for callers who need time: `*` repeats the question, silence repeats it (at most
 MAX_SILENT_REPEATS times) before the question is left unanswered, an invalid key says
@@ -11,10 +12,7 @@ which keys are valid, and the chosen answer is read back.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
-from datetime import datetime
-from enum import StrEnum
+from dataclasses import replace
 
 from gateway.consultation.answers import Answer, parse_keypad
 from gateway.consultation.messages import builtin_message
@@ -27,94 +25,29 @@ from gateway.consultation.model import (
     Status,
 )
 from gateway.consultation.sms_conversation import Recorded
+from gateway.consultation.voice_call import (
+    CONSULTATION_MENU,
+    LANGUAGE_MENU,
+    CallContext,
+    CallInput,
+    CallState,
+    Collect,
+    Keys,
+    RecordingResult,
+    VoiceStep,
+)
+from gateway.consultation.voice_prompts import (
+    Segment,
+    Speech,
+    answer_label,
+    question_prompt,
+    repeat_hint,
+    said,
+)
 
 MAX_SILENT_REPEATS = 2  # silence repeats a prompt this many times, then moves on
 REPEAT_KEY = "*"
 SKIP_KEY = "0"
-
-CONSULTATION_MENU = "_consultation"  # targets of a key press that are not questions
-LANGUAGE_MENU = "_language"
-
-
-class Collect(StrEnum):
-    KEY = "key"  # gather one key, the prompt nested so an early press interrupts it
-    RECORD = "record"  # speak the prompt (a key interrupts it), then record after a beep
-    HANGUP = "hangup"  # speak the prompt, then end the call
-    REJECT = "reject"  # refuse the call unanswered: it costs the caller nothing
-
-
-@dataclass(frozen=True)
-class CallState:
-    """Where one call is. `step` counts the webhooks applied; action URLs carry it."""
-
-    consultation_id: str | None = None  # None: at the consultation menu
-    language: str | None = None  # None: at the language menu
-    position: int = 0  # index into Consultation.steps
-    silences: int = 0
-    invalid_tries: int = 0
-    step: int = 0
-    finished: bool = False  # reached the end (thanks, goodbye)
-
-
-@dataclass(frozen=True)
-class Speech:
-    """Text to speak in `language`; `audio` names a recorded prompt that may replace it."""
-
-    text: str
-    language: str
-    audio: str | None = None
-
-
-@dataclass(frozen=True)
-class Pause:
-    seconds: int = 1
-
-
-Segment = Speech | Pause
-
-
-@dataclass(frozen=True)
-class Keys:
-    """A Gather's result: one key, or "" when the caller pressed nothing in time."""
-
-    digits: str = ""
-
-
-@dataclass(frozen=True)
-class RecordingResult:
-    """A Record's result; url None when nothing was recorded (Twilio skipped the action)."""
-
-    url: str | None
-    duration: int = 0  # seconds
-
-
-CallInput = Keys | RecordingResult
-
-
-@dataclass(frozen=True)
-class VoiceStep:
-    state: CallState
-    collect: Collect
-    before: tuple[Segment, ...] = ()  # said first, not interruptible (e.g. "You chose ...")
-    prompt: tuple[Segment, ...] = ()  # nested in the Gather, or said before the hang-up
-    target: str | None = None  # what the next key answers: a question id or a menu
-    consultation_id: str | None = None  # whose recorded prompts may be played
-    recorded: tuple[Recorded, ...] = ()
-    language_chosen: str | None = None  # remember for this caller
-    callback: bool = False  # missed call: the caller asks to be called back
-    interruptible: bool = True  # RECORD: the prompt sits in a Gather a key can interrupt
-
-
-@dataclass(frozen=True)
-class CallContext:
-    """Everything the voice flow needs besides the call's own state."""
-
-    catalog: Catalog
-    now: datetime
-    participant_language: str | None = None
-    max_invalid_tries: int = 3
-    # consultation id -> position an earlier, unfinished call of this caller reached
-    resume: Mapping[str, int] = field(default_factory=dict)
 
 
 # --- entry points -------------------------------------------------------------------------
@@ -178,20 +111,6 @@ def repeat_current(ctx: CallContext, state: CallState) -> VoiceStep:
     return _ask(ctx, state, consultation)
 
 
-def current_target(catalog: Catalog, state: CallState) -> str | None:
-    """What the next key press of this call answers (the `q` of its action URL)."""
-    if state.finished:
-        return None
-    if state.consultation_id is None:
-        return CONSULTATION_MENU
-    if state.language is None:
-        return LANGUAGE_MENU
-    consultation = catalog.get(state.consultation_id)
-    if consultation is None or state.position >= len(consultation.steps):
-        return None
-    return consultation.steps[state.position].id
-
-
 def hidden_number(language: str) -> VoiceStep:
     """A call from a withheld number: it cannot be counted once, so it is not taken."""
     text = builtin_message("voice_hidden_number", language)
@@ -217,7 +136,7 @@ def _consultation_menu(
         language = consultation.language_or_default(ctx.participant_language)
         text = consultation.message("voice_consultation_option", language, key=key)
         prompt.append(Speech(text, language))
-    prompt.append(_repeat_hint(ctx.participant_language or open_ones[0].default_language))
+    prompt.append(repeat_hint(ctx.participant_language or open_ones[0].default_language))
     return VoiceStep(state, Collect.KEY, before, tuple(prompt), CONSULTATION_MENU)
 
 
@@ -233,16 +152,16 @@ def _on_consultation_menu(ctx: CallContext, state: CallState, digits: str) -> Vo
     if digits == "":
         if state.silences < MAX_SILENT_REPEATS:
             state = replace(state, silences=state.silences + 1)
-            return _consultation_menu(ctx, state, (_said("voice_no_input", language),))
+            return _consultation_menu(ctx, state, (said("voice_no_input", language),))
         return _goodbye(replace(state, finished=True), language, before=(
-            _said("voice_no_input", language),))
+            said("voice_no_input", language),))
     tries = state.invalid_tries + 1
     hint = builtin_message("keys_choice", language).format(max=len(open_ones))
     if tries < ctx.max_invalid_tries:
         before = (Speech(f"{builtin_message('voice_invalid_key', language)} {hint}", language),)
         return _consultation_menu(ctx, replace(state, invalid_tries=tries, silences=0), before)
     return _goodbye(replace(state, finished=True), language,
-                    before=(_said("voice_invalid_key", language),))
+                    before=(said("voice_invalid_key", language),))
 
 
 def _enter(
@@ -284,7 +203,7 @@ def _on_language_menu(
         if state.silences < MAX_SILENT_REPEATS:
             state = replace(state, silences=state.silences + 1)
             return _language_menu(ctx, state, consultation,
-                                  (_said("voice_no_input", fallback),))
+                                  (said("voice_no_input", fallback),))
         return _begin(ctx, _reset(state), consultation, fallback)
     tries = state.invalid_tries + 1
     if tries < ctx.max_invalid_tries:
@@ -327,40 +246,6 @@ def _ask(
                      consultation_id=consultation.id, recorded=recorded)
 
 
-def question_prompt(
-    consultation: Consultation, question: Question, language: str
-) -> tuple[Segment, ...]:
-    """The prompt, a pause, the keys (options read out from labels), "press star to repeat".
-
-    The prompt may be replaced by a recording named after the question, the keys by one
-    named `<question>.options`.
-    """
-    def message(name: str, **values: object) -> str:
-        return consultation.message(name, language, **values)
-
-    keys: list[str] = []
-    if question.type is QuestionType.CHOICE:
-        keys = [message("voice_option", label=option.label[language], key=key)
-                for key, option in enumerate(question.options, 1)]
-    elif question.type is QuestionType.YES_NO:
-        keys = [message("keys_yes_no")]
-    elif question.type is QuestionType.SCALE:
-        low, high = _scale_keys(question)
-        keys = [message("keys_scale", min=low, max=high)]
-    if question.skippable:
-        keys.append(message("keys_skip"))
-    segments: list[Segment] = [
-        Speech(question.prompt[language], language, audio=question.id),
-        Pause(1),
-    ]
-    if keys:
-        segments.append(Speech(" ".join(keys), language, audio=f"{question.id}.options"))
-    segments.append(_repeat_hint(language, consultation))
-    if question.type is QuestionType.TEXT:  # last, right before the beep
-        segments.append(Speech(message("voice_record"), language))
-    return tuple(segments)
-
-
 def _on_key(
     ctx: CallContext, state: CallState, consultation: Consultation, question: Question,
     digits: str,
@@ -372,7 +257,7 @@ def _on_key(
         return _silence(ctx, state, consultation, question)
     if digits == SKIP_KEY and question.skippable:
         skipped = _recorded(consultation, question, state, AnswerStatus.SKIPPED, None, digits)
-        return _next(ctx, state, consultation, skipped, (_said("voice_skipped", language,
+        return _next(ctx, state, consultation, skipped, (said("voice_skipped", language,
                                                                 consultation),))
     parsed = parse_keypad(consultation, question, digits, language)
     if isinstance(parsed, Answer):
@@ -387,7 +272,7 @@ def _on_key(
         before = (Speech(f"{invalid} {parsed.hint}", language),)
         return _ask(ctx, replace(state, invalid_tries=tries, silences=0), consultation, before)
     unparsed = _recorded(consultation, question, state, AnswerStatus.UNPARSED, None, digits)
-    before = (Speech(invalid, language), _said("voice_next_question", language, consultation))
+    before = (Speech(invalid, language), said("voice_next_question", language, consultation))
     return _next(ctx, state, consultation, unparsed, before)
 
 
@@ -403,30 +288,30 @@ def _on_text(
             skipped = _recorded(consultation, question, state, AnswerStatus.SKIPPED, None,
                                 given.digits)
             return _next(ctx, state, consultation, skipped,
-                         (_said("voice_skipped", language, consultation),))
+                         (said("voice_skipped", language, consultation),))
         # Any other key: the caller is ready; go straight to the beep.
-        instruction = _said("voice_record", language, consultation)
+        instruction = said("voice_record", language, consultation)
         return VoiceStep(state, Collect.RECORD, prompt=(instruction,), target=question.id,
                          consultation_id=consultation.id, interruptible=False)
     if given.url and given.duration > 0:
         answered = _recorded(consultation, question, state, AnswerStatus.ANSWERED, given.url,
                              f"duration={given.duration}s")
         return _next(ctx, state, consultation, answered,
-                     (_said("voice_recorded", language, consultation),))
+                     (said("voice_recorded", language, consultation),))
     nothing = _recorded(consultation, question, state, AnswerStatus.NO_ANSWER, None, None)
     return _next(ctx, state, consultation, nothing,
-                 (_said("voice_no_recording", language, consultation),))
+                 (said("voice_no_recording", language, consultation),))
 
 
 def _silence(
     ctx: CallContext, state: CallState, consultation: Consultation, question: Question
 ) -> VoiceStep:
     language = _language(state, consultation)
-    no_input = _said("voice_no_input", language, consultation)
+    no_input = said("voice_no_input", language, consultation)
     if state.silences < MAX_SILENT_REPEATS:
         return _ask(ctx, replace(state, silences=state.silences + 1), consultation, (no_input,))
     unanswered = _recorded(consultation, question, state, AnswerStatus.NO_ANSWER, None, None)
-    before = (no_input, _said("voice_next_question", language, consultation))
+    before = (no_input, said("voice_next_question", language, consultation))
     return _next(ctx, state, consultation, unanswered, before)
 
 
@@ -441,22 +326,10 @@ def _next(
     done = replace(moved, finished=True)
     farewell = (
         Speech(consultation.message("thanks", language), language),
-        _said("voice_goodbye", language, consultation),
+        said("voice_goodbye", language, consultation),
     )
     return VoiceStep(done, Collect.HANGUP, before, farewell, consultation_id=consultation.id,
                      recorded=(recorded,))
-
-
-def answer_label(
-    consultation: Consultation, question: Question, value: str, language: str
-) -> str:
-    """How a keypad answer is read back: the option's label, Yes/No, or the number."""
-    if question.type is QuestionType.CHOICE:
-        option = question.option(value)
-        return option.label[language] if option is not None else value
-    if question.type is QuestionType.YES_NO:
-        return consultation.message("yes" if value == "yes" else "no", language)
-    return value
 
 
 # --- helpers ------------------------------------------------------------------------------
@@ -495,16 +368,6 @@ def _recorded(
                     _language(state, consultation))
 
 
-def _said(name: str, language: str, consultation: Consultation | None = None) -> Speech:
-    text = (consultation.message(name, language) if consultation is not None
-            else builtin_message(name, language))
-    return Speech(text, language)
-
-
-def _repeat_hint(language: str, consultation: Consultation | None = None) -> Speech:
-    return _said("voice_repeat", language, consultation)
-
-
 def _reset(state: CallState) -> CallState:
     return replace(state, silences=0, invalid_tries=0)
 
@@ -523,15 +386,6 @@ def _menu_choice(digits: str, count: int) -> int | None:
 
 def _language(state: CallState, consultation: Consultation) -> str:
     return consultation.language_or_default(state.language)
-
-
-def _scale_keys(question: Question) -> tuple[int, int]:
-    """The keys a scale question takes: its bounds, with 0 kept for skipping."""
-    low = question.min if question.min is not None else 1
-    high = question.max if question.max is not None else 9
-    if question.skippable:
-        low = max(low, 1)
-    return low, min(high, 9)
 
 
 def _fallback_language(catalog: Catalog) -> str:

@@ -19,7 +19,7 @@ from sqlalchemy import (
     update,
 )
 
-from gateway.consultation.voice_conversation import CallState
+from gateway.consultation.voice_call import CallState
 from gateway.database import write_transaction
 from gateway.store import schema
 from gateway.store.participants import ParticipantTx

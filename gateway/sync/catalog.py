@@ -12,7 +12,8 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
-from gateway.consultation.loader import FlowsInvalid, parse_consultation
+from gateway.consultation.catalogue import parse_consultation
+from gateway.consultation.reading import FlowsInvalid
 from gateway.store.sync_state import SyncStateStore
 from gateway.sync.client import CentralClient
 

@@ -14,7 +14,9 @@ import requests
 from sqlalchemy import Engine
 
 from gateway.central.app import create_central_app
+from gateway.central.officials.export_runner import exports_folder
 from gateway.central.store.central_store import CentralStore
+from gateway.central.store.export_jobs import ExportJobs
 from gateway.central.store.schema import metadata
 from gateway.database import make_engine
 from gateway.settings import Settings
@@ -83,3 +85,9 @@ def officials_settings(tmp_path: Path, central_url: str) -> Settings:
         data_dir=tmp_path,
         small_cell_k=5,
     )
+
+
+@pytest.fixture
+def jobs(central_engine: Engine, officials_settings: Settings) -> ExportJobs:
+    """Export jobs in the centre's database, their files where the dashboard keeps them."""
+    return ExportJobs(central_engine, exports_folder(officials_settings))

@@ -16,7 +16,7 @@ from gateway.central.validation import (
     check_events,
     parse_batch,
 )
-from gateway.consultation.loader import parse_consultation
+from gateway.consultation.catalogue import parse_consultation
 from tests.conftest import FIXTURE_FLOWS
 from tests.live import make_event
 

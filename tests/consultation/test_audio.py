@@ -14,8 +14,8 @@ from gateway.consultation.audio import (
     prompt_recording_warnings,
     recorded_prompts,
 )
+from gateway.consultation.catalogue import load_catalog
 from gateway.consultation.flows_check import WARNING_PRODUCERS, check
-from gateway.consultation.loader import load_catalog
 from tests.conftest import FIXTURE_FLOWS
 
 STEPS = ["priority", "enough", "satisfaction", "comment", "age_band"]

@@ -13,8 +13,8 @@ from gateway.consultation.flows_check import (
     format_report,
     sms_segment_warnings,
 )
-from gateway.consultation.loader import FlowError
 from gateway.consultation.model import Consultation
+from gateway.consultation.reading import FlowError
 from tests.conftest import FIXTURE_FLOWS
 
 REPO = Path(__file__).resolve().parents[2]

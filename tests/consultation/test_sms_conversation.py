@@ -5,9 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 
-import pytest
-
-from gateway.consultation.loader import load_catalog, parse_consultation
+from gateway.consultation.catalogue import parse_consultation
 from gateway.consultation.model import AnswerStatus, Catalog
 from gateway.consultation.sms_conversation import (
     Conversation,
@@ -19,11 +17,6 @@ from gateway.consultation.sms_conversation import (
 from tests.conftest import FIXTURE_FLOWS
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture(scope="module")
-def catalog() -> Catalog:
-    return load_catalog([FIXTURE_FLOWS])
 
 
 def talk(

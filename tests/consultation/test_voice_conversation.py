@@ -7,57 +7,24 @@ from datetime import UTC, datetime
 
 import pytest
 
-from gateway.consultation.loader import load_catalog
 from gateway.consultation.model import AnswerStatus, Catalog
-from gateway.consultation.voice_conversation import (
+from gateway.consultation.voice_call import (
     CONSULTATION_MENU,
     LANGUAGE_MENU,
-    MAX_SILENT_REPEATS,
-    CallContext,
-    CallInput,
     CallState,
     Collect,
     Keys,
-    Pause,
     RecordingResult,
-    Speech,
-    VoiceStep,
+)
+from gateway.consultation.voice_conversation import (
+    MAX_SILENT_REPEATS,
     advance_call,
-    current_target,
     hidden_number,
     repeat_current,
     start_call,
 )
-from tests.conftest import FIXTURE_FLOWS
-
-NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture(scope="module")
-def catalog() -> Catalog:
-    return load_catalog([FIXTURE_FLOWS])
-
-
-def ctx(catalog: Catalog, **changes: object) -> CallContext:
-    return replace(CallContext(catalog, NOW), **changes)  # type: ignore[arg-type]
-
-
-def texts(segments: tuple) -> list[str]:
-    return [s.text for s in segments if isinstance(s, Speech)]
-
-
-def said(step: VoiceStep) -> str:
-    return " ".join(texts(step.before) + texts(step.prompt))
-
-
-def at_question(position: int, language: str = "en", **changes: object) -> CallState:
-    return CallState("water-test", language, position, step=5, **changes)  # type: ignore[arg-type]
-
-
-def press(catalog: Catalog, state: CallState, given: CallInput | str, **ctx_changes: object):
-    given = Keys(given) if isinstance(given, str) else given
-    return advance_call(ctx(catalog, **ctx_changes), state, given)
-
+from gateway.consultation.voice_prompts import Pause, Speech
+from tests.consultation.voice_calls import at_question, ctx, press, said, texts
 
 # --- start ----------------------------------------------------------------------------------
 
@@ -363,11 +330,7 @@ def test_closing_during_a_call_ends_it(catalog: Catalog) -> None:
     assert said(step) == "Water services is closed. Thank you for your interest."
 
 
-def test_current_target_and_repeat_current(catalog: Catalog) -> None:
-    assert current_target(catalog, CallState()) == CONSULTATION_MENU
-    assert current_target(catalog, CallState("water-test")) == LANGUAGE_MENU
-    assert current_target(catalog, at_question(3)) == "comment"
-    assert current_target(catalog, at_question(3, finished=True)) is None
+def test_repeat_current(catalog: Catalog) -> None:
     again = repeat_current(ctx(catalog), at_question(1))
     assert again.state == at_question(1)  # no change, not even the step
     assert again.target == "enough"

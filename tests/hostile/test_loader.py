@@ -6,7 +6,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gateway.consultation.loader import FlowsInvalid, parse_consultation
+from gateway.consultation.catalogue import parse_consultation
+from gateway.consultation.reading import FlowsInvalid
 from tests.conftest import FIXTURE_FLOWS
 
 EXAMPLES = settings(max_examples=1000, deadline=None,

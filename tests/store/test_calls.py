@@ -12,7 +12,7 @@ from sqlalchemy import select
 from gateway.app import build_services
 from gateway.application.rules import retry_delay
 from gateway.application.services import Services
-from gateway.consultation.voice_conversation import CallState
+from gateway.consultation.voice_call import CallState
 from gateway.privacy import pseudonym
 from gateway.settings import Settings
 from gateway.store import schema

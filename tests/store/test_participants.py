@@ -17,7 +17,7 @@ from gateway.application.catalog_source import StaticCatalog
 from gateway.application.incoming_sms import InboundSms, handle_sms
 from gateway.application.services import Services
 from gateway.channels.voice_twiml import TwimlRenderer
-from gateway.consultation.loader import load_catalog
+from gateway.consultation.catalogue import load_catalog
 from gateway.settings import Settings
 from gateway.store import schema
 from tests.conftest import FIXTURE_FLOWS, RecordingTrigger

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gateway.central.officials.results import QuestionTally, RowKind
+from gateway.central.officials.tallies import QuestionTally, RowKind
 
 WIDTH = 640
 BAR_MAX = 420  # leaves room right of the longest bar for its figures

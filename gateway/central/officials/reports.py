@@ -10,17 +10,17 @@ from functools import lru_cache
 
 from sqlalchemy import Engine
 
-from gateway.central.officials.results import (
+from gateway.central.officials.breakdowns import (
     Breakdown,
-    ConsultationTally,
     breakdown_choice,
     breakdown_choices,
     build_breakdown,
-    build_tally,
 )
+from gateway.central.officials.tallies import ConsultationTally, build_tally
 from gateway.central.store.tallies import ConsultationActivity, ResponseRow, TallyStore
-from gateway.consultation.loader import FlowsInvalid, parse_consultation
+from gateway.consultation.catalogue import parse_consultation
 from gateway.consultation.model import Consultation, QuestionType
+from gateway.consultation.reading import FlowsInvalid
 
 log = logging.getLogger(__name__)
 
@@ -108,8 +108,11 @@ class Reports:
     def all_breakdowns(self, tally: ConsultationTally) -> list[Breakdown]:
         return [self.breakdown(tally, c.key) for c in breakdown_choices(tally.consultation)]
 
-    def responses(self, published: Published) -> Iterator[ResponseRow]:
-        return self.store.responses(published.id)
+    def responses(
+        self, published: Published, *, release_salt: str | None = None
+    ) -> Iterator[ResponseRow]:
+        """Every response; with `release_salt`, in the order of that open-data release."""
+        return self.store.responses(published.id, release_salt=release_salt)
 
 
 def _text_questions(consultation: Consultation) -> list[str]:

@@ -30,8 +30,9 @@ from sqlalchemy import (
 
 from gateway.central.store import final_states, schema
 from gateway.central.validation import Batch
-from gateway.consultation.loader import FlowsInvalid, parse_consultation
+from gateway.consultation.catalogue import parse_consultation
 from gateway.consultation.model import Consultation
+from gateway.consultation.reading import FlowsInvalid
 from gateway.consultation.republishing import conflicts, lost_parts
 from gateway.database import (
     insert_ignoring,

@@ -7,6 +7,7 @@ cursor. The rules these queries implement are in gateway/central/officials/resul
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,17 +21,20 @@ from sqlalchemy import (
     and_,
     case,
     func,
+    literal,
     null,
     select,
     text,
     union_all,
 )
 
-from gateway.central.officials.results import BreakdownCount, Participation, TallyCount
+from gateway.central.officials.breakdowns import BreakdownCount
+from gateway.central.officials.tallies import Participation, TallyCount
 from gateway.central.store.schema import consultations, events, final_states, gateways, participants
 
 STREAM_BATCH = 2000
 COUNTING_WORK_MEM = "64MB"
+RELEASE_KEY_FUNCTION = "civicline_release_key"  # release_key, registered on SQLite
 
 
 @dataclass(frozen=True)
@@ -275,11 +279,16 @@ class TallyStore:
 
     # --- responses ------------------------------------------------------------------------
 
-    def responses(self, consultation_id: str) -> Iterator[ResponseRow]:
+    def responses(
+        self, consultation_id: str, *, release_salt: str | None = None
+    ) -> Iterator[ResponseRow]:
         """Every event of the consultation, whether it counts, streamed in batches.
 
         Ordered by question, participant, time and event id, so each participant's
         history for a question is together and its last event is the one that counts.
+        Participants come in the order of their pseudonyms; for an open-data release
+        (`release_salt`), in the order of release_key(release_salt, pseudonym) instead,
+        sorted by the database (which spills to disk itself, however many rows).
         """
         e = events.c
         query = (
@@ -296,9 +305,13 @@ class TallyStore:
                 e.gateway,
             )
             .where(e.consultation_id == consultation_id)
-            .order_by(e.question_id, e.pseudonym, e.answered_at, e.event_id)
         )
         with self.engine.connect() as conn:
+            if release_salt is None:
+                query = query.order_by(e.question_id, e.pseudonym, e.answered_at, e.event_id)
+            else:
+                question, key = _release_order(conn, release_salt)
+                query = query.order_by(question, key, e.pseudonym, e.answered_at, e.event_id)
             result = conn.execution_options(yield_per=STREAM_BATCH).execute(query)
             held: tuple | None = None  # a row is counted when the next one starts a new pair
             for row in result:
@@ -371,6 +384,26 @@ def _response(row: tuple, *, counted: bool) -> ResponseRow:
         gateway,
         counted,
     )
+
+
+def release_key(salt: str, pseudonym: str) -> str:
+    """The hex SHA-256 of salt + pseudonym: what PostgreSQL's
+    encode(sha256(convert_to(salt || pseudonym, 'UTF8')), 'hex') gives, and what SQLite
+    computes with this function registered on the connection."""
+    return hashlib.sha256((salt + pseudonym).encode("utf-8")).hexdigest()
+
+
+def _release_order(conn: Connection, salt: str) -> tuple[ColumnElement, ColumnElement]:
+    """ORDER BY terms of a release: the question, then release_key(salt, pseudonym), both
+    in byte order (as Python sorts them) whatever the database's collation."""
+    e = events.c
+    if conn.dialect.name == "sqlite":  # BINARY, SQLite's default collation, is byte order
+        conn.connection.driver_connection.create_function(  # type: ignore[union-attr]
+            RELEASE_KEY_FUNCTION, 2, release_key, deterministic=True
+        )
+        return e.question_id, getattr(func, RELEASE_KEY_FUNCTION)(salt, e.pseudonym)
+    digest = func.sha256(func.convert_to(literal(salt) + e.pseudonym, "UTF8"))
+    return e.question_id.collate("C"), func.encode(digest, "hex").collate("C")
 
 
 def _only(column: ColumnElement, consultation_id: str | None) -> list[ColumnElement]:

@@ -20,7 +20,7 @@ from sqlalchemy import Engine, insert
 
 from gateway.central.store import final_states
 from gateway.central.store.schema import consultations, events
-from gateway.consultation.loader import parse_consultation
+from gateway.consultation.catalogue import parse_consultation
 from gateway.consultation.model import Consultation, Question, QuestionType
 
 SURVEY_YAML = (Path(__file__).parent / "survey.yaml").read_text(encoding="utf-8")
@@ -43,6 +43,13 @@ def publish(engine: Engine, definition: str, consultation_id: str, version: int 
                 published_at=START,
             )
         )
+
+
+def published_survey(engine: Engine, participants: int = 40) -> None:
+    """The test survey published as survey-test, with a population answering it."""
+    consultation, definition = survey()
+    publish(engine, definition, "survey-test")
+    insert_events(engine, generate(consultation, participants, seed=5))
 
 
 def insert_events(engine: Engine, rows: Sequence[Mapping[str, Any]]) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from gateway.central.officials.web import register_officials
+from gateway.central.officials.mount import register_officials
 from gateway.central.store.accounts import Accounts
 from gateway.central.store.schema import metadata
 from gateway.database import make_engine
@@ -25,7 +25,7 @@ from tests.conftest import REQUIRE_SERVICES
 from tests.live import LiveServer
 
 CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+ARTIFACTS = Path(__file__).resolve().parents[3] / "tests" / "artifacts"
 PASSWORD = "browser test password"
 
 pytestmark = pytest.mark.browser

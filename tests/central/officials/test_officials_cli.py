@@ -1,20 +1,30 @@
-"""`civicline officials add|list|remove|reset-password`."""
+"""`civicline officials add|list|remove|reset-password`, and what `civicline export`
+explains or refuses, and how it writes its file."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, inspect, select
 
 from gateway.central.store.accounts import SESSION_LIFETIME, Accounts
-from gateway.central.store.schema import official_sessions, officials, signin_failures
+from gateway.central.store.schema import (
+    final_states,
+    official_sessions,
+    officials,
+    participants,
+    signin_failures,
+)
 from gateway.cli import cli
 from gateway.database import make_engine
+from tests.central.officials.command_line import civicline
 
+CID = "survey-test"
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 
 
@@ -191,3 +201,49 @@ def test_reset_password_refusals(central_url: str, accounts: Accounts) -> None:
     assert short.output == "Error: the password needs at least 10 characters\n"
     assert sessions_of(accounts, "ada") == 3  # nothing changed
     assert accounts.sign_in("ada", "a long password", NOW).official is not None
+
+
+# --- civicline export -----------------------------------------------------------------------
+
+
+def test_unknown_breakdown_and_consultation_are_explained(central_url: str, rows: list) -> None:
+    result = civicline(central_url, "export", "tallies", CID, "--by", "comment")
+    assert result.exit_code == 2
+    assert "choose one of age_band, gender, disability, region, channel" in result.output
+    result = civicline(central_url, "export", "tallies", "nope")
+    assert result.exit_code == 1
+    assert "no published consultation 'nope' (published: survey-test)" in result.output
+
+
+def test_no_central_store_is_explained(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    result = civicline(url, "export", "responses", CID)
+    assert result.exit_code == 1
+    assert "has no events table" in result.output
+
+
+def test_a_store_from_before_final_states_is_upgraded_by_the_export(
+    central_url: str, rows: list, central_engine: Engine
+) -> None:
+    """Its events, stored before the final states were kept, still count once each."""
+    expected = civicline(central_url, "export", "tallies", CID, "--format", "json")
+    assert expected.exit_code == 0, expected.output
+    final_states.drop(central_engine)
+    participants.drop(central_engine)
+    result = civicline(central_url, "export", "tallies", CID, "--format", "json")
+    assert result.exit_code == 0, result.output
+    before, after = json.loads(expected.stdout), json.loads(result.stdout)
+    assert before.pop("generated_at") and after.pop("generated_at")
+    assert after == before
+    assert inspect(central_engine).has_table("final_states")
+
+
+def test_output_file_appears_only_when_complete(
+    central_url: str, rows: list, tmp_path: Path
+) -> None:
+    target = tmp_path / "out.csv"
+    result = civicline(central_url, "export", "responses", CID, "-o", str(target))
+    assert result.exit_code == 0
+    assert f"wrote responses of {CID} to {target}" in result.stderr
+    assert target.read_text().startswith("event_id,")
+    assert not (tmp_path / "out.csv.part").exists()

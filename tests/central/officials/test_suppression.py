@@ -7,7 +7,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gateway.central.officials.results import TOTAL_ROW, suppress
+from gateway.central.officials.suppression import TOTAL_ROW, suppress
 
 matrices = st.integers(1, 6).flatmap(
     lambda groups: st.lists(

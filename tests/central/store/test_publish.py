@@ -14,7 +14,7 @@ from gateway.central.store import schema
 from gateway.central.store.central_store import CentralStore, PublishRefused, Receipt
 from gateway.central.validation import parse_batch
 from gateway.cli import cli
-from gateway.consultation.loader import FlowsInvalid
+from gateway.consultation.reading import FlowsInvalid
 from tests.conftest import FIXTURE_FLOWS
 from tests.live import make_event
 

@@ -1,4 +1,5 @@
-"""The open-data zip cannot be joined back to people: participant ids of its own for each
+"""The open-data zip (`civicline export open-data`, SQLite and PostgreSQL): it checks out
+with sha256sum, and cannot be joined back to people: participant ids of its own for each
 release, no event ids, days instead of times, and a README that says so."""
 
 from __future__ import annotations
@@ -6,6 +7,8 @@ from __future__ import annotations
 import csv
 import io
 import re
+import shutil
+import subprocess
 import zipfile
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -15,9 +18,16 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import Engine
 
-from gateway.central.officials import exports
+from gateway.central.officials.exports.open_data import (
+    OPEN_RESPONSE_COLUMNS,
+    WITHHELD,
+    ReleaseIds,
+    open_responses_csv,
+)
 from gateway.central.officials.reports import Reports
+from gateway.central.store.tallies import release_key
 from gateway.cli import cli
+from tests.central.officials.command_line import civicline
 from tests.central.officials.population import event as make_event
 from tests.central.officials.population import generate, insert_events, publish, survey
 
@@ -69,7 +79,7 @@ def people(open_rows: list[dict[str, str]]) -> Counter[tuple[tuple[str, ...], ..
     by_id: dict[str, list[tuple[str, ...]]] = defaultdict(list)
     for row in open_rows:
         by_id[row["participant"]].append(
-            tuple(row[c] for c in exports.OPEN_RESPONSE_COLUMNS if c != "participant")
+            tuple(row[c] for c in OPEN_RESPONSE_COLUMNS if c != "participant")
         )
     return Counter(tuple(sorted(found)) for found in by_id.values())
 
@@ -78,7 +88,7 @@ def as_open(row: dict[str, str], text_questions: set[str]) -> tuple[str, ...]:
     """A row of the full export as the open data should show it."""
     answer_text = row["answer_text"]
     if row["question"] in text_questions and answer_text:
-        answer_text = exports.WITHHELD
+        answer_text = WITHHELD
     return (
         row["question"], row["status"], row["answer_id"], answer_text, row["channel"],
         row["language"], row["answered_at"][:10], row["region"], row["gateway"],
@@ -89,7 +99,7 @@ def as_open(row: dict[str, str], text_questions: set[str]) -> tuple[str, ...]:
 def test_no_event_ids_and_only_days(central_url: str, rows: list, tmp_path: Path) -> None:
     files = release(central_url, tmp_path / "open.zip")
     header, open_rows = table(files["responses.csv"].decode())
-    assert header == list(exports.OPEN_RESPONSE_COLUMNS)
+    assert header == list(OPEN_RESPONSE_COLUMNS)
     assert "event_id" not in header and "answered_at" not in header
     assert len(open_rows) == len(rows)
     everything = b"".join(files.values())
@@ -198,24 +208,121 @@ def test_the_readme_says_so(central_url: str, rows: list, tmp_path: Path) -> Non
     assert "`YYYY-MM-DD` in UTC. The time of day is left out" in flat
 
 
-def test_the_order_survives_spilling_to_disk(central_engine: Engine, rows: list) -> None:
+def test_the_database_puts_the_release_in_order(central_engine: Engine, rows: list) -> None:
+    """The database sorts a release's rows by its key (spilling to disk itself, however
+    many) and they are written as they come: the officials' rows, counted alike, in the
+    order of question and release id; two releases hold the same people."""
     reports = Reports(central_engine, 5)
     published = reports.consultation(CID)
-    whole = "".join(exports.open_responses_csv(published, reports.responses(published)))
-    spilled = "".join(
-        exports.open_responses_csv(published, reports.responses(published), sort_rows=7)
-    )
-    header_whole, whole_rows = table(whole)
-    header_spilled, spilled_rows = table(spilled)
-    assert header_whole == header_spilled == list(exports.OPEN_RESPONSE_COLUMNS)
-    keys = [(r["question"], r["participant"]) for r in spilled_rows]
+    ids = ReleaseIds()
+    ordered = list(reports.responses(published, release_salt=ids.salt))
+    officials = list(reports.responses(published))
+    assert ordered == sorted(
+        officials,
+        key=lambda r: (
+            r.question_id, release_key(ids.salt, r.pseudonym), r.pseudonym, r.answered_at,
+            r.event_id,
+        ),
+    )  # fmt: skip
+    assert [r.pseudonym for r in ordered] != [r.pseudonym for r in officials]
+    header, released = table("".join(open_responses_csv(published, iter(ordered), ids)))
+    other = ReleaseIds()
+    again = reports.responses(published, release_salt=other.salt)
+    header_again, released_again = table("".join(open_responses_csv(published, again, other)))
+    assert header == header_again == list(OPEN_RESPONSE_COLUMNS)
+    keys = [(r["question"], r["participant"]) for r in released]
     assert keys == sorted(keys)
-    assert people(whole_rows) == people(spilled_rows)
+    assert people(released) == people(released_again)
 
 
-def test_sorted_spilling_is_sorted_whatever_the_text() -> None:
-    awkward = ["a,b", 'say "hi"', "two\nlines", "cr\rlf\r\n", "", "é", "=1+1", "z"]
-    records = [[awkward[(n * 5) % len(awkward)], f"{n % 13:03d}", str(n)] for n in range(200)]
-    for chunk in (1, 3, 7, 200, 1000):
-        assert list(exports.sorted_spilling(iter(records), chunk)) == sorted(records)
-    assert list(exports.sorted_spilling(iter([]), 3)) == []
+def test_the_order_is_the_keys_whatever_the_text(central_engine: Engine) -> None:
+    """The database's key is release_key, byte for byte, whatever the pseudonym holds."""
+    _consultation, definition = survey()
+    publish(central_engine, definition, CID)
+    awkward = ["a,b", 'say "hi"', "two\nlines", "cr\rlf\r\n", "", "é", "=1+1", "z", "漢字 ß"]
+    insert_events(
+        central_engine,
+        [make_event(CID, "priority", p, value="water") for p in awkward]
+        + [make_event(CID, "enough", p, value="yes") for p in awkward],
+    )
+    reports = Reports(central_engine, 5)
+    published = reports.consultation(CID)
+    for _ in range(3):
+        salt = ReleaseIds().salt
+        ordered = list(reports.responses(published, release_salt=salt))
+        keys = [(r.question_id, release_key(salt, r.pseudonym)) for r in ordered]
+        assert keys == sorted(keys) and len(keys) == 2 * len(awkward)
+
+
+def test_open_data_zip_checks_out_with_sha256sum(
+    central_url: str, formula_rows: list, tmp_path: Path
+) -> None:
+    target = tmp_path / "open.zip"
+    result = civicline(central_url, "export", "open-data", CID, "--output", str(target))
+    assert result.exit_code == 0, result.output
+    with zipfile.ZipFile(target) as zf:
+        names = sorted(zf.namelist())
+        zf.extractall(tmp_path / "unzipped")
+    folder = tmp_path / "unzipped" / f"{CID}-open-data"
+    assert names == sorted(
+        f"{CID}-open-data/{n}"
+        for n in [
+            "README.md",
+            "consultation.yaml",
+            "responses.csv",
+            "tallies.csv",
+            "SHA256SUMS",
+            "tallies-by-age_band.csv",
+            "tallies-by-gender.csv",
+            "tallies-by-disability.csv",
+            "tallies-by-region.csv",
+            "tallies-by-channel.csv",
+            "tallies-by-priority.csv",
+            "tallies-by-enough.csv",
+            "tallies-by-satisfaction.csv",
+        ]
+    )
+    sha256sum = shutil.which("sha256sum")
+    assert sha256sum, "coreutils' sha256sum is needed to check the zip as its users will"
+    check = subprocess.run(
+        [sha256sum, "-c", "SHA256SUMS"], cwd=folder, capture_output=True, text=True, check=False
+    )
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert check.stdout.count(": OK") == len(names) - 1
+
+    (folder / "tallies.csv").write_text("tampered\n")
+    tampered = subprocess.run(
+        [sha256sum, "-c", "--quiet", "SHA256SUMS"],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert tampered.returncode == 1 and "tallies.csv: FAILED" in tampered.stdout
+
+    published = (folder / "consultation.yaml").read_text()
+    assert published == survey()[1]
+    responses = list(csv.DictReader(io.StringIO((folder / "responses.csv").read_text())))
+    assert len(responses) == len(formula_rows)
+    everything = "".join(p.read_text() for p in folder.iterdir())
+    assert not any(r["pseudonym"] in everything for r in formula_rows)  # re-keyed for open data
+    comments = [r for r in responses if r["question"] == "comment" and r["status"] == "answered"]
+    assert comments and {r["answer_text"] for r in comments} == {WITHHELD}
+    assert "below 5" in (folder / "README.md").read_text()
+    # The tallies inside are those of the CLI.
+    assert (folder / "tallies-by-gender.csv").read_text() == civicline(
+        central_url, "export", "tallies", CID, "--by", "gender"
+    ).stdout
+
+
+def test_open_data_participant_ids_still_allow_a_recount(
+    central_url: str, formula_rows: list, tmp_path: Path
+) -> None:
+    target = tmp_path / "open.zip"
+    civicline(central_url, "export", "open-data", CID, "--output", str(target))
+    with zipfile.ZipFile(target) as zf:
+        text = zf.read(f"{CID}-open-data/responses.csv").decode()
+    responses = list(csv.DictReader(io.StringIO(text)))
+    assert len({r["participant"] for r in responses}) == len(
+        {r["pseudonym"] for r in formula_rows}
+    )

@@ -1,24 +1,17 @@
-"""The counting rules, one by one, on hand-made events (SQLite and PostgreSQL)."""
+"""The counting rules of the overall tallies, one by one, on hand-made events (SQLite and
+PostgreSQL)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import Engine
 
 from gateway.central.officials.reports import Reports
-from gateway.central.officials.results import RowKind
-from tests.central.officials.population import START, event, insert_events, publish, survey
+from gateway.central.officials.tallies import RowKind
+from tests.central.officials.population import START, event, insert_events
 
 CID = "survey-test"
-
-
-@pytest.fixture
-def reports(central_engine: Engine) -> Reports:
-    _consultation, definition = survey()
-    publish(central_engine, definition, CID)
-    return Reports(central_engine, small_cell_k=5)
 
 
 def tally_of(reports: Reports):  # type: ignore[no-untyped-def]
@@ -164,106 +157,3 @@ def test_rates_count_distinct_participants(reports: Reports, central_engine: Eng
     p = tally.participation
     assert (p.participants, p.responded, p.completed) == (5, 3, 1)
     assert (tally.response_rate, tally.completion_rate) == (60.0, 20.0)
-
-
-def test_breakdown_groups_by_the_final_profile_answer_else_not_stated(
-    reports: Reports, central_engine: Engine
-) -> None:
-    insert_events(
-        central_engine,
-        [
-            event(CID, "priority", "p1", value="water"),
-            event(CID, "age_band", "p1", value="18_34"),
-            event(CID, "priority", "p2", value="water"),
-            event(CID, "age_band", "p2", value="18_34", at=START),
-            event(CID, "age_band", "p2", status="skipped", at=START + timedelta(hours=1)),
-            event(CID, "priority", "p3", value="roads"),  # never reached the profile
-            event(CID, "priority", "p4", value="roads"),
-            event(CID, "age_band", "p4", status="unparsed"),
-        ],
-    )
-    tally = tally_of(reports)
-    breakdown = reports.breakdown(tally, "age_band", k=0).question("priority")
-    cells = {
-        (g.id, spec.id): cell.count
-        for g in breakdown.groups
-        for spec, cell in zip(breakdown.rows, g.cells, strict=True)
-        if cell.count
-    }
-    assert cells == {("18_34", "water"): 1, (None, "water"): 1, (None, "roads"): 2}
-    assert [g.id for g in breakdown.groups] == ["under_18", "18_34", "35_59", "60_plus", None]
-    assert breakdown.groups[-1].label == "Not stated"
-
-
-def test_region_breakdown_uses_the_counted_event_and_empty_is_not_stated(
-    reports: Reports, central_engine: Engine
-) -> None:
-    insert_events(
-        central_engine,
-        [
-            event(CID, "priority", "p1", value="water", region="Garissa"),
-            event(CID, "priority", "p2", value="water", region=None),
-            event(CID, "priority", "p3", value="water", region=""),
-            event(CID, "priority", "p4", value="roads", region="KE Nairobi", at=START),
-            event(
-                CID,
-                "priority",
-                "p4",
-                value="roads",
-                region="Garissa",
-                at=START + timedelta(hours=1),
-            ),
-        ],
-    )
-    breakdown = reports.breakdown(tally_of(reports), "region", k=0).question("priority")
-    assert [(g.id, g.reached.count) for g in breakdown.groups] == [("Garissa", 2), (None, 2)]
-
-
-def test_unknown_breakdown_is_refused(reports: Reports) -> None:
-    with pytest.raises(ValueError, match="comment"):
-        reports.breakdown(tally_of(reports), "comment")  # free text cannot group anyone
-    with pytest.raises(ValueError, match="nonsense"):
-        reports.breakdown(tally_of(reports), "nonsense")
-
-
-def test_a_question_named_region_shadows_the_gateway_region(central_engine: Engine) -> None:
-    _c, definition = survey()
-    definition = definition.replace("id: disability", "id: region").replace(
-        "id: survey-test", "id: shadow"
-    )
-    publish(central_engine, definition, "shadow")
-    reports = Reports(central_engine, small_cell_k=5)
-    insert_events(
-        central_engine,
-        [
-            event("shadow", "priority", "p1", value="water", region="Garissa"),
-            event("shadow", "region", "p1", value="yes"),
-        ],
-    )
-    breakdown = reports.breakdown(reports.tally(reports.consultation("shadow")), "region", k=0)
-    assert [g.id for g in breakdown.question("priority").groups] == ["yes", "no", None]
-
-
-def test_a_consultation_without_free_text(central_engine: Engine) -> None:
-    _c, definition = survey()
-    start = definition.index("  - id: comment")
-    definition = definition[:start] + definition[definition.index("profile:") :]
-    definition = definition.replace("id: survey-test", "id: no-text")
-    publish(central_engine, definition, "no-text")
-    reports = Reports(central_engine, small_cell_k=0)
-    insert_events(
-        central_engine,
-        [
-            event("no-text", "priority", "p1", value="water", at=START),
-            event("no-text", "priority", "p1", value="roads", at=START + timedelta(hours=1)),
-            event("no-text", "satisfaction", "p1", value="4"),
-            event("no-text", "gender", "p1", value="woman"),
-        ],
-    )
-    tally = reports.tally(reports.consultation("no-text"))
-    assert {r.id: r.counts.total for r in tally.question("priority").rows if r.counts.total} == {
-        "roads": 1
-    }
-    assert tally.participation.completed == 1  # satisfaction is now the last question
-    breakdown = reports.breakdown(tally, "gender").question("priority")
-    assert breakdown.groups[0].id == "woman" and breakdown.groups[0].reached.count == 1

@@ -1,4 +1,5 @@
-"""Tallies and every breakdown against an independent recount of a generated population.
+"""What Reports gives, checked: tallies and every breakdown against an independent recount
+of a generated population, and a consultation without free text.
 
 The figures are read the way officials and scripts read them: from `civicline export`
 (responses as CSV, tallies as JSON); the expected ones are recomputed in plain Python
@@ -11,16 +12,19 @@ import csv
 import io
 import json
 from collections import Counter
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import Engine
+from sqlalchemy import Engine, event
 
-from gateway.central.officials.results import breakdown_choices
+from gateway.central.officials.breakdowns import breakdown_choices
+from gateway.central.officials.reports import Reports
 from gateway.cli import cli
 from gateway.consultation.model import Consultation
 from tests.central.officials.population import (
+    START,
     Recount,
     generate,
     insert_events,
@@ -28,7 +32,9 @@ from tests.central.officials.population import (
     recount,
     survey,
 )
+from tests.central.officials.population import event as make_event
 
+CID = "survey-test"
 PARTICIPANTS = 320
 SEED = 20260301
 
@@ -227,3 +233,54 @@ def test_suppressed_breakdown_shows_only_true_counts_and_hides_small_ones(
         for option in question["options"]:
             assert isinstance(option["total"], int)
     assert hidden > 20 and shown > 20
+
+
+def test_a_consultation_without_free_text(central_engine: Engine) -> None:
+    _c, definition = survey()
+    start = definition.index("  - id: comment")
+    definition = definition[:start] + definition[definition.index("profile:") :]
+    definition = definition.replace("id: survey-test", "id: no-text")
+    publish(central_engine, definition, "no-text")
+    reports = Reports(central_engine, small_cell_k=0)
+    insert_events(
+        central_engine,
+        [
+            make_event("no-text", "priority", "p1", value="water", at=START),
+            make_event("no-text", "priority", "p1", value="roads", at=START + timedelta(hours=1)),
+            make_event("no-text", "satisfaction", "p1", value="4"),
+            make_event("no-text", "gender", "p1", value="woman"),
+        ],
+    )
+    tally = reports.tally(reports.consultation("no-text"))
+    assert {r.id: r.counts.total for r in tally.question("priority").rows if r.counts.total} == {
+        "roads": 1
+    }
+    assert tally.participation.completed == 1  # satisfaction is now the last question
+    breakdown = reports.breakdown(tally, "gender").question("priority")
+    assert breakdown.groups[0].id == "woman" and breakdown.groups[0].reached.count == 1
+
+
+def test_responses_are_read_in_batches_from_the_database(
+    central_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    consultation, definition = survey()
+    publish(central_engine, definition, CID)
+    insert_events(central_engine, generate(consultation, 120, seed=3))
+    monkeypatch.setattr("gateway.central.store.tallies.STREAM_BATCH", 50)
+    seen: list[tuple[object, str]] = []
+
+    def spy(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        seen.append((context.execution_options.get("yield_per"), type(cursor).__name__))
+
+    event.listen(central_engine, "before_cursor_execute", spy)
+    try:
+        reports = Reports(central_engine, 5)
+        stream = reports.responses(reports.consultation(CID))
+        seen.clear()
+        assert sum(1 for _ in stream) > 500
+    finally:
+        event.remove(central_engine, "before_cursor_execute", spy)
+    batch, cursor = seen[-1]
+    assert batch == 50
+    if central_engine.dialect.name == "postgresql":
+        assert cursor == "ServerCursor"  # a named cursor: rows stay on the server until read
