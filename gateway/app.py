@@ -1,22 +1,42 @@
-"""create_app(): wires settings, store, consultations, sync and the blueprints."""
+"""The gateway's composition: `build_services` assembles what a gateway process holds
+(store, consultations, the centre it syncs to, sync trigger, call-back scheduler) and
+`create_app` (gunicorn's entry point) wires it to the channels' blueprints.
+
+With no CENTRAL_URL the centre runs in this process: gateway/embedded_centre.py
+assembles it and serves it on this app. Nothing else here knows the centre.
+"""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Request, Response, jsonify, request
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from sqlalchemy import text
 from werkzeug.exceptions import HTTPException
 
+from gateway.application.callback_scheduling import CallbackScheduler
 from gateway.application.callbacks import configuration_warnings as callback_warnings
-from gateway.application.services import Services, build_services
-from gateway.central.app import register_central
-from gateway.central.officials.mount import register_officials
-from gateway.central.officials.security import RequestAwareSessionInterface
-from gateway.central.store.consultations import PublishRefused
+from gateway.application.callbacks import default_scheduler
+from gateway.application.catalog_source import CatalogSource, CentralCatalog, StaticCatalog
+from gateway.application.regions import load_region_prefixes
+from gateway.application.services import Services, open_local_store
 from gateway.channels import sms, status, voice
-from gateway.settings import Settings, SettingsError
-from gateway.store.outbox import OutboxStore
+from gateway.channels.twilio_calls import CallPlacer
+from gateway.embedded_centre import central_link, serve_embedded_centre
+from gateway.settings import Settings
+from gateway.store.participants import LocalStore
+from gateway.store.sync_state import SyncStateStore
+from gateway.sync.link import build_syncer
+from gateway.sync.runner import Syncer
+from gateway.sync.trigger import (
+    InProcessSyncTrigger,
+    RedisSyncTrigger,
+    SyncTrigger,
+    redis_connection,
+)
 
 log = logging.getLogger(__name__)
 
@@ -32,14 +52,13 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.config["SECRET_KEY"] = settings.secret_key
-    app.session_interface = RequestAwareSessionInterface()  # no session for webhooks
+    app.session_interface = WebhookSessions()  # the embedded dashboard sets its own
     app.extensions["civicline"] = services
     app.register_blueprint(sms.blueprint)
     app.register_blueprint(status.blueprint)
     app.register_blueprint(voice.blueprint)
     app.register_blueprint(voice.audio_blueprint)
-    if services.central is not None:
-        _embed_central(app, services)
+    serve_embedded_centre(app, services)
 
     @app.get("/healthz")
     def health() -> Response:
@@ -60,18 +79,64 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     return app
 
 
-def _embed_central(app: Flask, services: Services) -> None:
-    """No CENTRAL_URL: serve the central API here, publish FLOWS_DIR to it and make sure
-    this gateway holds a token for it, so one machine works out of the box."""
-    assert services.central is not None
-    settings = services.settings
-    register_central(app, services.central.store)
-    register_officials(app, services.central.store.engine, settings)
+class WebhookSessions(SecureCookieSessionInterface):
+    """Flask's null session for every route: opening a signed session costs each webhook
+    more than a database statement, for nothing. The embedded centre's dashboard, when
+    served here, replaces this with sessions for its own pages only."""
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:  # type: ignore[override]
+        return self.make_null_session(app)
+
+
+def build_services(
+    settings: Settings,
+    *,
+    catalog: CatalogSource | None = None,
+    trigger: SyncTrigger | None = None,
+    call_placer: CallPlacer | None = None,
+    callbacks: CallbackScheduler | None = None,
+) -> Services:
+    """What a gateway process holds; a test (or a command) may pass its own parts."""
+    store = open_local_store(settings)
+    central = central_link(settings, store)
+    if catalog is None:
+        if settings.central_url:
+            # What the centre published, as last fetched; FLOWS_DIR until the first fetch.
+            catalog = CentralCatalog(SyncStateStore(store.engine), settings.flows_dir)
+        else:
+            catalog = StaticCatalog.from_dir(settings.flows_dir)
+    syncer = build_syncer(settings, store, central)
+    if trigger is None:
+        if settings.redis_url:
+            trigger = RedisSyncTrigger(redis_connection(settings.redis_url), settings.gateway_id)
+        else:
+            trigger = InProcessSyncTrigger(syncer.run, settings.sync_interval)
+    services = Services(
+        settings=settings,
+        store=store,
+        catalog=catalog,
+        trigger=trigger,
+        region_prefixes=load_region_prefixes(settings.regions_file),
+        central=central,
+        syncer=syncer,
+        call_placer=call_placer,
+        callbacks=callbacks,
+    )
+    if services.callbacks is None:
+        services.callbacks = default_scheduler(services)
+    return services
+
+
+@contextmanager
+def open_syncer(settings: Settings) -> Iterator[tuple[LocalStore, Syncer]]:
+    """The local store and a sync pass towards the centre, for a job or a command;
+    everything they opened is closed afterwards."""
+    store = open_local_store(settings)
+    central = central_link(settings, store)
+    syncer = build_syncer(settings, store, central)
     try:
-        services.central.publish_flows(settings.flows_dir)
-    except PublishRefused as exc:
-        raise SettingsError(
-            f"FLOWS_DIR={settings.flows_dir} cannot be published to the central store at "
-            f"{settings.central_database_url}: {exc}"
-        ) from exc
-    services.central.gateway_token(OutboxStore(services.store.engine))
+        yield store, syncer
+    finally:
+        syncer.close()
+        central.close()
+        store.engine.dispose()

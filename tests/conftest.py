@@ -13,13 +13,14 @@ import pytest
 from redis import Redis
 from redis.exceptions import RedisError
 
+from gateway.app import build_services
 from gateway.application.catalog_source import StaticCatalog
-from gateway.application.services import Services, build_services
+from gateway.application.services import Services
 from gateway.consultation.catalogue import load_catalog
 from gateway.settings import SECRETS_FILE, Settings
 from tests.twilio_signing import TwilioClient
 
-pytest_plugins = ["tests.live", "tests.twilio_rest"]  # their fixtures, for every test
+pytest_plugins = ["tests.live", "tests.twilio_rest", "tests.loopback_centre"]  # their fixtures
 
 FIXTURE_FLOWS = Path(__file__).parent / "fixtures" / "flows"
 TEST_TOKEN = "test-auth-token-0123456789"

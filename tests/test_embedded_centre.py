@@ -12,18 +12,18 @@ import requests
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from gateway.app import create_app
-from gateway.application.services import Services, build_services
+from gateway.app import build_services, create_app
+from gateway.application.services import Services
 from gateway.central.store import schema as central_schema
 from gateway.central.store.gateways import hash_token
 from gateway.cli import cli
-from gateway.embedded_centre import TOKEN_KEY
+from gateway.embedded_centre import EmbeddedCentral
 from gateway.settings import Settings, SettingsError
 from gateway.store.outbox import OutboxStore
 from gateway.sync.trigger import InProcessSyncTrigger
 from tests.conftest import TEST_TOKEN, RecordingTrigger
 from tests.live import LiveServer, wait_until
-from tests.sync.conftest import flows_dir_copy, take_part
+from tests.loopback_centre import flows_dir_copy, take_part
 from tests.twilio_signing import TwilioClient
 
 
@@ -76,7 +76,7 @@ def test_flows_are_published_and_a_token_issued_at_start(services: Services) -> 
     assert services.central is not None
     published = {c.id: c.version for c in services.central.store.consultations()}
     assert published == {"water-test": 1, "roads-2025": 1}
-    token = OutboxStore(services.store.engine).state()[TOKEN_KEY]
+    token = services.central.gateway_token()
     assert services.central.store.authenticate(token) == "local"
     with services.central.store.engine.connect() as conn:
         hashes = conn.execute(select(central_schema.gateways.c.token_hash)).scalars().all()
@@ -98,7 +98,10 @@ def test_flows_are_published_and_a_token_issued_at_start(services: Services) -> 
     try:
         create_app(services=again)
         assert {c.id: c.version for c in again.central.store.consultations()} == published  # type: ignore[union-attr]
-        assert OutboxStore(again.store.engine).state()[TOKEN_KEY] == token
+        assert again.central.gateway_token() == token  # type: ignore[union-attr]
+        with again.central.store.engine.connect() as conn:  # type: ignore[union-attr]
+            assert conn.execute(select(central_schema.gateways.c.token_hash)).scalars().all() \
+                == [hash_token(token)]
     finally:
         again.store.engine.dispose()
         again.central.store.engine.dispose()  # type: ignore[union-attr]
@@ -131,16 +134,31 @@ def test_wrong_tokens_from_this_host_do_not_lock_out_the_embedded_sync(
         services.central.store.engine.dispose()  # type: ignore[union-attr]
 
 
-def test_a_lost_centre_database_gets_a_new_token(services: Services, settings: Settings) -> None:
+def test_a_lost_centre_database_registers_the_gateway_again(
+    services: Services, settings: Settings
+) -> None:
     create_app(services=services)
-    outbox = OutboxStore(services.store.engine)
-    old = outbox.state()[TOKEN_KEY]
     assert services.central is not None
+    token = services.central.gateway_token()
     with services.central.store.engine.begin() as conn:
         conn.execute(central_schema.gateways.delete())
-    new = services.central.gateway_token(outbox)
-    assert new != old
-    assert services.central.store.authenticate(new) == "local"
+    assert services.central.store.authenticate(token) is None
+    assert services.central.gateway_token() == token
+    assert services.central.store.authenticate(token) == "local"
+
+
+def test_another_secret_key_gives_another_token(services: Services, settings: Settings) -> None:
+    create_app(services=services)
+    assert services.central is not None
+    token = services.central.gateway_token()
+    other = EmbeddedCentral(settings.with_overrides(secret_key="another-secret-key-0123456789"))
+    try:
+        renewed = other.gateway_token()
+        assert renewed != token
+        assert other.store.authenticate(renewed) == "local"
+        assert other.store.authenticate(token) is None
+    finally:
+        other.close()
 
 
 def test_editing_flows_to_lose_a_question_with_responses_stops_start_up(

@@ -16,8 +16,9 @@ REPO = Path(__file__).resolve().parents[1]
 CORE = ("gateway.settings", "gateway.database", "gateway.privacy", "gateway.consultation")
 GATEWAY_SIDE = ("gateway.channels", "gateway.application", "gateway.store", "gateway.sync")
 CENTRE = ("gateway.central",)
-# The entry points, above both sides: the web app, the console script and its commands.
-ENTRY_POINTS = ("gateway.app", "gateway.cli", "gateway.commands")
+# The entry points, above both sides: the web app, the RQ jobs, the console script and its
+# commands.
+ENTRY_POINTS = ("gateway.app", "gateway.jobs", "gateway.cli", "gateway.commands")
 EMBEDDED_CENTRE = "gateway.embedded_centre"  # the one module that assembles the centre in
 # The centre's own commands (central serve, publish, exports, officials' accounts).
 CENTRE_COMMANDS = ("gateway.commands.central", "gateway.commands.officials")

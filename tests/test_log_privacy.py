@@ -11,10 +11,9 @@ import requests
 from sqlalchemy import select, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from gateway.app import create_app
+from gateway.app import build_services, create_app
 from gateway.application.callbacks import place_due_callbacks
 from gateway.application.catalog_source import StaticCatalog
-from gateway.application.services import build_services
 from gateway.central.app import create_central_app
 from gateway.central.store.central_store import CentralStore
 from gateway.consultation.catalogue import load_catalog

@@ -13,8 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, inspect, select
 
-from gateway.app import create_app
-from gateway.application.services import build_services
+from gateway.app import build_services, create_app
 from gateway.central.store import schema as central_schema
 from gateway.central.store.central_store import CentralStore
 from gateway.central.store.tallies import TallyStore
@@ -23,7 +22,7 @@ from gateway.settings import Settings
 from gateway.store import schema as gateway_schema
 from gateway.store.participants import LocalStore
 from tests.conftest import TEST_TOKEN, RecordingTrigger, postgres_schema
-from tests.sync.conftest import (
+from tests.loopback_centre import (
     flows_dir_copy,
     gateway_settings,
     make_gateway,
@@ -144,13 +143,6 @@ def test_an_answer_reaches_the_embedded_centre_and_is_counted(
     databases: Databases, tmp_path: Path
 ) -> None:
     """No CENTRAL_URL: the centre runs in the gateway's process."""
-    if databases.shared and databases.gateway.startswith("sqlite"):
-        pytest.xfail(
-            "one SQLite file: the embedded centre issues its gateway token inside the "
-            "gateway's write transaction (EmbeddedCentral.gateway_token in "
-            "OutboxStore.settle_state), so its own write waits for the gateway's lock "
-            "until SQLite's busy timeout: 'database is locked'"
-        )
     settings = Settings(
         twilio_auth_token=TEST_TOKEN,
         database_url=databases.gateway,

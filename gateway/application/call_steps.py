@@ -1,8 +1,10 @@
 """Apply one voice webhook: load the call, run the voice flow, commit, then wake jobs.
 
-Like ingest.py for SMS: one participant transaction per webhook, holding the call state,
+Like incoming_sms.py for SMS: one participant transaction per webhook, holding the call state,
 the response events (channel "voice") and the inbound log row `CallSid:step` with the
 TwiML sent, so a retried action webhook gets the same TwiML and records nothing twice.
+A missed call on a consultation that offers it requests a call-back, within the quota
+of gateway/application/rules.py, which also says how long a dropped call may resume.
 """
 
 from __future__ import annotations
@@ -10,9 +12,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
-from gateway.application.callbacks import CALLBACK_WINDOW
+from gateway.application import rules
 from gateway.application.regions import region_for
 from gateway.application.services import Services
 from gateway.consultation.model import Catalog
@@ -30,8 +32,6 @@ from gateway.store.calls import CallStatus, CallsTx, StoredCall
 from gateway.store.participants import InboundRecord, ParticipantTx
 
 log = logging.getLogger(__name__)
-
-RESUME_WITHIN = timedelta(hours=24)  # a dropped call resumes where it stopped, this long
 
 Render = Callable[[VoiceStep], str]  # the channel's TwiML for a step
 
@@ -61,7 +61,7 @@ def handle_call_start(
     settings = services.settings
     who = pseudonym(settings.pseudonym_key, call.caller)
     callback_requested = False
-    catalog = services.catalog.current()  # before the transaction: see ingest.handle_sms
+    catalog = services.catalog.current()  # before the transaction: see incoming_sms.handle_sms
     region = region_for(call.caller, services.region_prefixes)  # likewise
     with services.store.participant(who, call.caller, now, start_key(call.call_sid)) as tx:
         seen, reply = tx.previous_reply()
@@ -100,7 +100,7 @@ def handle_call_step(
     """The TwiML answering one action webhook (`n`=token, `q`=target of its URL)."""
     now = now or datetime.now(UTC)
     who = pseudonym(services.settings.pseudonym_key, caller)
-    catalog = services.catalog.current()  # before the transaction: see ingest.handle_sms
+    catalog = services.catalog.current()  # before the transaction: see incoming_sms.handle_sms
     region = region_for(caller, services.region_prefixes)  # likewise
     key = step_key(call_sid, token)
     with services.store.participant(who, caller, now, key) as tx:
@@ -149,7 +149,7 @@ def _context(services: Services, catalog: Catalog, tx: ParticipantTx, calls: Cal
         now=now,
         participant_language=tx.state().language,
         max_invalid_tries=services.settings.max_invalid_tries,
-        resume=calls.resume_positions(now - RESUME_WITHIN, exclude_call=call_sid),
+        resume=calls.resume_positions(rules.resumable_since(now), exclude_call=call_sid),
     )
 
 
@@ -187,7 +187,8 @@ def _request_callback(
     if calls.has_open_callback():
         log.info("missed call from %s: a call-back is already on its way", masked)
         return False
-    if calls.callbacks_since(now - CALLBACK_WINDOW) >= services.settings.callbacks_per_day:
+    if not rules.may_call_back(calls.callbacks_since(rules.callbacks_counted_since(now)),
+                               services.settings):
         log.warning("missed call from %s: call-back limit (%d a day) reached; not calling back",
                     masked, services.settings.callbacks_per_day)
         return False

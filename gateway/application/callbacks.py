@@ -2,25 +2,24 @@
 
 A call-back request is committed in the webhook's transaction (a `callbacks` row). Placing
 it is a job: `place_due_callbacks(services)` claims due rows and calls Twilio through the
-CallPlacer seam. It runs from an RQ job when Redis is configured (enqueued after commit,
-and with `enqueue_in` for spaced retries), else from an in-process thread; either way a
-periodic sweep finds rows a lost job left behind, so Redis is a queue, not the record.
+CallPlacer seam; when to try again after a failed placement or an unanswered call is
+gateway/application/rules.py. Where that job runs (an RQ job, or a thread without Redis) is
+gateway/application/callback_scheduling.py.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-import time
-from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Protocol
+from datetime import UTC, datetime
 from urllib.parse import urlencode
 
-from redis import Redis
-from redis.exceptions import RedisError
-from rq import Queue
-
+from gateway.application import rules
+from gateway.application.callback_scheduling import (
+    CallbackScheduler,
+    InProcessCallbackScheduler,
+    RedisCallbackScheduler,
+)
+from gateway.application.services import Services
 from gateway.channels.twilio_calls import (
     CallPlacementError,
     CallPlacer,
@@ -29,31 +28,9 @@ from gateway.channels.twilio_calls import (
 )
 from gateway.privacy import mask_number
 from gateway.store.calls import CallEnd, CallStore
-from gateway.sync.trigger import QUEUE_NAME
-
-if TYPE_CHECKING:
-    from gateway.application.services import Services
+from gateway.sync.trigger import redis_connection
 
 log = logging.getLogger(__name__)
-
-PLACE_JOB = "gateway.application.callbacks.place_due_callbacks_job"
-# After busy / no-answer: try again after 2, then 10 minutes (three calls in all).
-RETRY_DELAYS: tuple[timedelta, ...] = (timedelta(minutes=2), timedelta(minutes=10))
-RETRY_STATUSES = frozenset({"busy", "no-answer"})
-# Twilio unreachable or refusing: try again after 1, 5, 15 minutes, then give up.
-PLACEMENT_ERROR_DELAYS: tuple[timedelta, ...] = (
-    timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=15),
-)
-SWEEP_SECONDS = 30.0
-CALLBACK_WINDOW = timedelta(days=1)  # settings.callbacks_per_day counts in this window
-
-
-def retry_delay(call_status: str, attempts: int) -> timedelta | None:
-    """When to ring again after an unanswered call-back (None: stop)."""
-    if call_status not in RETRY_STATUSES or attempts > len(RETRY_DELAYS):
-        return None
-    return RETRY_DELAYS[attempts - 1]
-
 
 def voice_url(public_base_url: str, consultation_id: str, callback_id: int) -> str:
     query = urlencode({"c": consultation_id, "cb": str(callback_id)})
@@ -89,9 +66,7 @@ def place_due_callbacks(services: Services, now: datetime | None = None) -> int:
                 status_callback=status_url(settings.public_base_url),
             )
         except CallPlacementError as exc:
-            index = due.attempts - 1
-            retry_at = (now + PLACEMENT_ERROR_DELAYS[index]
-                        if index < len(PLACEMENT_ERROR_DELAYS) else None)
+            retry_at = rules.placement_retry_at(due.attempts, now)
             log.warning("call-back %d to %s failed (attempt %d): %s%s", due.id,
                         mask_number(due.phone), due.attempts, exc,
                         "" if retry_at else "; giving up")
@@ -108,7 +83,8 @@ def call_ended(services: Services, call_sid: str, call_status: str,
                now: datetime | None = None) -> CallEnd:
     """A final call status: close the call and, for a busy call-back, schedule a retry."""
     now = now or datetime.now(UTC)
-    end = CallStore(services.store.engine).call_ended(call_sid, call_status, now, retry_delay)
+    end = CallStore(services.store.engine).call_ended(call_sid, call_status, now,
+                                                         rules.retry_delay)
     if end.retry_at is not None and services.callbacks is not None:
         log.info("call-back %s %s; trying again at %s", end.callback_id, call_status,
                  end.retry_at.isoformat(timespec="seconds"))
@@ -116,82 +92,8 @@ def call_ended(services: Services, call_sid: str, call_status: str,
     return end
 
 
-def place_due_callbacks_job() -> int:
-    """RQ entry point: runs in the worker, which builds what it needs."""
-    from gateway.application.services import build_services
-    from gateway.settings import Settings
-
-    settings = Settings.from_env()
-    services = build_services(settings, callbacks=_NoScheduler())
-    return place_due_callbacks(services)
-
-
-class CallbackScheduler(Protocol):
-    def notify(self, delay: float = 0.0) -> None:
-        """Have place_due_callbacks run in about `delay` seconds."""
-        ...
-
-
-class _NoScheduler:
-    def notify(self, delay: float = 0.0) -> None:
-        return None
-
-
-class RedisCallbackScheduler:
-    def __init__(self, redis: Redis) -> None:
-        self.queue = Queue(QUEUE_NAME, connection=redis)
-
-    def notify(self, delay: float = 0.0) -> None:
-        try:
-            if delay > 0:
-                self.queue.enqueue_in(timedelta(seconds=delay), PLACE_JOB)
-            else:
-                self.queue.enqueue(PLACE_JOB)
-        except RedisError as exc:
-            log.warning("call-backs: Redis unavailable (%s); `civicline callbacks place` "
-                        "(the sweep) will place them", exc)
-
-
-class InProcessCallbackScheduler:
-    """Without Redis: a thread places due call-backs when woken and every SWEEP_SECONDS.
-
-    The thread starts with the first notify(), so a gateway whose consultations offer no
-    call-back runs none.
-    """
-
-    def __init__(self, place: Callable[[], object], interval: float = SWEEP_SECONDS) -> None:
-        self._place = place
-        self._interval = interval
-        self._wake_at = time.monotonic() + interval
-        self._condition = threading.Condition()
-        self._thread: threading.Thread | None = None
-
-    def notify(self, delay: float = 0.0) -> None:
-        with self._condition:
-            self._wake_at = min(self._wake_at, time.monotonic() + max(delay, 0.0))
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="civicline-callbacks",
-                                                daemon=True)
-                self._thread.start()
-            self._condition.notify()
-
-    def _run(self) -> None:
-        while True:
-            with self._condition:
-                while (wait := self._wake_at - time.monotonic()) > 0:
-                    self._condition.wait(wait)
-                self._wake_at = time.monotonic() + self._interval
-            try:
-                self._place()
-            except CallPlacementError as exc:  # e.g. not configured: say so, plainly
-                log.error("call-backs are waiting but cannot be placed: %s", exc)
-            except Exception:  # keep the thread alive; the next sweep retries
-                log.exception("placing call-backs failed; will retry")
-
-
 def default_scheduler(services: Services) -> CallbackScheduler:
-    from gateway.sync.trigger import redis_connection
-
+    """An RQ job with REDIS_URL, else a thread; woken now for call-backs left waiting."""
     scheduler: CallbackScheduler
     if services.settings.redis_url:
         scheduler = RedisCallbackScheduler(redis_connection(services.settings.redis_url))

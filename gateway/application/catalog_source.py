@@ -15,7 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from gateway.consultation.catalogue import load_catalog, parse_consultation
 from gateway.consultation.model import Catalog, Consultation
 from gateway.consultation.reading import FlowsInvalid
-from gateway.store.outbox import CachedConsultation, OutboxStore
+from gateway.store.sync_state import CachedConsultation, SyncStateStore
 
 log = logging.getLogger(__name__)
 
@@ -50,13 +50,13 @@ class CentralCatalog:
 
     def __init__(
         self,
-        outbox: OutboxStore,
+        sync_state: SyncStateStore,
         flows_dir: Path,
         *,
         check_every: float = 2.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._outbox = outbox
+        self._sync_state = sync_state
         self._flows_dir = flows_dir
         self._check_every = check_every
         self._clock = clock
@@ -79,13 +79,13 @@ class CentralCatalog:
 
     def _refresh(self) -> None:
         try:
-            etag = self._outbox.catalog_etag()
+            etag = self._sync_state.catalog_etag()
             if etag is None:
                 if self._catalog is None or self._etag is not None:
                     self._catalog = self._flows_catalog()
                     self.source = "FLOWS_DIR"
             elif etag != self._etag:
-                _, cached = self._outbox.cached_consultations()
+                _, cached = self._sync_state.cached_consultations()
                 self._catalog = self._build(cached)
                 self._etag = etag
                 self.source = f"central {etag}"

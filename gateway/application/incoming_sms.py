@@ -1,11 +1,15 @@
-"""Apply one inbound SMS: load state, run the engine, commit, then wake the sync."""
+"""Apply one inbound SMS: load state, run the SMS conversation, commit, then wake the sync.
+
+The reply is held back past the reply cap (gateway/application/rules.py); the answer is
+recorded all the same."""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
+from gateway.application import rules
 from gateway.application.regions import region_for
 from gateway.application.services import Services
 from gateway.consultation.sms_conversation import Conversation, advance
@@ -34,7 +38,7 @@ def handle_sms(services: Services, sms: InboundSms, now: datetime | None = None)
     catalog = services.catalog.current()
     region = region_for(sms.sender, services.region_prefixes)
     with services.store.participant(
-        who, sms.sender, now, sms.message_sid, replies_since=now - timedelta(hours=1)
+        who, sms.sender, now, sms.message_sid, replies_since=rules.replies_counted_since(now)
     ) as tx:
         seen, reply = tx.previous_reply()
         if seen:
@@ -49,7 +53,7 @@ def handle_sms(services: Services, sms: InboundSms, now: datetime | None = None)
         )
         step = advance(conversation, sms.body)
         reply = step.reply
-        if reply is not None and tx.sms_replies >= settings.replies_per_hour:
+        if reply is not None and not rules.may_reply(tx.sms_replies, settings):
             log.warning("reply cap reached for %s; answer kept, no reply", mask_number(sms.sender))
             reply = None
         recorded = tx.apply(step, InboundRecord(sms.message_sid, "sms", now, reply), region)

@@ -11,8 +11,8 @@ from twilio.twiml.messaging_response import MessagingResponse
 from gateway.application.incoming_sms import InboundSms, handle_sms
 from gateway.channels import field_shapes
 from gateway.channels.phone import to_e164
+from gateway.channels.request_helpers import required_field, services, twiml
 from gateway.channels.signatures import require_twilio_signature
-from gateway.channels.webhooks import required_field, services, twiml
 
 log = logging.getLogger(__name__)
 

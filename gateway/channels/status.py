@@ -8,8 +8,8 @@ from flask import Blueprint, Response, abort, request
 
 from gateway.application.call_steps import handle_call_status
 from gateway.channels import field_shapes
+from gateway.channels.request_helpers import services
 from gateway.channels.signatures import require_twilio_signature
-from gateway.channels.webhooks import services
 
 log = logging.getLogger(__name__)
 

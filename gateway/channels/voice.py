@@ -7,51 +7,31 @@
                                  unsigned; only .mp3/.wav under FLOWS_DIR/audio)
 
 No consultation rules here: gateway.consultation.voice_conversation decides,
-gateway.application.call_steps commits.
+gateway.application.call_steps commits, gateway.channels.voice_twiml renders the TwiML.
 """
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
-from urllib.parse import quote, urlencode
 
 from flask import Blueprint, Response, abort, request, send_from_directory
-from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from gateway.application.call_steps import CallStart, handle_call_start, handle_call_step
 from gateway.channels import field_shapes
 from gateway.channels.field_shapes import CallParties
 from gateway.channels.phone import to_e164
+from gateway.channels.request_helpers import query_number, services, twiml
 from gateway.channels.signatures import require_twilio_signature
-from gateway.channels.webhooks import query_number, services
-from gateway.consultation.audio import MIMETYPES, audio_dir, find_prompt
-from gateway.consultation.voice_call import (
-    CallInput,
-    CallState,
-    Collect,
-    Keys,
-    RecordingResult,
-    VoiceStep,
-)
+from gateway.channels.voice_twiml import AUDIO_PATH, STEP_PATH, TwimlRenderer
+from gateway.consultation.audio import MIMETYPES, audio_dir
+from gateway.consultation.voice_call import CallInput, Keys, RecordingResult
 from gateway.consultation.voice_conversation import hidden_number
-from gateway.consultation.voice_prompts import Pause, Segment, Speech
 from gateway.settings import Settings
 
 blueprint = Blueprint("voice", __name__)
 audio_blueprint = Blueprint("voice_audio", __name__)  # not signature-checked
 
-STEP_PATH = "/twilio/voice/step"
-AUDIO_PATH = "/audio"
-# Text-to-speech per consultation language, unless TTS_VOICES / TTS_LANGUAGES say otherwise.
-# Polly and Google voices take SSML <prosody>, which slows the speech down.
-DEFAULT_TTS_VOICES: dict[str, str] = {
-    "en": "Polly.Amy",
-    "sw": "Google.sw-KE-Standard-A",
-    "fr": "Polly.Lea",
-}
-DEFAULT_TTS_LANGUAGES: dict[str, str] = {"en": "en-GB", "sw": "sw-KE", "fr": "fr-FR"}
-RECORD_PROMPT_TIMEOUT = 1  # seconds after a comment's prompt before the beep
 MAX_RECORDING_DURATION = 24 * 3600  # seconds; Twilio records at most 4 hours
 
 _CONSULTATION_ID = re.compile(r"[a-z0-9-]{1,64}")
@@ -72,7 +52,7 @@ def incoming_call() -> Response:
     renderer = _renderer(settings)
     caller = _caller(settings, parties)
     if caller is None:
-        return _twiml(renderer.render(hidden_number(_fallback_language())))
+        return twiml(renderer.render(hidden_number(_fallback_language())))
     outbound = parties.outbound
     if outbound:  # our call-back: the consultation is in the URL we gave Twilio
         consultation_id = request.args.get("c") or None
@@ -84,7 +64,7 @@ def incoming_call() -> Response:
         callback_id = None
     start = CallStart(call_sid, caller, consultation_id, inbound=not outbound,
                       callback_id=callback_id)
-    return _twiml(handle_call_start(services(), start, renderer.render))
+    return twiml(handle_call_start(services(), start, renderer.render))
 
 
 @blueprint.post(STEP_PATH)
@@ -99,11 +79,11 @@ def call_step() -> Response:
     renderer = _renderer(settings)
     caller = _caller(settings, parties)
     if caller is None:
-        return _twiml(renderer.render(hidden_number(_fallback_language())))
+        return twiml(renderer.render(hidden_number(_fallback_language())))
     target = request.args.get("q", "")
     reply = handle_call_step(services(), call_sid, caller, token, target, given,
                              renderer.render)
-    return _twiml(reply)
+    return twiml(reply)
 
 
 @audio_blueprint.get(f"{AUDIO_PATH}/<consultation_id>/<language>/<filename>")
@@ -142,94 +122,3 @@ def _fallback_language() -> str:
 def _renderer(settings: Settings) -> TwimlRenderer:
     media_base = settings.public_base_url or request.url_root
     return TwimlRenderer(settings, media_base)
-
-
-def _twiml(document: str) -> Response:
-    return Response(document, status=200, mimetype="text/xml")
-
-
-# --- flow -> TwiML --------------------------------------------------------------------------
-
-
-class TwimlRenderer:
-    """Turns a VoiceStep into TwiML with the SDK's VoiceResponse."""
-
-    def __init__(self, settings: Settings, media_base: str) -> None:
-        self.settings = settings
-        self.media_base = media_base.rstrip("/")
-        self.audio_base = audio_dir(settings.flows_dir)
-        self.voices = {**DEFAULT_TTS_VOICES, **settings.tts_voices}
-        self.languages = {**DEFAULT_TTS_LANGUAGES, **settings.tts_languages}
-
-    def render(self, step: VoiceStep) -> str:
-        response = VoiceResponse()
-        for segment in step.before:
-            self._speak(response, segment, step.consultation_id)
-        if step.collect is Collect.REJECT:
-            response.reject(reason="busy")
-        elif step.collect is Collect.HANGUP or step.target is None:
-            for segment in step.prompt:
-                self._speak(response, segment, step.consultation_id)
-            response.hangup()
-        elif step.collect is Collect.KEY:
-            url = self.action_url(step.state, step.target)
-            gather = response.gather(input="dtmf", num_digits=1,
-                                     timeout=self.settings.gather_timeout, action=url,
-                                     method="POST", finish_on_key="")
-            for segment in step.prompt:
-                self._speak(gather, segment, step.consultation_id)
-            response.redirect(url, method="POST")  # no key in time: a silence
-        else:
-            self._record(response, step, step.target)
-        return str(response)
-
-    def _record(self, response: VoiceResponse, step: VoiceStep, target: str) -> None:
-        if step.interruptible:  # a key during the prompt: 0 skips, * repeats
-            gather = response.gather(input="dtmf", num_digits=1,
-                                     timeout=RECORD_PROMPT_TIMEOUT,
-                                     action=self.action_url(step.state, target),
-                                     method="POST", finish_on_key="")
-            for segment in step.prompt:
-                self._speak(gather, segment, step.consultation_id)
-        else:
-            for segment in step.prompt:
-                self._speak(response, segment, step.consultation_id)
-        url = self.action_url(step.state, target, recording=True)
-        response.record(action=url, method="POST", finish_on_key="#",
-                        max_length=self.settings.max_recording_seconds, play_beep=True,
-                        timeout=self.settings.gather_timeout, trim="trim-silence")
-        response.redirect(url, method="POST")  # nothing recorded: Twilio skips the action
-
-    def action_url(self, state: CallState, target: str, *, recording: bool = False) -> str:
-        query = {"n": str(state.step), "q": target}
-        if recording:
-            query["r"] = "1"
-        base = self.settings.public_base_url.rstrip("/")
-        return f"{base}{STEP_PATH}?{urlencode(query)}"
-
-    def _speak(
-        self, parent: VoiceResponse | Gather, segment: Segment, consultation_id: str | None
-    ) -> None:
-        if isinstance(segment, Pause):
-            parent.pause(length=segment.seconds)
-            return
-        audio = self._audio_url(segment, consultation_id)
-        if audio is not None:
-            parent.play(audio)
-            return
-        voice = self.voices.get(segment.language)
-        language = self.languages.get(segment.language)
-        if self.settings.speech_rate:  # SSML: slower speech for callers who need time
-            say = parent.say(voice=voice, language=language)
-            say.prosody(segment.text, rate=self.settings.speech_rate)
-        else:
-            parent.say(segment.text, voice=voice, language=language)
-
-    def _audio_url(self, speech: Speech, consultation_id: str | None) -> str | None:
-        if speech.audio is None or consultation_id is None:
-            return None
-        filename = find_prompt(self.audio_base, consultation_id, speech.language, speech.audio)
-        if filename is None:
-            return None
-        path = "/".join(quote(part) for part in (consultation_id, speech.language, filename))
-        return f"{self.media_base}{AUDIO_PATH}/{path}"

@@ -24,15 +24,12 @@ def callbacks() -> None:
               help="Keep sweeping, every this many seconds (default: once, then exit).")
 def place(every: float | None) -> None:
     """Place every call-back that is due (through Twilio's REST API)."""
+    from gateway.app import build_services
+    from gateway.application.callback_scheduling import NoCallbackScheduler
     from gateway.application.callbacks import place_due_callbacks
-    from gateway.application.services import build_services
     from gateway.channels.twilio_calls import CallPlacementError
 
-    class _Quiet:
-        def notify(self, delay: float = 0.0) -> None:
-            return None
-
-    services = build_services(Settings.from_env(), callbacks=_Quiet())
+    services = build_services(Settings.from_env(), callbacks=NoCallbackScheduler())
     while True:
         try:
             placed = place_due_callbacks(services)

@@ -19,8 +19,7 @@ def serve(host: str, port: int, workers: int) -> None:
     """Run the gateway (webhooks, and the central store unless CENTRAL_URL is set)."""
     from gunicorn.app.base import BaseApplication
 
-    from gateway.app import create_app
-    from gateway.application.services import build_services
+    from gateway.app import build_services, create_app
     from gateway.sync.trigger import NoSyncTrigger
 
     settings = Settings.from_env()
@@ -43,21 +42,13 @@ def serve(host: str, port: int, workers: int) -> None:
     Server().run()
 
 
-# RQ runs its scheduler (which moves jobs queued with enqueue_in, as sync retries are, to
-# the queue when due) in a process of its own that exits when Redis goes away. The worker
-# starts another only at a maintenance pass: by default every 10 minutes, and not while a
-# dequeue blocks (up to worker_ttl - 15 s, 405 s by default). Shortened, a retry scheduled
-# after a Redis outage runs within seconds of its time. A pass costs a few Redis commands.
-WORKER_TTL_SECONDS = 20  # a dequeue blocks for at most 5 s
-MAINTENANCE_SECONDS = 5
-
-
 @click.command()
 @click.option("--burst", is_flag=True, help="Drain the queue, then exit.")
 def worker(burst: bool) -> None:
     """Run an RQ worker for sync and outbound jobs (needs REDIS_URL)."""
     from rq import Worker
 
+    from gateway.sync.schedule import MAINTENANCE_SECONDS, WORKER_TTL_SECONDS
     from gateway.sync.trigger import QUEUE_NAME, redis_connection
 
     settings = Settings.from_env()

@@ -6,30 +6,30 @@ import secrets
 import xml.etree.ElementTree as ET
 
 import click
-import requests
-from twilio.request_validator import RequestValidator
 
+from gateway.commands.signed_webhooks import signed_post
 from gateway.settings import Settings
 
 DEFAULT_URL = "http://127.0.0.1:8000"
 
 
-def signed_post(settings: Settings, base_url: str, path: str, params: dict[str, str]) -> str:
-    """POST a form to the gateway signed exactly as Twilio signs it; returns the body."""
-    url = base_url.rstrip("/") + path
-    signed_url = (settings.public_base_url.rstrip("/") + path) if settings.public_base_url else url
-    signature = RequestValidator(settings.twilio_auth_token).compute_signature(signed_url, params)
-    try:
-        response = requests.post(
-            url, data=params, headers={"X-Twilio-Signature": signature}, timeout=15
-        )
-    except requests.ConnectionError as exc:
-        raise click.ClickException(
-            f"cannot reach the gateway at {base_url}: is `civicline serve` running?"
-        ) from exc
-    if response.status_code >= 400:
-        raise click.ClickException(f"gateway answered {response.status_code}: {response.text}")
-    return response.text
+def send_sms(settings: Settings, url: str, sender: str, to: str, body: str) -> list[str]:
+    """Text `body` from `sender` to the gateway at `url`, as Twilio would deliver it;
+    returns the replies."""
+    sid = "SM" + secrets.token_hex(16)
+    params = {  # as Twilio sends them: the id three times, under its three names
+        "MessageSid": sid,
+        "SmsSid": sid,
+        "SmsMessageSid": sid,
+        "AccountSid": settings.twilio_account_sid or "AC" + "0" * 32,
+        "ApiVersion": "2010-04-01",
+        "From": sender,
+        "To": to,
+        "Body": body,
+        "NumSegments": "1",
+        "NumMedia": "0",
+    }
+    return sms_reply_texts(signed_post(settings, url, "/twilio/sms", params))
 
 
 def sms_reply_texts(twiml: str) -> list[str]:
@@ -52,21 +52,7 @@ def sms(sender: str, to: str, url: str, messages: tuple[str, ...]) -> None:
     settings = Settings.from_env()
 
     def send(body: str) -> None:
-        sid = "SM" + secrets.token_hex(16)
-        params = {  # as Twilio sends them: the id three times, under its three names
-            "MessageSid": sid,
-            "SmsSid": sid,
-            "SmsMessageSid": sid,
-            "AccountSid": settings.twilio_account_sid or "AC" + "0" * 32,
-            "ApiVersion": "2010-04-01",
-            "From": sender,
-            "To": to,
-            "Body": body,
-            "NumSegments": "1",
-            "NumMedia": "0",
-        }
-        replies = sms_reply_texts(signed_post(settings, url, "/twilio/sms", params))
-        for reply in replies or ["(no reply)"]:
+        for reply in send_sms(settings, url, sender, to, body) or ["(no reply)"]:
             click.echo(f"< {reply}")
 
     if messages:

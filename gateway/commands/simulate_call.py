@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import click
 
-from gateway.commands.simulate import signed_post
+from gateway.commands.signed_webhooks import signed_post
 from gateway.settings import Settings
 
 RECORDING_SECONDS = 7  # the length of a simulated spoken comment

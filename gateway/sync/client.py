@@ -1,4 +1,5 @@
-"""The gateway's client for the central store API, over HTTP or in-process.
+"""The gateway's client for the central store API, over a transport: HTTP to CENTRAL_URL
+here, or the central app in this process (gateway/embedded_centre.py).
 
 Both transports carry the same bytes to the same routes, so authentication, validation
 and idempotency are exercised identically whether the centre is across a 2G uplink or
@@ -15,9 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import requests
-from flask import Flask
 
-from gateway.store.outbox import CachedConsultation
+from gateway.store.sync_state import CachedConsultation
 
 CONNECT_TIMEOUT = 5.0
 READ_TIMEOUT = 60.0
@@ -111,23 +111,6 @@ class HttpTransport:
 
     def close(self) -> None:
         self.session.close()
-
-
-class WsgiTransport:
-    """The central app in this process, called through its routes like any client."""
-
-    def __init__(self, app: Flask) -> None:
-        self.app = app
-
-    def request(
-        self, method: str, path: str, headers: Mapping[str, str], body: bytes | None
-    ) -> HttpReply:
-        response = self.app.test_client().open(path, method=method, headers=dict(headers),
-                                               data=body)
-        try:
-            return HttpReply(response.status_code, dict(response.headers), response.get_data())
-        finally:
-            response.close()
 
 
 class CentralClient:

@@ -4,37 +4,31 @@
   dies in between (SIGKILL, lost response) leaves them unsynced; they are sent again and
   the centre, keyed on event_id, counts them as already known. At-least-once delivery,
   exactly-once effect.
-- A batch the centre refuses as malformed (400) names the bad events; those are
-  quarantined (kept, with the reason in `sync_error`, and shown by `civicline status`)
-  and the rest is sent again at once, so one poison event never blocks the outbox.
-- A batch the centre accepts (200) may list events it refused for what they say (dated
-  in the future, before their consultation opened, for a consultation, question or
-  option it has not published): exactly those are quarantined, the rest marked synced.
-- On any other failure the pass stops and the next attempt waits an exponentially
-  growing, jittered delay, capped at BACKOFF_CAP seconds. Attempts are never capped:
+- Events the centre will not take are quarantined and the rest keep flowing
+  (gateway/sync/quarantine.py): one poison event never blocks the outbox.
+- With CENTRAL_URL, a pass that delivered fetches the published consultations too
+  (gateway/sync/catalog.py).
+- On any other failure the pass stops and records when the next attempt is due, as
+  gateway/sync/schedule.py decides (a capped, jittered back-off; attempts never stop):
   events wait as long as the centre is away, and logs and status say so.
-- One pass at a time per gateway: a lease row in the local store (gateway_state),
-  taken and renewed in a transaction, so it works with or without Redis. The lease is
-  an efficiency guard, not the correctness guard: the centre's unique key is.
+- One pass at a time per gateway: the sync lease (gateway/sync/lease.py).
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import random
-import socket
 import time
-import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from gateway.consultation.catalogue import parse_consultation
-from gateway.consultation.reading import FlowsInvalid
 from gateway.settings import Settings
-from gateway.store.outbox import Lease, OutboxEvent, OutboxStore
+from gateway.store.outbox import OutboxStore
+from gateway.store.sync_state import SyncStateStore
+from gateway.sync import schedule
+from gateway.sync.catalog import CATALOG_CHECKED, CATALOG_ERROR, refresh_consultations
 from gateway.sync.client import (
     BatchRejected,
     BatchTooLarge,
@@ -42,14 +36,12 @@ from gateway.sync.client import (
     CentralError,
     CentralRefused,
     CentralUnreachable,
-    Refused,
 )
+from gateway.sync.lease import LeaseLost, SyncLease
+from gateway.sync.quarantine import hold_back, reasons_from, refused_in
 
 log = logging.getLogger(__name__)
 
-BACKOFF_BASE = 2.0  # seconds before the first retry
-BACKOFF_CAP = 300.0  # the longest wait between attempts; attempts themselves never stop
-LEASE_SECONDS = 180.0  # longer than one batch can take (60 s read timeout), renewed per batch
 PASS_BUDGET = 300.0  # a job stops after this long and asks for another (job timeout 600 s)
 
 LAST_SUCCESS = "sync_last_success_at"
@@ -58,34 +50,8 @@ LAST_ERROR_AT = "sync_last_error_at"
 FAILURES = "sync_failures"
 NEXT_ATTEMPT = "sync_next_attempt_at"
 LAST_RESULT = "sync_last_result"
-CATALOG_ERROR = "consultations_error"
-CATALOG_CHECKED = "consultations_checked_at"
 STATE_KEYS = (LAST_SUCCESS, LAST_ERROR, LAST_ERROR_AT, FAILURES, NEXT_ATTEMPT, LAST_RESULT,
               CATALOG_ERROR, CATALOG_CHECKED)
-
-
-def backoff_delay(failures: int, rand: Callable[[], float] = random.random) -> float:
-    """Seconds before attempt `failures + 1`: doubling from BACKOFF_BASE, capped, jittered
-    into [delay/2, delay] so gateways that lost the centre together don't return together."""
-    delay = min(BACKOFF_CAP, BACKOFF_BASE * 2.0 ** min(max(failures - 1, 0), 32))
-    return delay * (0.5 + 0.5 * rand())
-
-
-def holder_alive(lease: Lease) -> bool:
-    """False only when the holder is a process on this host that no longer runs."""
-    if lease.host != socket.gethostname():
-        return True
-    try:
-        os.kill(lease.pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a killed child not yet reaped by its parent still answers kill(0)
-        with open(f"/proc/{lease.pid}/stat", encoding="ascii") as stat:
-            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return True
 
 
 @dataclass
@@ -103,10 +69,6 @@ class SyncReport:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-class LeaseLost(Exception):
-    """Another pass took the lease (ours had expired): stop, it carries on."""
 
 
 def _parse_time(value: str | None) -> datetime | None:
@@ -130,12 +92,12 @@ class Syncer:
     ) -> None:
         self.settings = settings
         self.outbox = outbox
+        self.sync_state = SyncStateStore(outbox.engine)
         self._client_factory = client_factory
         self._client: CentralClient | None = None
         self.refresh_catalog = refresh_catalog
         self._rand = rand
-        self.holder = uuid.uuid4().hex
-        self._lease_until: datetime | None = None
+        self.lease = SyncLease(self.sync_state)
 
     @property
     def client(self) -> CentralClient:
@@ -172,17 +134,15 @@ class Syncer:
 
     def _pass(self, report: SyncReport, force: bool, deadline: float) -> None:
         now = datetime.now(UTC)
-        state = self.outbox.state(STATE_KEYS)
-        next_attempt = _parse_time(state.get(NEXT_ATTEMPT))
-        if not force and next_attempt is not None and next_attempt > now:
+        state = self.sync_state.state(STATE_KEYS)
+        wait = schedule.backing_off(_parse_time(state.get(NEXT_ATTEMPT)), now)
+        if not force and wait is not None:
             report.outcome = "waiting"
-            report.retry_in = (next_attempt - now).total_seconds()
+            report.retry_in = wait
             report.error = state.get(LAST_ERROR)
             report.backlog = self.outbox.backlog()
             return
-        lease = self._lease(now)
-        held = self.outbox.acquire_lease(lease, now, holder_alive)
-        self._lease_until = lease.expires_at if held is None else None
+        held = self.lease.take(now)
         if held is not None:
             report.outcome = "busy"
             report.backlog = self.outbox.backlog()
@@ -192,7 +152,7 @@ class Syncer:
         try:
             self._drain(report, deadline)
             if self.refresh_catalog:
-                self._refresh_catalog(report)
+                report.consultations = refresh_consultations(self.client, self.sync_state)
         except LeaseLost:
             report.outcome = "busy"
         except CentralError as exc:
@@ -201,24 +161,8 @@ class Syncer:
             report.outcome = "synced"
             self._succeeded(report, state)
         finally:
-            self.outbox.release_lease(lease.holder, datetime.now(UTC))
+            self.lease.release()
         report.backlog = self.outbox.backlog()
-
-    def _lease(self, now: datetime) -> Lease:
-        return Lease(self.holder, socket.gethostname(), os.getpid(),
-                     now + timedelta(seconds=LEASE_SECONDS))
-
-    def _renew(self) -> None:
-        """Extend the lease when half of it is used (not per batch: a commit each time)."""
-        now = datetime.now(UTC)
-        if self._lease_until is not None and self._lease_until - now > timedelta(
-            seconds=LEASE_SECONDS / 2
-        ):
-            return
-        lease = self._lease(now)
-        if self.outbox.acquire_lease(lease, now, holder_alive) is not None:
-            raise LeaseLost()
-        self._lease_until = lease.expires_at
 
     def _drain(self, report: SyncReport, deadline: float) -> None:
         client = self.client
@@ -234,12 +178,12 @@ class Syncer:
             batch = self.outbox.next_batch(size)
             if not batch:
                 break
-            self._renew()
+            self.lease.renew()
             remaining = max(backlog - len(batch), 0)
             try:
                 receipt = client.send_events([e.payload for e in batch], remaining, held_back)
             except BatchRejected as rejected:
-                count = self._quarantine(batch, rejected.problems)
+                count = hold_back(self.outbox, batch, reasons_from(batch, rejected.problems))
                 held_back += count
                 backlog -= count
                 report.quarantined += count
@@ -254,9 +198,9 @@ class Syncer:
                 log.warning("sync: %s; sending %d events per batch from now on", exc, size)
                 continue
             reported = held_back
-            refused = _refused_in(batch, receipt.refused)
+            refused = refused_in(batch, receipt.refused)
             if refused:  # first, so that a pass dying in between resends only known events
-                count = self._hold_back(batch, refused)
+                count = hold_back(self.outbox, batch, refused)
                 held_back += count
                 report.quarantined += count
             self.outbox.mark_synced([e.seq for i, e in enumerate(batch) if i not in refused],
@@ -273,64 +217,11 @@ class Syncer:
             # A heartbeat: last contact, and the quarantine count, for the dashboard.
             client.send_events([], 0, held_back)
 
-    def _quarantine(self, batch: list[OutboxEvent], problems: list[dict[str, Any]]) -> int:
-        reasons: dict[int, list[str]] = {}
-        for problem in problems:
-            index = problem.get("index")
-            if isinstance(index, int) and 0 <= index < len(batch):
-                where = problem.get("field") or "event"
-                reasons.setdefault(index, []).append(f"{where}: {problem.get('reason')}")
-        if not reasons:
-            raise CentralRefused(f"central store refused a batch without naming an event: "
-                                 f"{problems[:3]}")
-        return self._hold_back(batch, reasons)
-
-    def _hold_back(self, batch: list[OutboxEvent], reasons: Mapping[int, list[str]]) -> int:
-        """Quarantine the events of `batch` at these positions, with their reasons."""
-        marked = self.outbox.quarantine(
-            {batch[i].seq: "refused by the central store: " + "; ".join(r)
-             for i, r in reasons.items()}
-        )
-        for index, why in sorted(reasons.items())[:10]:
-            log.error("sync: quarantined event %s (%s/%s): %s", batch[index].payload["event_id"],
-                      batch[index].payload["consultation_id"],
-                      batch[index].payload["question_id"], "; ".join(why))
-        log.error("sync: %d events quarantined; `civicline status` lists them, "
-                  "`civicline sync --retry-quarantined` sends them again", marked)
-        return marked
-
-    def _refresh_catalog(self, report: SyncReport) -> None:
-        now = datetime.now(UTC)
-        fetched = self.client.fetch_consultations(self.outbox.catalog_etag())
-        if fetched is None:
-            report.consultations = "unchanged"
-            self.outbox.set_state({CATALOG_CHECKED: now.isoformat()}, now)
-            return
-        problems = []
-        for item in fetched.consultations:
-            try:
-                parse_consultation(item.definition, f"central {item.id} v{item.version}")
-            except FlowsInvalid as exc:
-                problems.append(str(exc))
-        if problems:
-            message = "consultations from the centre do not validate here, kept the " \
-                      "previous set: " + " | ".join(problems)
-            log.error("sync: %s", message)
-            self.outbox.set_state({CATALOG_ERROR: message, CATALOG_CHECKED: now.isoformat()},
-                                  now)
-            report.consultations = "refused"
-            return
-        self.outbox.replace_consultations(fetched.consultations, fetched.etag, now)
-        self.outbox.set_state({CATALOG_ERROR: "", CATALOG_CHECKED: now.isoformat()}, now)
-        report.consultations = "updated"
-        log.info("sync: consultations updated from the centre: %s",
-                 ", ".join(f"{c.id} v{c.version}" for c in fetched.consultations) or "none")
-
     def _failed(self, report: SyncReport, exc: CentralError, state: Mapping[str, str]) -> None:
         now = datetime.now(UTC)
         failures = int(state.get(FAILURES) or 0) + 1
-        delay = backoff_delay(failures, self._rand)
-        self.outbox.set_state(
+        delay = schedule.backoff_delay(failures, self._rand)
+        self.sync_state.set_state(
             {
                 FAILURES: str(failures),
                 LAST_ERROR: str(exc),
@@ -345,7 +236,7 @@ class Syncer:
         log.warning(
             "sync failed (%d in a row): %s; %d events wait in the outbox, none lost; "
             "next attempt in %.0f s (delays double up to %.0f s, attempts never stop)",
-            failures, exc, waiting, delay, BACKOFF_CAP,
+            failures, exc, waiting, delay, schedule.BACKOFF_CAP,
         )
         report.outcome = "failed"
         report.error = str(exc)
@@ -360,36 +251,10 @@ class Syncer:
         result = f"sent {report.sent} ({report.new} new, {report.known} already known)"
         if report.quarantined:
             result += f", quarantined {report.quarantined}"
-        self.outbox.set_state(
+        self.sync_state.set_state(
             {LAST_SUCCESS: now.isoformat(), FAILURES: "0", NEXT_ATTEMPT: "",
              LAST_RESULT: result},
             now,
         )
         if report.sent or report.quarantined:
             log.info("sync: %s", result)
-
-
-def _refused_in(batch: Sequence[OutboxEvent], refused: Sequence[Refused]) -> dict[int, list[str]]:
-    """Positions in `batch` of the events the centre refused, with the reasons.
-
-    Each refusal must name an event of the batch by position and id; otherwise nothing
-    of the batch is marked (CentralRefused): marking would lose the events it meant.
-    """
-    reasons: dict[int, list[str]] = {}
-    for item in refused:
-        if not 0 <= item.index < len(batch) or _canonical(
-            batch[item.index].payload["event_id"]
-        ) != _canonical(item.event_id):
-            raise CentralRefused(
-                f"central store refused event {item.event_id!r} at position {item.index}, "
-                f"which is not in the batch sent ({len(batch)} events); nothing marked synced"
-            )
-        reasons.setdefault(item.index, []).append(item.reason)
-    return reasons
-
-
-def _canonical(event_id: str) -> str:
-    try:
-        return str(uuid.UUID(event_id))
-    except ValueError:
-        return event_id

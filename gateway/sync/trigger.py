@@ -3,8 +3,10 @@
 One RQ job per answer would cap the gateway at the worker's job rate; instead one
 flag in Redis says "a sync is pending" and a job is enqueued only when the flag was
 not already set. The job clears the flag when it starts, so answers that arrive
-during a sync wake the next one. If Redis is down the events stay in the outbox and
-the periodic sweep finds them.
+during a sync wake the next one; after its pass, the job enqueues what follows
+(`follow_up`, when gateway/sync/schedule.py says so). If Redis is down the events stay
+in the outbox and the periodic sweep finds them. Without Redis, a thread in the process
+syncs (InProcessSyncTrigger).
 """
 
 from __future__ import annotations
@@ -13,15 +15,19 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Protocol
 
 from redis import Redis
 from redis.exceptions import RedisError
 from rq import Queue
 
+from gateway.sync import schedule
+from gateway.sync.schedule import PassResult
+
 log = logging.getLogger(__name__)
 
-SYNC_JOB = "gateway.sync.jobs.sync_outbox_job"
+SYNC_JOB = "gateway.jobs.sync_outbox_job"
 QUEUE_NAME = "civicline"
 PENDING_TTL_SECONDS = 600  # a lost job cannot block syncs for longer than this
 REDIS_RETRY_AFTER_SECONDS = 5.0  # after a Redis failure, skip it for this long
@@ -100,14 +106,31 @@ class InProcessSyncTrigger:
             except Exception:  # keep the thread alive; the next wake retries
                 log.exception("in-process sync failed; will retry")
                 result = None
-            wait = self._interval
-            if getattr(result, "more", False):
-                wait = 0.0
-            retry_in = getattr(result, "retry_in", None)
-            if isinstance(retry_in, (int, float)):
-                wait = min(wait, max(float(retry_in), 0.1))
+            wait = schedule.next_sweep_in(result, self._interval)
 
 
 def redis_connection(url: str) -> Redis:
     """A client that fails fast: a webhook must not hang on an unreachable Redis."""
     return Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=1.0)
+
+
+def follow_up(redis: Redis, gateway_id: str, report: PassResult) -> None:
+    """Schedule the retry after a failure, or the next job when the budget ran out.
+
+    The pending flag stays set until the retry runs, so answers arriving meanwhile do
+    not enqueue jobs that would only find the back-off in force.
+    """
+    delay = schedule.next_job_in(report)
+    if delay is None:
+        return
+    queue = Queue(QUEUE_NAME, connection=redis)
+    key = pending_key(gateway_id)
+    try:
+        if delay == 0:
+            if redis.set(key, "1", nx=True, ex=PENDING_TTL_SECONDS):
+                queue.enqueue(SYNC_JOB, job_timeout=PENDING_TTL_SECONDS)
+        elif redis.set(key, "1", nx=True, ex=int(delay) + 60):
+            queue.enqueue_in(timedelta(seconds=delay), SYNC_JOB, job_timeout=PENDING_TTL_SECONDS)
+            log.info("sync: retry scheduled in %.0f s", delay)
+    except RedisError as exc:
+        log.warning("sync: cannot schedule the next attempt (%s); the sweep will", exc)

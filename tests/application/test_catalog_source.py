@@ -7,11 +7,10 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from gateway.app import create_app
+from gateway.app import build_services, create_app
 from gateway.application.catalog_source import CentralCatalog
-from gateway.application.services import build_services
 from gateway.settings import Settings
-from gateway.store.outbox import OutboxStore
+from gateway.store.sync_state import SyncStateStore
 from tests.channels.voice_calls import Call
 from tests.conftest import RecordingTrigger
 from tests.twilio_signing import TwilioClient
@@ -36,7 +35,7 @@ def test_webhooks_refreshing_the_catalog_do_not_wait_for_themselves(
                                          central_token="t" * 43)
     services = build_services(configured, trigger=RecordingTrigger())
     # Check the local cache on every request, as a busy gateway does every 2 s.
-    services.catalog = CentralCatalog(OutboxStore(services.store.engine),
+    services.catalog = CentralCatalog(SyncStateStore(services.store.engine),
                                       configured.flows_dir, check_every=0.0)
     client = TwilioClient(create_app(services=services).test_client(),
                           configured.twilio_auth_token)

@@ -18,7 +18,6 @@ from gateway.central.app import create_central_app
 from gateway.central.store.central_store import CentralStore
 from gateway.settings import Settings
 from gateway.store import schema
-from gateway.store.outbox import OutboxStore
 from tests.channels.voice_calls import KE, LINE
 from tests.conftest import TEST_TOKEN, GatewayHarness, make_harness
 from tests.hostile.test_central_api import MustNotBeRead, declared_too_large
@@ -150,7 +149,7 @@ def test_every_gateway_route_refuses_a_body_over_its_limit_unread(
     app = app_of(gateway)
     settings = gateway.services.settings
     assert gateway.services.central is not None
-    token = gateway.services.central.gateway_token(OutboxStore(gateway.services.store.engine))
+    token = gateway.services.central.gateway_token()
     checked = assert_every_body_route_is_capped(app, settings.max_body_bytes, token)
     assert {f"POST {route}" for route in TWILIO_ROUTES} | {"POST /api/v1/events"} <= set(checked)
 

@@ -1,111 +1,17 @@
-"""The voice line end to end: signed webhooks, real SQLite, TwiML parsed as XML."""
+"""The voice line end to end: signed webhooks, real SQLite, TwiML parsed as XML; the
+routes' refusals and the prompts' audio route."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
 
 from gateway.settings import Settings
 from gateway.store import schema
-from tests.channels.voice_calls import KE, Call, Twiml
-from tests.conftest import FIXTURE_FLOWS, GatewayHarness, make_harness
-
-RECORDING = "https://api.twilio.com/2010-04-01/Accounts/AC00000000000000000000000000000000/" \
-    "Recordings/RE0123456789abcdef0123456789abcdef"
-
-
-def events(gateway: GatewayHarness) -> list[dict]:
-    with gateway.services.store.engine.connect() as conn:
-        rows = conn.execute(select(schema.events).order_by(schema.events.c.seq))
-        return [dict(r._mapping) for r in rows]
-
-
-def answers(gateway: GatewayHarness) -> dict[str, tuple[str, str | None]]:
-    return {e["question_id"]: (e["status"], e["value"]) for e in events(gateway)}
-
-
-def call_row(gateway: GatewayHarness, sid: str) -> dict:
-    with gateway.services.store.engine.connect() as conn:
-        row = conn.execute(select(schema.calls).where(schema.calls.c.call_sid == sid)).one()
-        return dict(row._mapping)
-
-
-def participant_language(gateway: GatewayHarness) -> str | None:
-    with gateway.services.store.engine.connect() as conn:
-        return conn.execute(select(schema.participants.c.language)).scalar_one()
-
-
-def count(gateway: GatewayHarness, table) -> int:
-    with gateway.services.store.engine.connect() as conn:
-        return conn.execute(select(func.count()).select_from(table)).scalar_one()
-
-
-# --- TwiML shape ----------------------------------------------------------------------------
-
-
-def test_language_menu_twiml(gateway: GatewayHarness) -> None:
-    call = Call(gateway.client)
-    menu = call.start()
-    assert menu.verbs == ["Gather", "Redirect"]
-    gather = menu.gather
-    assert gather is not None
-    assert gather.attrib == {
-        "action": "/twilio/voice/step?n=1&q=_language",
-        "method": "POST",
-        "input": "dtmf",
-        "numDigits": "1",
-        "timeout": "8",
-        "finishOnKey": "",
-    }
-    say_en, say_sw = gather.findall("Say")
-    assert say_en.attrib == {"voice": "Polly.Amy", "language": "en-GB"}
-    assert say_sw.attrib == {"voice": "Google.sw-KE-Standard-A", "language": "sw-KE"}
-    prosody = say_en.find("prosody")
-    assert prosody is not None and prosody.get("rate") == "85%"
-    assert menu.prompt == ["For English, press 1.", "Kwa Kiswahili, bonyeza 2."]
-    assert menu.redirect == gather.get("action")  # silence comes back to the same step
-    assert menu.root.find("Redirect").get("method") == "POST"
-
-
-def test_question_twiml_nests_the_prompt_with_a_pause_before_the_options(
-    gateway: GatewayHarness,
-) -> None:
-    call = Call(gateway.client)
-    call.start()
-    question = call.press("1")
-    assert question.verbs == ["Say", "Gather", "Redirect"]  # the welcome is not interruptible
-    assert question.said[0].startswith("Welcome to Water services. There are 5 short questions.")
-    gather = question.gather
-    assert gather is not None
-    assert [child.tag for child in gather] == ["Say", "Pause", "Say", "Say"]
-    assert gather.find("Pause").get("length") == "1"
-    assert question.prompt == [
-        "What should the county fix first?",
-        "For Water points, press 1. For Roads, press 2. For Clinics, press 3. "
-        "For Schools, press 4.",
-        "Press star to repeat.",
-    ]
-    assert gather.get("action") == "/twilio/voice/step?n=2&q=priority"
-
-
-def test_settings_shape_the_speech(settings: Settings) -> None:
-    gateway = make_harness(settings.with_overrides(
-        gather_timeout=15, speech_rate="slow", tts_voices={"sw": "Polly.Custom"},
-        tts_languages={"en": "en-KE"}))
-    call = Call(gateway.client)
-    menu = call.start()
-    assert menu.gather.get("timeout") == "15"
-    say_en, say_sw = menu.gather.findall("Say")
-    assert say_en.attrib == {"voice": "Polly.Amy", "language": "en-KE"}
-    assert say_sw.attrib == {"voice": "Polly.Custom", "language": "sw-KE"}
-    assert say_en.find("prosody").get("rate") == "slow"
-    plain = make_harness(settings.with_overrides(speech_rate=""))
-    say = Call(plain.client).start().gather.find("Say")
-    assert say.find("prosody") is None and say.text == "For English, press 1."
-
+from tests.channels.voice_calls import KE, RECORDING, Call
+from tests.conftest import GatewayHarness, make_harness
+from tests.stored import answers, call_row, count, events, participant_language
 
 # --- whole calls ----------------------------------------------------------------------------
 
@@ -260,135 +166,6 @@ def test_key_during_the_comment_prompt_goes_straight_to_the_beep(
     assert answers(gateway)["comment"] == ("answered", RECORDING)
 
 
-# --- durability and retries -----------------------------------------------------------------
-
-
-def test_retried_action_returns_the_same_twiml_and_records_once(gateway: GatewayHarness) -> None:
-    call = Call(gateway.client)
-    call.start()
-    call.press("1")
-    action = call.last.gather.get("action")
-    first = call.post(action, Digits="2")
-    again = call.post(action, Digits="2")
-    assert again.xml == first.xml
-    different = call.post(action, Digits="3")  # a replay of the same step, whatever it says
-    assert different.xml == first.xml
-    assert answers(gateway) == {"priority": ("answered", "roads")}
-    assert gateway.trigger.calls == 1
-    assert call_row(gateway, call.sid)["position"] == 1
-
-
-def test_retried_start_replays_the_menu(gateway: GatewayHarness) -> None:
-    call = Call(gateway.client)
-    first = call.start()
-    again = call.start()
-    assert again.xml == first.xml
-    assert count(gateway, schema.calls) == 1
-
-
-def test_stale_action_repeats_the_current_question_and_records_nothing(
-    gateway: GatewayHarness,
-) -> None:
-    call = Call(gateway.client)
-    call.start()
-    call.press("1")
-    call.press("1")  # priority answered; now at "enough" (step 3)
-    stale = call.post("/twilio/voice/step?n=2&q=enough", Digits="1")  # never sent this way
-    assert stale.prompt[0] == "Do you have enough water at home?"
-    assert stale.gather.get("action") == "/twilio/voice/step?n=3&q=enough"
-    forged = call.post("/twilio/voice/step?n=3&q=priority", Digits="4")
-    assert forged.gather.get("action") == "/twilio/voice/step?n=3&q=enough"
-    assert answers(gateway) == {"priority": ("answered", "water")}
-
-
-def test_hang_up_midway_keeps_answers_and_the_next_call_resumes(gateway: GatewayHarness) -> None:
-    call = Call(gateway.client)
-    call.start()
-    call.press("2")
-    call.press("3")
-    call.press("1")
-    call.hang_up()
-    assert answers(gateway) == {"priority": ("answered", "clinics"),
-                                "enough": ("answered", "yes")}
-    row = call_row(gateway, call.sid)
-    assert row["status"] == "ended" and row["ended_at"] is not None and row["position"] == 2
-    # A late webhook for the closed call changes nothing it should not.
-    assert call.hang_up().status_code == 204
-    later = Call(gateway.client)
-    later.start()
-    resumed = later.press("2")
-    assert resumed.said[0] == "Karibu tena kwenye Huduma za maji. Tunaendelea ulipoishia."
-    assert resumed.prompt[0] == "Umeridhika kiasi gani na huduma za maji?"
-
-
-def test_a_recording_that_arrives_after_the_hang_up_is_kept(gateway: GatewayHarness) -> None:
-    call = Call(gateway.client)
-    call.start()
-    for key in ("1", "1", "1", "3"):
-        call.press(key)
-    record_action = call.last.record.get("action")
-    call.hang_up()  # the caller hung up while speaking; the status callback came first
-    call.post(record_action, RecordingUrl=RECORDING, RecordingDuration="9", Digits="hangup")
-    assert answers(gateway)["comment"] == ("answered", RECORDING)
-    assert call_row(gateway, call.sid)["status"] == "ended"
-
-
-def test_unknown_call_sid_on_an_action_starts_over(gateway: GatewayHarness) -> None:
-    call = Call(gateway.client)
-    menu = call.post("/twilio/voice/step?n=4&q=priority", Digits="1")
-    assert menu.prompt == ["For English, press 1.", "Kwa Kiswahili, bonyeza 2."]
-    assert events(gateway) == []
-
-
-def test_action_from_another_number_changes_nothing(gateway: GatewayHarness) -> None:
-    call = Call(gateway.client)
-    call.start()
-    question = call.press("1")
-    before = call_row(gateway, call.sid)
-    other = Call(gateway.client, caller="+254722000111", sid=call.sid)
-    answer = other.post(question.gather.get("action"), Digits="2")
-    assert answer.said == ["Goodbye."] and answer.hangs_up
-    assert call_row(gateway, call.sid) == before
-    assert events(gateway) == []
-
-
-# --- voice and SMS together -----------------------------------------------------------------
-
-
-def test_voice_and_sms_answers_land_in_the_same_events(gateway: GatewayHarness) -> None:
-    gateway.client.sms(KE, "WATER")
-    gateway.client.sms(KE, "2")
-    call = Call(gateway.client)
-    call.start()
-    call.press("1")
-    call.press("3")
-    rows = events(gateway)
-    assert [(r["question_id"], r["channel"], r["value"]) for r in rows] == [
-        ("priority", "sms", "roads"),
-        ("priority", "voice", "clinics"),
-    ]
-    assert len({r["pseudonym"] for r in rows}) == 1  # one participant, two channels
-    assert count(gateway, schema.participants) == 1
-
-
-def test_voice_steps_do_not_use_up_the_sms_reply_cap(settings: Settings) -> None:
-    gateway = make_harness(settings.with_overrides(replies_per_hour=2))
-    call = Call(gateway.client)
-    call.start()
-    for key in ("1", "1", "1", "1"):
-        call.press(key)
-    assert gateway.client.sms(KE, "WATER").replies  # still answered by SMS
-
-
-def test_opted_out_numbers_may_still_call(gateway: GatewayHarness) -> None:
-    gateway.client.sms(KE, "STOP")
-    call = Call(gateway.client)
-    call.start()
-    call.press("1")
-    call.press("4")
-    assert answers(gateway) == {"priority": ("answered", "schools")}
-
-
 # --- refusals -------------------------------------------------------------------------------
 
 
@@ -488,47 +265,7 @@ def test_unknown_called_number_uses_the_open_consultation(gateway: GatewayHarnes
     assert menu.prompt == ["For English, press 1.", "Kwa Kiswahili, bonyeza 2."]
 
 
-# --- recorded prompts -----------------------------------------------------------------------
-
-
-@pytest.fixture
-def flows_with_audio(tmp_path: Path) -> Path:
-    flows = tmp_path / "flows"
-    shutil.copytree(FIXTURE_FLOWS, flows)
-    english = flows / "audio" / "water-test" / "en"
-    english.mkdir(parents=True)
-    (english / "priority.mp3").write_bytes(b"ID3\x03\x00fake mp3 bytes")
-    swahili = flows / "audio" / "water-test" / "sw"
-    swahili.mkdir(parents=True)
-    (swahili / "priority.options.wav").write_bytes(b"RIFF\x00\x00\x00\x00WAVEfmt ")
-    (flows / "secret.txt").write_text("not for callers")
-    return flows
-
-
-def test_recorded_prompt_replaces_text_to_speech(settings: Settings,
-                                                 flows_with_audio: Path) -> None:
-    gateway = make_harness(settings.with_overrides(flows_dir=flows_with_audio))
-    call = Call(gateway.client)
-    call.start()
-    english = call.press("1")
-    gather = english.gather
-    assert [child.tag for child in gather] == ["Play", "Pause", "Say", "Say"]
-    assert english.plays == ["http://localhost/audio/water-test/en/priority.mp3"]
-    assert english.prompt[0].startswith("For Water points, press 1.")  # options by TTS
-    swahili = Call(gateway.client, caller="+254722000111")
-    swahili.start()
-    sw = swahili.press("2")
-    assert sw.prompt[0] == "Kaunti irekebishe nini kwanza?"
-    assert sw.plays == ["http://localhost/audio/water-test/sw/priority.options.wav"]
-
-    public = make_harness(settings.with_overrides(flows_dir=flows_with_audio,
-                                                  public_base_url="https://ivr.example.org"))
-    public.client.base_url = "https://ivr.example.org"
-    call = Call(public.client)
-    call.start()
-    assert call.press("1").plays == ["https://ivr.example.org/audio/water-test/en/priority.mp3"]
-    assert call.last.gather.get("action") == \
-        "https://ivr.example.org/twilio/voice/step?n=2&q=priority"
+# --- the prompts' audio -------------------------------------------------------------------
 
 
 def test_audio_route_serves_only_prompt_recordings(settings: Settings,
@@ -552,18 +289,3 @@ def test_audio_route_serves_only_prompt_recordings(settings: Settings,
     ):
         assert web.get(path).status_code == 404, path
     assert web.post("/audio/water-test/en/priority.mp3").status_code == 405
-
-
-def test_twiml_documents_are_valid_xml_for_every_step(gateway: GatewayHarness) -> None:
-    call = Call(gateway.client)
-    seen: list[Twiml] = [call.start()]
-    for key in ("1", "*", "1", "1", "1", "3"):
-        seen.append(call.press(key))
-    seen.append(call.record(RECORDING, 3))
-    seen.append(call.press("0"))
-    assert seen[-1].hangs_up
-    assert all(t.root.tag == "Response" for t in seen)
-    assert count(gateway, schema.inbound) == len(seen)  # CallSid:0 .. CallSid:8
-    with gateway.services.store.engine.connect() as conn:
-        keys = conn.execute(select(schema.inbound.c.provider_id)).scalars().all()
-    assert sorted(keys) == sorted(f"{call.sid}:{n}" for n in range(len(seen)))

@@ -12,6 +12,8 @@ from tests.twilio_signing import ACCOUNT_SID, TwilioClient, new_sid
 
 KE = "+254712345678"
 LINE = "+254700000001"  # the fixture consultation's voice number
+RECORDING = "https://api.twilio.com/2010-04-01/Accounts/AC00000000000000000000000000000000/" \
+    "Recordings/RE0123456789abcdef0123456789abcdef"
 
 
 @dataclass

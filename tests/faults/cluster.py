@@ -40,7 +40,7 @@ from sqlalchemy import Engine, create_engine, func, select
 
 from gateway.central.store import schema as central_schema
 from gateway.store import schema
-from gateway.store.outbox import LEASE_KEY, Lease
+from gateway.store.sync_state import LEASE_KEY, Lease
 
 REPO = Path(__file__).resolve().parents[2]
 CIVICLINE = str(Path(sys.executable).parent / "civicline")

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from gateway.application.callbacks import retry_delay
-from gateway.application.services import Services, build_services
+from gateway.app import build_services
+from gateway.application.rules import retry_delay
+from gateway.application.services import Services
 from gateway.consultation.voice_call import CallState
 from gateway.privacy import pseudonym
 from gateway.settings import Settings
@@ -97,14 +98,6 @@ def test_resume_positions_take_the_latest_unfinished_call(services: Services) ->
         assert calls.resume_positions(T0 - timedelta(hours=5), exclude_call="CA2") == {
             "water-test": 2}
         assert calls.resume_positions(T0 + timedelta(hours=3), exclude_call="CA9") == {}
-
-
-def test_retry_delay_policy() -> None:
-    assert retry_delay("busy", 1) == timedelta(minutes=2)
-    assert retry_delay("no-answer", 2) == timedelta(minutes=10)
-    assert retry_delay("busy", 3) is None
-    assert retry_delay("failed", 1) is None
-    assert retry_delay("canceled", 1) is None
 
 
 def test_open_callbacks_count(services: Services) -> None:

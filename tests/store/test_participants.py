@@ -10,12 +10,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from gateway.app import build_services
 from gateway.application import call_steps, incoming_sms
 from gateway.application.call_steps import CallStart, handle_call_start
 from gateway.application.catalog_source import StaticCatalog
 from gateway.application.incoming_sms import InboundSms, handle_sms
-from gateway.application.services import Services, build_services
-from gateway.channels.voice import TwimlRenderer
+from gateway.application.services import Services
+from gateway.channels.voice_twiml import TwimlRenderer
 from gateway.consultation.catalogue import load_catalog
 from gateway.settings import Settings
 from gateway.store import schema

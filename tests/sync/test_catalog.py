@@ -10,15 +10,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy import update
 
-from gateway.app import create_app
+from gateway.app import build_services, create_app
 from gateway.application.catalog_source import CentralCatalog
-from gateway.application.services import Services, build_services
+from gateway.application.services import Services
 from gateway.central.store import schema as central_schema
 from gateway.settings import Settings
-from gateway.store.outbox import OutboxStore
-from gateway.sync import runner
+from gateway.store.sync_state import SyncStateStore
+from gateway.sync import catalog
 from tests.conftest import FIXTURE_FLOWS, RecordingTrigger
-from tests.sync.conftest import Centre, gateway_settings, open_centre
+from tests.loopback_centre import Centre, gateway_settings, open_centre
 from tests.twilio_signing import TwilioClient
 
 WATER = (FIXTURE_FLOWS / "water.yaml").read_text()
@@ -76,7 +76,7 @@ def test_flows_dir_until_the_first_fetch_then_the_central_set(
     publish(centre, CENTRAL_WATER)
     report = services.syncer.run()  # type: ignore[union-attr]
     assert report.consultations == "updated"
-    other_worker = CentralCatalog(OutboxStore(services.store.engine), FIXTURE_FLOWS,
+    other_worker = CentralCatalog(SyncStateStore(services.store.engine), FIXTURE_FLOWS,
                                   check_every=0)
     [water] = other_worker.current().consultations
     assert water.keywords == ("WATER", "MAJI", "TAP")
@@ -91,7 +91,7 @@ def test_each_process_sees_a_refresh_within_its_check_interval(
     publish(centre, WATER)
     services.syncer.run()  # type: ignore[union-attr]
     clock = Clock()
-    worker = CentralCatalog(OutboxStore(services.store.engine), FIXTURE_FLOWS,
+    worker = CentralCatalog(SyncStateStore(services.store.engine), FIXTURE_FLOWS,
                             check_every=2.0, clock=clock)
     assert worker.current().consultations[0].keywords == ("WATER", "MAJI")
 
@@ -133,9 +133,9 @@ def test_definitions_that_do_not_validate_here_are_not_cached(
             version=9, definition=WATER.replace("type: scale", "type: slider")))
     report = services.syncer.run()  # type: ignore[union-attr]
     assert report.consultations == "refused"
-    outbox = OutboxStore(services.store.engine)
-    assert "questions[2].type" in outbox.state()[runner.CATALOG_ERROR]
-    _, cached = outbox.cached_consultations()
+    sync_state = SyncStateStore(services.store.engine)
+    assert "questions[2].type" in sync_state.state()[catalog.CATALOG_ERROR]
+    _, cached = sync_state.cached_consultations()
     assert [(c.id, c.version) for c in cached] == [("water-test", 1)]
 
 
@@ -149,7 +149,7 @@ def test_no_flows_dir_and_nothing_cached_is_an_empty_catalog(
         assert services.catalog.current().consultations == ()
         publish(centre, WATER)
         services.syncer.run()  # type: ignore[union-attr]
-        fresh = CentralCatalog(OutboxStore(services.store.engine), settings.flows_dir)
+        fresh = CentralCatalog(SyncStateStore(services.store.engine), settings.flows_dir)
         assert [c.id for c in fresh.current().consultations] == ["water-test"]
     finally:
         services.store.engine.dispose()

@@ -66,13 +66,15 @@ class Gateways:
 
     engine: Engine
 
-    def add_gateway(self, name: str, now: datetime, *, replace: bool = False) -> str:
-        """A new token for gateway `name`; only its SHA-256 is kept. Returns the token."""
+    def add_gateway(self, name: str, now: datetime, *, replace: bool = False,
+                    token: str | None = None) -> str:
+        """A new token for gateway `name` (random, unless the caller derived one); only
+        its SHA-256 is kept. Returns the token."""
         if GATEWAY_NAME.fullmatch(name) is None:
             raise ValueError(
                 f"gateway name {name!r}: use letters, digits, '.', '_' or '-' (at most 64)"
             )
-        token = secrets.token_urlsafe(32)
+        token = token or secrets.token_urlsafe(32)
         gateways = schema.gateways
         with write_transaction(self.engine) as conn:
             known = conn.execute(select(gateways.c.name).where(gateways.c.name == name)).first()

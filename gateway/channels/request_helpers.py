@@ -1,4 +1,8 @@
-"""Small helpers shared by the Twilio blueprints."""
+"""Request helpers for the channels' webhooks: a required form field, a whole number from
+an action URL we made, the running app's Services, and a TwiML response.
+
+Shared by the Twilio blueprints (sms.py, voice.py, status.py); no consultation rules and
+no signature checks here (signatures.py), ids are read by field_shapes.py."""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from gateway.application.services import Services
 
 
 def twiml(document: object) -> Response:
+    """A 200 answer carrying a TwiML document, as Twilio expects it."""
     return Response(str(document), status=200, mimetype="text/xml")
 
 

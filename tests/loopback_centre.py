@@ -1,5 +1,6 @@
-"""Fixtures for sync tests: a central store served on loopback that can go down and come
-back on the same port, and gateways pointed at it."""
+"""A central store served on loopback that can go down and come back on the same port,
+gateways pointed at it, and participants taking part through them: the `centre` and
+`remote_gateway` fixtures (loaded for every test by tests/conftest.py) and their helpers."""
 
 from __future__ import annotations
 
@@ -12,9 +13,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from gateway.app import create_app
+from gateway.app import build_services, create_app
 from gateway.application.catalog_source import StaticCatalog
-from gateway.application.services import Services, build_services
+from gateway.application.services import Services
 from gateway.central.app import create_central_app
 from gateway.central.store import schema as central_schema
 from gateway.central.store.central_store import CentralStore
@@ -22,6 +23,7 @@ from gateway.consultation.catalogue import load_catalog
 from gateway.settings import Settings
 from gateway.store import schema
 from gateway.store.outbox import OutboxStore
+from gateway.store.sync_state import SyncStateStore
 from gateway.sync.trigger import SyncTrigger
 from tests.conftest import FIXTURE_FLOWS, TEST_TOKEN, RecordingTrigger
 from tests.live import LiveServer, free_port, publish_fixture_flows
@@ -106,6 +108,10 @@ class Gateway:
     @property
     def outbox(self) -> OutboxStore:
         return OutboxStore(self.services.store.engine)
+
+    @property
+    def sync_state(self) -> SyncStateStore:
+        return SyncStateStore(self.services.store.engine)
 
     def local_tally(self) -> Counter[tuple[str, str, str | None]]:
         e = schema.events.c

@@ -1,16 +1,14 @@
-"""`civicline callbacks place`, the sweep, and the start-up warning about call-backs."""
+"""`civicline callbacks place`: the sweep that places due call-backs."""
 
 from __future__ import annotations
 
-import logging
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from gateway.app import create_app
-from gateway.application.services import build_services
+from gateway.app import build_services
 from gateway.cli import cli
 from gateway.privacy import pseudonym
 from gateway.settings import Settings
@@ -46,27 +44,3 @@ def test_sweep_says_what_is_missing_to_place_a_due_call_back(env: Settings) -> N
     result = CliRunner().invoke(cli, ["callbacks", "place"])
     assert result.exit_code == 1
     assert "call-backs need TWILIO_ACCOUNT_SID" in result.output
-
-
-def test_start_up_warns_when_call_backs_cannot_be_placed(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
-    flows = tmp_path / "flows"
-    flows.mkdir()
-    text = (FIXTURE_FLOWS / "water.yaml").read_text(encoding="utf-8")
-    (flows / "water.yaml").write_text(text.replace(
-        'numbers: ["+254700000001"]\n', 'numbers: ["+254700000001"]\n  callback: true\n'))
-    settings = Settings(database_url=f"sqlite:///{tmp_path / 'g.db'}",
-                        central_database_url=f"sqlite:///{tmp_path / 'c.db'}", flows_dir=flows)
-    services = build_services(settings, trigger=RecordingTrigger(),
-                              callbacks=RecordingScheduler())
-    with caplog.at_level(logging.WARNING, logger="gateway.app"):
-        create_app(services=services)
-    assert "water-test offer missed-call call-backs, but call-backs need TWILIO_ACCOUNT_SID" \
-        in caplog.text
-    caplog.clear()
-    plain = build_services(settings.with_overrides(flows_dir=FIXTURE_FLOWS),
-                           trigger=RecordingTrigger(), callbacks=RecordingScheduler())
-    with caplog.at_level(logging.WARNING, logger="gateway.app"):
-        create_app(services=plain)
-    assert "call-backs" not in caplog.text

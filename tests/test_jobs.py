@@ -1,4 +1,5 @@
-"""The sync as RQ jobs on a real Redis, and the sweep when Redis was down."""
+"""The RQ jobs (gateway/jobs.py): the sync on a real Redis, the sweep when Redis was down,
+and call-back placement building its own services."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import subprocess
 import time
 from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -13,10 +15,12 @@ from redis import Redis
 from rq import Queue, SimpleWorker
 from rq.registry import ScheduledJobRegistry
 
+from gateway.jobs import place_due_callbacks_job
 from gateway.sync import runner
 from gateway.sync.trigger import QUEUE_NAME, RedisSyncTrigger, pending_key, redis_connection
+from tests.conftest import FIXTURE_FLOWS
 from tests.live import CIVICLINE, cli_env, free_port, settings_env, wait_until
-from tests.sync.conftest import Centre, Gateway, gateway_settings, make_gateway, take_part
+from tests.loopback_centre import Centre, Gateway, gateway_settings, make_gateway, take_part
 
 
 @pytest.fixture
@@ -89,7 +93,7 @@ def test_a_failed_job_schedules_its_retry_and_answers_wait_for_it(
     registry = ScheduledJobRegistry(queue=queue)
     assert registry.count == 1
     assert redis_client.exists(pending_key("gw-rq"))  # held until the retry runs
-    state = redis_gateway.outbox.state()
+    state = redis_gateway.sync_state.state()
     assert state[runner.FAILURES] == "1"
     assert "cannot reach" in state[runner.LAST_ERROR]
     take_part(redis_gateway.client, 2)  # answers during the back-off enqueue nothing
@@ -103,7 +107,7 @@ def test_a_failed_job_schedules_its_retry_and_answers_wait_for_it(
     work(redis_client)  # the scheduler enqueues the due retry, the worker runs it
     assert centre.total() == 10
     assert redis_gateway.unsynced() == 0
-    assert redis_gateway.outbox.state()[runner.FAILURES] == "0"
+    assert redis_gateway.sync_state.state()[runner.FAILURES] == "0"
 
 
 def test_redis_down_during_ingest_then_the_sweep_syncs(
@@ -138,3 +142,13 @@ def test_redis_down_during_ingest_then_the_sweep_syncs(
             out, _ = sweep.communicate(timeout=20)
             assert "syncing every 0.2 s" in out
         gateway.close()
+
+
+def test_job_entry_point_builds_its_own_services(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'g.db'}")
+    monkeypatch.setenv("CENTRAL_DATABASE_URL", f"sqlite:///{tmp_path / 'c.db'}")
+    monkeypatch.setenv("FLOWS_DIR", str(FIXTURE_FLOWS))
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    assert place_due_callbacks_job() == 0  # nothing due: Twilio is not even configured

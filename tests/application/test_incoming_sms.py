@@ -1,0 +1,66 @@
+"""One inbound SMS applied: a retried webhook replays its reply and records nothing twice,
+replies past the cap are held back while the answer is kept, and messages from one
+number arriving together are applied in turn."""
+
+from __future__ import annotations
+
+import threading
+
+from tests.conftest import GatewayHarness, make_harness
+from tests.stored import answers, events
+from tests.twilio_signing import new_sid
+
+KE = "+254712345678"
+
+
+def test_retried_webhook_gets_same_reply_and_records_once(gateway: GatewayHarness) -> None:
+    gateway.client.sms(KE, "WATER")
+    sid = new_sid()
+    first = gateway.client.sms(KE, "2", sid=sid)
+    again = gateway.client.sms(KE, "2", sid=sid)
+    assert again.replies == first.replies
+    assert answers(gateway) == {"priority": ("answered", "roads")}
+    # The retry did not move the participant on either.
+    assert "How satisfied" in gateway.client.sms(KE, "yes").reply
+
+
+def test_reply_cap_per_hour(settings) -> None:
+    gateway = make_harness(settings.with_overrides(replies_per_hour=3))
+    sms = gateway.client.sms
+    assert sms(KE, "WATER").replies
+    assert sms(KE, "1").replies
+    assert sms(KE, "yes").replies
+    assert sms(KE, "5").replies == []  # capped, but the answer is kept
+    assert answers(gateway)["satisfaction"] == ("answered", "5")
+
+
+def test_concurrent_messages_from_one_number_are_applied_in_turn(settings) -> None:
+    gateway = make_harness(settings)
+    gateway.client.sms(KE, "WATER")
+    # Two answers at once: whichever lands first answers "priority", the other "enough".
+    barrier = threading.Barrier(2)
+    results: list[object] = []
+
+    def send(body: str) -> None:
+        client = make_client(gateway)
+        barrier.wait()
+        results.append(client.sms(KE, body))
+
+    threads = [threading.Thread(target=send, args=(b,)) for b in ("2", "1")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    got = answers(gateway)
+    assert set(got) == {"priority", "enough"}
+    assert got["priority"][0] == "answered"
+    assert len(events(gateway)) == 2
+
+
+def make_client(gateway: GatewayHarness):
+    from flask import Flask
+
+    from tests.twilio_signing import TwilioClient
+
+    app: Flask = gateway.client.client.application
+    return TwilioClient(app.test_client(), gateway.client.validator.token.decode())
