@@ -24,7 +24,7 @@ from typing import IO
 from gateway.central.officials.exports import as_csv, as_json, as_xlsx, open_data
 from gateway.central.officials.reports import Published, Reports
 from gateway.central.store.export_jobs import ExportJobs, JobStatus
-from gateway.central.store.tallies import ResponseRow
+from gateway.central.store.responses import ResponseRow
 from gateway.database import make_engine
 from gateway.settings import Settings
 

@@ -17,7 +17,8 @@ from gateway.central.officials.breakdowns import (
     build_breakdown,
 )
 from gateway.central.officials.tallies import ConsultationTally, build_tally
-from gateway.central.store.tallies import ConsultationActivity, ResponseRow, TallyStore
+from gateway.central.store.responses import ResponseRow
+from gateway.central.store.tallies import ConsultationActivity, TallyStore
 from gateway.consultation.catalogue import parse_consultation
 from gateway.consultation.model import Consultation, QuestionType
 from gateway.consultation.reading import FlowsInvalid

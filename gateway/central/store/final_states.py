@@ -1,6 +1,6 @@
 """Each participant's final state per question, kept up to date as events arrive.
 
-Officials' tallies count final states (gateway/central/officials/results.py has the rule: a
+Officials' tallies count final states (gateway/central/officials/tallies.py has the rule: a
 participant's latest event for a question is the one that counts). Working that out
 from the events at every tally means ranking a million events; instead the central
 store keeps the answer in `central_final_states` and `central_participants`

@@ -146,7 +146,7 @@ token_failures = Table(
     Index("ix_central_token_failures_remote", "remote", "failed_at"),
 )
 
-# Exports prepared in the background for the dashboard (gateway/central/officials/export_jobs.py);
+# Exports prepared in the background for the dashboard (gateway/central/store/export_jobs.py);
 # the file is in the exports folder, named by the id. Rows older than a day are deleted
 # with their files.
 export_jobs = Table(

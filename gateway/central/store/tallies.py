@@ -1,13 +1,12 @@
-"""Read-only SQL on the central store for officials: tallies, breakdowns, responses.
+"""Read-only SQL on the central store for officials: tallies, breakdowns, activity.
 
 Every count is made by the database; Python receives aggregates (a few hundred rows
-at most), except for the responses export, which streams rows from a server-side
-cursor. The rules these queries implement are in gateway/central/officials/results.py.
+at most). The responses themselves stream from responses.py. The rules these queries
+implement are in gateway/central/officials/tallies.py and breakdowns.py.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,7 +20,6 @@ from sqlalchemy import (
     and_,
     case,
     func,
-    literal,
     null,
     select,
     text,
@@ -30,11 +28,10 @@ from sqlalchemy import (
 
 from gateway.central.officials.breakdowns import BreakdownCount
 from gateway.central.officials.tallies import Participation, TallyCount
+from gateway.central.store.responses import ResponseStore
 from gateway.central.store.schema import consultations, events, final_states, gateways, participants
 
-STREAM_BATCH = 2000
 COUNTING_WORK_MEM = "64MB"
-RELEASE_KEY_FUNCTION = "civicline_release_key"  # release_key, registered on SQLite
 
 
 @dataclass(frozen=True)
@@ -64,21 +61,6 @@ class GatewayHealth:
     last_received_at: datetime | None
 
 
-@dataclass(frozen=True)
-class ResponseRow:
-    event_id: str
-    pseudonym: str
-    question_id: str
-    status: str
-    value: str | None
-    channel: str
-    language: str
-    answered_at: datetime
-    region: str | None
-    gateway: str
-    counted: bool
-
-
 def as_utc(moment: datetime | None) -> datetime | None:
     """SQLite hands timestamps back naive; the central store writes them in UTC."""
     if moment is None:
@@ -103,7 +85,7 @@ def _answer_value(source: FromClause, text_questions: Collection[str]) -> Column
     return case((answered, source.c.value), else_=None)
 
 
-class TallyStore:
+class TallyStore(ResponseStore):
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.dialect = engine.dialect.name
@@ -277,58 +259,6 @@ class TallyStore:
                 for q, grp, status, answer, n in conn.execute(query)
             ]
 
-    # --- responses ------------------------------------------------------------------------
-
-    def responses(
-        self, consultation_id: str, *, release_salt: str | None = None
-    ) -> Iterator[ResponseRow]:
-        """Every event of the consultation, whether it counts, streamed in batches.
-
-        Ordered by question, participant, time and event id, so each participant's
-        history for a question is together and its last event is the one that counts.
-        Participants come in the order of their pseudonyms; for an open-data release
-        (`release_salt`), in the order of release_key(release_salt, pseudonym) instead,
-        sorted by the database (which spills to disk itself, however many rows).
-        """
-        e = events.c
-        query = (
-            select(
-                e.event_id,
-                e.pseudonym,
-                e.question_id,
-                e.status,
-                e.value,
-                e.channel,
-                e.language,
-                e.answered_at,
-                e.region,
-                e.gateway,
-            )
-            .where(e.consultation_id == consultation_id)
-        )
-        with self.engine.connect() as conn:
-            if release_salt is None:
-                query = query.order_by(e.question_id, e.pseudonym, e.answered_at, e.event_id)
-            else:
-                question, key = _release_order(conn, release_salt)
-                query = query.order_by(question, key, e.pseudonym, e.answered_at, e.event_id)
-            result = conn.execution_options(yield_per=STREAM_BATCH).execute(query)
-            held: tuple | None = None  # a row is counted when the next one starts a new pair
-            for row in result:
-                if held is not None:
-                    yield _response(held, counted=(row[2], row[1]) != (held[2], held[1]))
-                held = row
-            if held is not None:
-                yield _response(held, counted=True)
-
-    def response_count(self, consultation_id: str) -> int:
-        """How many rows `responses` gives (an export's progress is measured against it)."""
-        e = events.c
-        with self.engine.connect() as conn:
-            return conn.execute(
-                select(func.count()).where(e.consultation_id == consultation_id)
-            ).scalar_one()
-
     # --- gateways -------------------------------------------------------------------------
 
     def gateway_health(self, consultation_id: str) -> list[GatewayHealth]:
@@ -373,43 +303,6 @@ class TallyStore:
             return inspect(conn).has_table(events.name) or bool(
                 under_previous_names(conn, [events])
             )
-
-
-def _response(row: tuple, *, counted: bool) -> ResponseRow:
-    event_id, pseudonym, question_id, status, value, channel, language, at, region, gateway = row
-    return ResponseRow(
-        event_id,
-        pseudonym,
-        question_id,
-        status,
-        value,
-        channel,
-        language,
-        at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC),
-        region,
-        gateway,
-        counted,
-    )
-
-
-def release_key(salt: str, pseudonym: str) -> str:
-    """The hex SHA-256 of salt + pseudonym: what PostgreSQL's
-    encode(sha256(convert_to(salt || pseudonym, 'UTF8')), 'hex') gives, and what SQLite
-    computes with this function registered on the connection."""
-    return hashlib.sha256((salt + pseudonym).encode("utf-8")).hexdigest()
-
-
-def _release_order(conn: Connection, salt: str) -> tuple[ColumnElement, ColumnElement]:
-    """ORDER BY terms of a release: the question, then release_key(salt, pseudonym), both
-    in byte order (as Python sorts them) whatever the database's collation."""
-    e = events.c
-    if conn.dialect.name == "sqlite":  # BINARY, SQLite's default collation, is byte order
-        conn.connection.driver_connection.create_function(  # type: ignore[union-attr]
-            RELEASE_KEY_FUNCTION, 2, release_key, deterministic=True
-        )
-        return e.question_id, getattr(func, RELEASE_KEY_FUNCTION)(salt, e.pseudonym)
-    digest = func.sha256(func.convert_to(literal(salt) + e.pseudonym, "UTF8"))
-    return e.question_id.collate("C"), func.encode(digest, "hex").collate("C")
 
 
 def _only(column: ColumnElement, consultation_id: str | None) -> list[ColumnElement]:

@@ -266,7 +266,7 @@ def test_responses_are_read_in_batches_from_the_database(
     consultation, definition = survey()
     publish(central_engine, definition, CID)
     insert_events(central_engine, generate(consultation, 120, seed=3))
-    monkeypatch.setattr("gateway.central.store.tallies.STREAM_BATCH", 50)
+    monkeypatch.setattr("gateway.central.store.responses.STREAM_BATCH", 50)
     seen: list[tuple[object, str]] = []
 
     def spy(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]

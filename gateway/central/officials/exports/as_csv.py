@@ -21,7 +21,7 @@ from gateway.central.officials.exports.rows import (
 )
 from gateway.central.officials.reports import Published
 from gateway.central.officials.tallies import ConsultationTally
-from gateway.central.store.tallies import ResponseRow
+from gateway.central.store.responses import ResponseRow
 
 
 def _csv_text(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:

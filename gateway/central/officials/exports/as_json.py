@@ -16,7 +16,7 @@ from gateway.central.officials.exports.rows import (
 )
 from gateway.central.officials.reports import Published
 from gateway.central.officials.tallies import STATUS_ROWS, ConsultationTally, QuestionTally, RowKind
-from gateway.central.store.tallies import ResponseRow
+from gateway.central.store.responses import ResponseRow
 
 
 def _cell_json(cell: Cell, k: int) -> dict[str, Any]:

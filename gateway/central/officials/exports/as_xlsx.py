@@ -26,7 +26,7 @@ from gateway.central.officials.exports.rows import (
 )
 from gateway.central.officials.reports import Published
 from gateway.central.officials.tallies import ConsultationTally
-from gateway.central.store.tallies import ResponseRow
+from gateway.central.store.responses import ResponseRow
 
 _SHEET_NAME_BAD = re.compile(r"[\[\]:*?/\\]")
 

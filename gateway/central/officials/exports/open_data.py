@@ -22,7 +22,7 @@ from gateway.central.officials.exports.as_csv import csv_chunks, tallies_csv
 from gateway.central.officials.exports.rows import ResponseFormatter, inert, iso
 from gateway.central.officials.reports import Published
 from gateway.central.officials.tallies import ConsultationTally
-from gateway.central.store.tallies import ResponseRow, release_key
+from gateway.central.store.responses import ResponseRow, release_key
 
 # No event id and no time of day: either could join a row back to other records.
 OPEN_RESPONSE_COLUMNS = (

@@ -10,7 +10,7 @@ from typing import Any
 from gateway.central.officials.breakdowns import Breakdown
 from gateway.central.officials.reports import Published
 from gateway.central.officials.tallies import ConsultationTally, RowKind, option_label
-from gateway.central.store.tallies import ResponseRow
+from gateway.central.store.responses import ResponseRow
 from gateway.consultation.model import Consultation, QuestionType
 
 FORMATS = ("csv", "xlsx", "json")

@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 from gateway.central.officials.exports.as_csv import responses_csv
 from gateway.central.officials.exports.rows import BREAKDOWN_COLUMNS, CHUNK_BYTES, TALLY_COLUMNS
 from gateway.central.officials.reports import Reports
-from gateway.central.store.tallies import ResponseRow
+from gateway.central.store.responses import ResponseRow
 from tests.central.officials.command_line import civicline
 from tests.central.officials.population import publish, survey
 

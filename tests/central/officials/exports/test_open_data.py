@@ -25,7 +25,7 @@ from gateway.central.officials.exports.open_data import (
     open_responses_csv,
 )
 from gateway.central.officials.reports import Reports
-from gateway.central.store.tallies import release_key
+from gateway.central.store.responses import release_key
 from gateway.cli import cli
 from tests.central.officials.command_line import civicline
 from tests.central.officials.population import event as make_event
