@@ -14,7 +14,6 @@ from contextlib import contextmanager
 
 from flask import Flask, Request, Response, jsonify, request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
-from sqlalchemy import text
 from werkzeug.exceptions import HTTPException
 
 from gateway.application.callback_scheduling import CallbackScheduler
@@ -25,6 +24,7 @@ from gateway.application.regions import load_region_prefixes
 from gateway.application.services import Services, open_local_store
 from gateway.channels import sms, status, voice
 from gateway.channels.twilio_calls import CallPlacer
+from gateway.database import ping
 from gateway.embedded_centre import central_link, serve_embedded_centre
 from gateway.settings import Settings
 from gateway.store.participants import LocalStore
@@ -62,8 +62,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     @app.get("/healthz")
     def health() -> Response:
-        with services.store.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
+        ping(services.store.engine)
         return jsonify(status="ok", consultations=len(services.catalog.current().consultations))
 
     @app.errorhandler(HTTPException)

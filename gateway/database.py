@@ -124,6 +124,12 @@ def schema_transaction(engine: Engine) -> Iterator[Connection]:
         yield conn
 
 
+def ping(engine: Engine) -> None:
+    """Raise unless the database answers (the health checks)."""
+    with engine.connect() as conn:
+        conn.execute(text("SELECT 1"))
+
+
 def dialect_insert(dialect: str) -> Any:
     """The INSERT construct with ON CONFLICT clauses for `dialect` (sqlite, postgresql)."""
     if dialect == "postgresql":

@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, jsonify
-from sqlalchemy import text
 from werkzeug.exceptions import HTTPException
 
 from gateway.central import api
 from gateway.central.officials.mount import register_officials
 from gateway.central.store.central_store import CentralStore
+from gateway.database import ping
 from gateway.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -44,8 +44,7 @@ def create_central_app(
 
     @app.get("/healthz")
     def health() -> Response:
-        with store.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
+        ping(store.engine)
         return jsonify(status="ok", consultations=len(store.consultations()))
 
     @app.errorhandler(HTTPException)
