@@ -87,9 +87,10 @@ class ContactStore:
         query = select(_suppression.phone, _suppression.reason)
         with self.engine.connect() as conn:
             if phones is None:
-                return dict(conn.execute(query).tuples().all())
+                return {phone: reason for phone, reason in conn.execute(query)}
             wanted, found = list(phones), dict[str, str]()
             for start in range(0, len(wanted), 500):
                 chunk = wanted[start:start + 500]
-                found.update(conn.execute(query.where(_suppression.phone.in_(chunk))).tuples().all())
+                chosen = query.where(_suppression.phone.in_(chunk))
+                found.update({phone: reason for phone, reason in conn.execute(chosen)})
             return found

@@ -163,7 +163,7 @@ class OutboundStore:
         query = (select(_row.state, func.count()).where(_row.outreach_id == outreach_id)
                  .group_by(_row.state))
         with self.engine.connect() as conn:
-            found = dict(conn.execute(query).tuples().all())
+            found = {state: count for state, count in conn.execute(query)}
         return {state.value: int(found.get(state.value, 0)) for state in RowState}
 
     def calls_in_progress(self) -> int:
