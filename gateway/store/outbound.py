@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import Engine, and_, exists, func, or_, select, update
 
-from gateway.database import insert_ignoring_conflicts, write_transaction
+from gateway.database import insert_ignoring, write_transaction
 from gateway.store import schema
 
 _row = schema.outbound_messages.c
@@ -76,8 +76,14 @@ class OutboundStore:
         one already there for its (outreach, recipient, channel) is left as it is."""
         values = [{**r, "state": RowState.PENDING, "attempts": 0, "updated_at": now}
                   for r in rows]
+        if not values:
+            return 0
+        count = select(func.count()).select_from(schema.outbound_messages)
         with write_transaction(self.engine) as conn:
-            return insert_ignoring_conflicts(conn, schema.outbound_messages, values)
+            before = conn.execute(count).scalar_one()
+            # (rowcount is no measure here: psycopg's batched inserts do not report it)
+            conn.execute(insert_ignoring(conn.dialect.name, schema.outbound_messages), values)
+            return int(conn.execute(count).scalar_one() - before)
 
     def states(self, outreach_id: str) -> dict[tuple[str, str], str]:
         """State per (pseudonym, channel) of this outreach's rows."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -21,8 +22,10 @@ NOW = datetime.now(UTC)
 
 
 @pytest.fixture
-def engine(settings: Settings) -> Engine:
-    return open_local_store(settings).engine
+def engine(settings: Settings) -> Iterator[Engine]:
+    engine = open_local_store(settings).engine
+    yield engine
+    engine.dispose()
 
 
 def preview(engine: Engine, **changes: object) -> dict:

@@ -5,7 +5,7 @@ died between Twilio's acceptance and its record."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -38,8 +38,10 @@ def outreach_settings(settings: Settings) -> Settings:
 
 
 @pytest.fixture
-def engine(outreach_settings: Settings) -> Engine:
-    return open_local_store(outreach_settings).engine
+def engine(outreach_settings: Settings) -> Iterator[Engine]:
+    engine = open_local_store(outreach_settings).engine
+    yield engine
+    engine.dispose()
 
 
 def runner(engine: Engine, settings: Settings, sender: OutboundSender,

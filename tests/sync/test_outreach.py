@@ -83,8 +83,10 @@ def centre() -> Iterator[StandInCentre]:
 
 
 @pytest.fixture
-def engine(settings: Settings) -> Engine:
-    return open_local_store(settings).engine
+def engine(settings: Settings) -> Iterator[Engine]:
+    engine = open_local_store(settings).engine
+    yield engine
+    engine.dispose()
 
 
 def client(centre: StandInCentre) -> CentralClient:
