@@ -53,9 +53,12 @@ def message_status(services: Services, row_id: int, status: str, message_sid: st
 
 
 def call_status(services: Services, row_id: int, status: str, call_sid: str,
-                now: datetime | None = None) -> bool:
-    """Record an outreach call's final state; a busy or unanswered call rings again later."""
+                answered_by: str = "", now: datetime | None = None) -> bool:
+    """Record an outreach call's final state; a busy or unanswered call rings again later,
+    and so does one an answering machine took (OUTREACH_AMD: it was hung up on)."""
     now = now or datetime.now(UTC)
+    if status == "completed" and (answered_by.startswith("machine") or answered_by == "fax"):
+        status = "no-answer"
     store = OutboundStore(services.store.engine)
     row = store.row(row_id)
     if row is None or row.channel != "voice":

@@ -58,7 +58,8 @@ def call_callback() -> Response:
     if not state:
         abort(400, description="missing required field CallStatus")
     try:
-        call_status(services(), row_id, state, sid)
+        call_status(services(), row_id, state, sid,
+                    field_shapes.state(request.form, "AnsweredBy"))
     except UnknownRow as exc:
         abort(404, description=str(exc))
     if state in FINAL_CALL_STATES:

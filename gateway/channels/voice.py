@@ -16,6 +16,8 @@ import re
 from pathlib import Path
 
 from flask import Blueprint, Response, abort, request, send_from_directory
+from twilio.twiml.voice_response import VoiceResponse
+from werkzeug.datastructures import MultiDict
 
 from gateway.application.call_steps import CallStart, handle_call_start, handle_call_step
 from gateway.channels import field_shapes
@@ -54,6 +56,10 @@ def incoming_call() -> Response:
     if caller is None:
         return twiml(renderer.render(hidden_number(_fallback_language())))
     outbound = parties.outbound
+    if outbound and _answering_machine(request.form):  # OUTREACH_AMD: not a person
+        hang_up = VoiceResponse()
+        hang_up.hangup()
+        return twiml(hang_up)
     if outbound:  # our call-back: the consultation is in the URL we gave Twilio
         consultation_id = request.args.get("c") or None
         callback_id = query_number("cb")
@@ -65,6 +71,12 @@ def incoming_call() -> Response:
     start = CallStart(call_sid, caller, consultation_id, inbound=not outbound,
                       callback_id=callback_id)
     return twiml(handle_call_start(services(), start, renderer.render))
+
+
+def _answering_machine(form: MultiDict[str, str]) -> bool:
+    """Twilio's answering-machine detection said a machine or a fax picked up."""
+    answered_by = field_shapes.state(form, "AnsweredBy")
+    return answered_by.startswith("machine") or answered_by == "fax"
 
 
 @blueprint.post(STEP_PATH)

@@ -12,6 +12,7 @@ from gateway.store.audience import AudienceStore
 from gateway.store.contacts import ContactStore
 from gateway.store.outbound import OutboundRow, OutboundStore
 from tests.application.outreach_world import KEY
+from tests.channels.voice_calls import Call
 from tests.conftest import GatewayHarness, RecordingScheduler
 from tests.twilio_signing import ACCOUNT_SID, new_sid
 
@@ -130,3 +131,28 @@ def test_a_message_row_is_not_a_call(gateway: GatewayHarness) -> None:
     response = gateway.client.post(f"/twilio/status/call?o={row.id}",
                                    call_form(new_sid("CA"), "completed"))
     assert response.status_code == 404
+
+
+def test_an_outreach_call_opens_the_consultation_at_its_language_menu(
+    gateway: GatewayHarness,
+) -> None:
+    _, row = sent_row(gateway, "voice")
+    call = Call(gateway.client, caller=PHONE, sid=row.provider_sid, outbound=True,
+                path=f"/twilio/voice?c=water-test&o={row.id}")
+    menu = call.start()
+    assert menu.prompt == ["For English, press 1.", "Kwa Kiswahili, bonyeza 2."]
+    assert "What should the county fix first?" in " ".join(call.press("1").prompt)
+
+
+def test_with_detection_a_machine_is_hung_up_on_and_called_again_later(
+    gateway: GatewayHarness,
+) -> None:
+    rows, row = sent_row(gateway, "voice")
+    call = Call(gateway.client, caller=PHONE, sid=row.provider_sid, outbound=True,
+                path=f"/twilio/voice?c=water-test&o={row.id}")
+    answered = call.post(call.path, AnsweredBy="machine_start")
+    assert answered.hangs_up and answered.prompt == []
+    assert row.provider_sid is not None
+    form = {**call_form(row.provider_sid, "completed"), "AnsweredBy": "machine_start"}
+    assert gateway.client.post(f"/twilio/status/call?o={row.id}", form).status_code == 204
+    assert rows.counts("o-1")["pending"] == 1
