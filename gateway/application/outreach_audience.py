@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine
@@ -41,6 +42,9 @@ class Recipient:
 class Resolution:
     recipients: list[Recipient] = field(default_factory=list)  # to send (no row, or pending)
     excluded: Counter[str] = field(default_factory=Counter)  # people, by reason
+    # People among the recipients who wait because it is now outside the outreach's
+    # window or hours: they are sent to when it opens, and still counted as recipients.
+    outside_hours: int = 0
 
     def preview(self) -> dict[str, Any]:
         by_group = Counter((r.language, r.channel) for r in self.recipients)
@@ -53,7 +57,8 @@ class Resolution:
                            for (lang, channel), count in sorted(by_group.items())],
             "segments": {"encoding": encoding, "per_message": per_message,
                          "total": sum(segments.segment_count(body) for body in sms)},
-            "excluded": {reason: self.excluded.get(reason, 0) for reason in EXCLUSIONS},
+            "excluded": {**{reason: self.excluded.get(reason, 0) for reason in EXCLUSIONS},
+                         "outside_hours": self.outside_hours},
         }
 
 
@@ -88,8 +93,8 @@ def _chosen(definition: OutreachDefinition, candidate: Candidate,
 
 
 def resolve(definition: OutreachDefinition, engine: Engine,
-            region_prefixes: Mapping[str, str]) -> Resolution:
-    """The audience as this gateway holds it now."""
+            region_prefixes: Mapping[str, str], now: datetime | None = None) -> Resolution:
+    """The audience as this gateway holds it `now`."""
     chosen = [c for c in _candidates(definition, AudienceStore(engine))
               if _chosen(definition, c, region_prefixes)]
     suppressed = ContactStore(engine).suppressions(c.phone for c in chosen)
@@ -106,6 +111,9 @@ def resolve(definition: OutreachDefinition, engine: Engine,
                 resolution.recipients.append(Recipient(
                     candidate.pseudonym, candidate.phone, language, channel,
                     definition.texts[language]))
+    moment = now or datetime.now(UTC)
+    if not (definition.in_window(moment) and definition.hours.contains(moment)):
+        resolution.outside_hours = len({r.pseudonym for r in resolution.recipients})
     return resolution
 
 

@@ -7,12 +7,14 @@ The gateway caches the JSON as received (gateway/store/outreach.py) and reads it
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import datetime, time, timedelta, timezone, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 KINDS = ("invitation", "reminder", "results")
+OFFSET = re.compile(r"([+-])(\d{2}):(\d{2})")  # a fixed UTC offset, e.g. +05:30
 STATUSES = ("draft", "started", "paused", "cancelled")
 CHANNELS = ("sms", "voice")
 PARTICIPANT_FILTERS = ("all", "completed", "not_completed")
@@ -35,7 +37,7 @@ class Audience:
 class Hours:
     start: time
     end: time
-    timezone: ZoneInfo
+    timezone: tzinfo
 
     def contains(self, moment: datetime) -> bool:
         """Whether `moment` falls within the hours, in their time zone."""
@@ -177,9 +179,19 @@ def _clock(value: Any, name: str) -> time:
 def _hours(value: Any) -> Hours:
     if not isinstance(value, dict):
         raise OutreachInvalid("hours must be an object with from, to and timezone")
+    return Hours(_clock(value.get("from"), "from"), _clock(value.get("to"), "to"),
+                 _zone(value.get("timezone")))
+
+
+def _zone(value: Any) -> tzinfo:
+    """An IANA name (Africa/Nairobi), or a fixed offset (+05:30) where the zone has none."""
+    offset = OFFSET.fullmatch(str(value))
+    if offset is not None:
+        sign, hours, minutes = offset.groups()
+        delta = timedelta(hours=int(hours), minutes=int(minutes))
+        if delta < timedelta(hours=24):
+            return timezone(-delta if sign == "-" else delta)
     try:
-        zone = ZoneInfo(str(value.get("timezone")))
+        return ZoneInfo(str(value))
     except (ZoneInfoNotFoundError, ValueError):
-        raise OutreachInvalid(
-            f"hours.timezone is not a known time zone: {value.get('timezone')!r}") from None
-    return Hours(_clock(value.get("from"), "from"), _clock(value.get("to"), "to"), zone)
+        raise OutreachInvalid(f"hours.timezone is not a known time zone: {value!r}") from None

@@ -95,7 +95,7 @@ def test_opted_out_suppressed_and_already_reached_numbers_are_left_out_and_count
     assert [r.phone for r in found.recipients] == ["+254711000005"]
     assert found.preview()["excluded"] == {"opted_out": 1, "contacted_already": 1,
                                            "invalid_number": 1, "unreachable": 1,
-                                           "no_consent_basis": 0}
+                                           "no_consent_basis": 0, "outside_hours": 0}
 
 
 def test_a_pending_row_is_still_a_recipient_not_contacted_already(engine: Engine) -> None:
@@ -134,3 +134,15 @@ def test_a_contact_without_a_consent_basis_is_never_a_recipient(engine: Engine) 
     assert found.excluded["no_consent_basis"] == 1
     with pytest.raises(ValueError, match="consent basis"):
         ContactStore(engine).add("old", [], "  ", NOW)
+
+
+def test_recipients_waiting_for_the_hours_are_counted_as_outside_hours(engine: Engine) -> None:
+    participant(engine, "+254711000001", "en")
+    participant(engine, "+254711000002", "sw")
+    hours = {"from": "08:00", "to": "20:00", "timezone": "Africa/Nairobi"}
+    found = parse_outreach(definition(hours=hours, channels=["sms", "voice"]))
+    night = datetime.now(UTC).replace(hour=22)  # 01:00 in Nairobi
+    day = night.replace(hour=9)
+    assert resolve(found, engine, {}, night).preview()["excluded"]["outside_hours"] == 2
+    assert len(resolve(found, engine, {}, night).recipients) == 4  # they wait, still counted
+    assert resolve(found, engine, {}, day).preview()["excluded"]["outside_hours"] == 0

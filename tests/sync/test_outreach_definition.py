@@ -23,6 +23,17 @@ def test_a_published_definition_is_read_whole() -> None:
     assert found.sendable(datetime.now(UTC).replace(hour=9))  # 12:00 in Nairobi
 
 
+def test_a_fixed_offset_is_a_time_zone_too() -> None:
+    found = parse_outreach(definition(hours={"from": "08:00", "to": "20:00",
+                                             "timezone": "+05:30"}))
+    day = datetime(2026, 12, 3, tzinfo=UTC)
+    assert found.hours.contains(day.replace(hour=2, minute=30))  # 08:00 at +05:30
+    assert not found.hours.contains(day.replace(hour=2, minute=29))
+    assert parse_outreach(definition(hours={"from": "08:00", "to": "20:00",
+                                            "timezone": "Etc/GMT-3"})).hours.contains(
+        day.replace(hour=5))
+
+
 def test_hours_may_run_past_midnight() -> None:
     found = parse_outreach(definition(hours={"from": "20:00", "to": "02:00",
                                              "timezone": "UTC"}))
