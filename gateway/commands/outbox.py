@@ -3,6 +3,8 @@ Twilio credentials, what the sandbox recorded as sent."""
 
 from __future__ import annotations
 
+import time
+
 import click
 
 from gateway.application.outreach_runner import rate_limiter
@@ -36,11 +38,22 @@ def _number(settings: Settings, raw: str | None) -> str | None:
 @click.command()
 @click.option("--to", "to", default=None, help="Only what was sent to this number.")
 @click.option("--send", is_flag=True, help="Send the outreach that is due first.")
-def outbox(to: str | None, send: bool) -> None:
+@click.option("--every", type=click.FloatRange(min=1), default=None,
+              help="With --send: keep sending every this many seconds (the sweep).")
+def outbox(to: str | None, send: bool, every: float | None) -> None:
     """What the sandbox sender recorded (sent without Twilio), oldest first."""
     settings = Settings.from_env()
     store = open_local_store(settings)
     number = _number(settings, to)
+    if every is not None:
+        if not send:
+            raise click.UsageError("--every needs --send")
+        click.echo(f"sending due outreach every {every:g} s (Ctrl-C to stop)")
+        while True:
+            report = send_now(settings, store)
+            if report.sent or report.failed or report.reconciled:
+                click.echo(f"sent: {report.as_dict()}")
+            time.sleep(1.0 if report.more else every)
     if send:
         click.echo(f"sent: {send_now(settings, store).as_dict()}")
     found = OutboundStore(store.engine).sandbox_messages(number)

@@ -74,3 +74,8 @@ def test_nothing_arrives_from_an_outreach_not_started(engine: Engine) -> None:
     publish(engine, definition(status="draft"))
     result = CliRunner().invoke(cli, ["simulate", "outreach", "--to", INVITED])
     assert result.output.strip() == "(nothing arrived for this number)"
+
+
+def test_every_needs_send(engine: Engine) -> None:
+    result = CliRunner().invoke(cli, ["outbox", "--every", "30"])
+    assert result.exit_code == 2 and "--every needs --send" in result.output
