@@ -135,6 +135,7 @@ def build_services(
     if services.syncer is not None:
         services.syncer.outreach_progress = partial(
             progress_reports, store.engine, services.region_prefixes)
+        services.syncer.outreach_updated = services.outreach.notify
     return services
 
 

@@ -7,7 +7,9 @@ from typing import Any
 from sqlalchemy import event, func, select
 
 from gateway.store import schema
-from tests.conftest import GatewayHarness
+from gateway.app import build_services
+from gateway.settings import Settings
+from tests.conftest import GatewayHarness, RecordingScheduler, RecordingTrigger
 from tests.twilio_signing import new_sid
 
 
@@ -47,3 +49,19 @@ def test_a_webhook_whose_write_fails_gets_an_error_answer_and_its_retry_counts_o
     gateway.client.sms("+254712345678", "1", sid=answer)
     gateway.client.sms("+254712345678", "1", sid=answer)
     assert stored_events(gateway) == 1  # WATER started it; the answer, once
+
+
+
+def test_the_sync_wakes_the_outreach_sender_and_reports_its_progress(
+    settings: Settings,
+) -> None:
+    recorder = RecordingScheduler()
+    services = build_services(settings, trigger=RecordingTrigger(),
+                              callbacks=RecordingScheduler(), outreach=recorder)
+    syncer = services.syncer
+    assert syncer is not None and syncer.outreach_progress is not None
+    assert syncer.outreach_progress() == []  # nothing published yet
+    assert syncer.outreach_updated is not None
+    syncer.outreach_updated()
+    assert recorder.delays == [0.0]
+    services.store.engine.dispose()

@@ -148,7 +148,7 @@ class OutreachRun:
             limit = size
             if channel == "voice":
                 limit = min(size, self.settings.max_concurrent_calls
-                            - self.rows.calls_in_progress())
+                            - self.rows.calls_in_progress(self.clock()))
                 if limit <= 0:
                     report.more = True  # a call status frees a place; the sweep goes on
                     return

@@ -35,6 +35,7 @@ class RowState(StrEnum):
 STATES = tuple(RowState)
 # A row claimed longer ago than this died with its sender: reconcile it, then resend.
 STALE_CLAIM = timedelta(minutes=5)
+CALL_LIFETIME = timedelta(hours=2)  # no outreach call lasts longer
 # Where a provider's status may move a row from (never back from a final state).
 _FORWARD = {
     RowState.SENT: (RowState.SENDING,),
@@ -172,10 +173,12 @@ class OutboundStore:
             found = {state: count for state, count in conn.execute(query)}
         return {state.value: int(found.get(state.value, 0)) for state in RowState}
 
-    def calls_in_progress(self) -> int:
-        """Outreach calls placed and not yet completed (for the concurrent-call cap)."""
+    def calls_in_progress(self, now: datetime) -> int:
+        """Outreach calls placed and not yet completed (for the concurrent-call cap); a
+        call whose final status never came stops counting after CALL_LIFETIME."""
         query = select(func.count()).where(and_(
-            _row.channel == "voice", _row.state.in_((RowState.SENDING, RowState.SENT))))
+            _row.channel == "voice", _row.state.in_((RowState.SENDING, RowState.SENT)),
+            _row.updated_at > now - CALL_LIFETIME))
         with self.engine.connect() as conn:
             return int(conn.execute(query).scalar_one())
 

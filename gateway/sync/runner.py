@@ -103,6 +103,7 @@ class Syncer:
         self.lease = SyncLease(self.sync_state)
         # Set by the entry points: what this gateway reports about outreach (counts only).
         self.outreach_progress: ProgressReporter | None = None
+        self.outreach_updated: Callable[[], None] | None = None  # wakes the sender
 
     @property
     def client(self) -> CentralClient:
@@ -227,6 +228,8 @@ class Syncer:
         """Fetch the published outreach, then report previews and counts."""
         report.outreach = refresh_outreach(self.client, OutreachStore(self.outbox.engine),
                                            self.sync_state)
+        if report.outreach == "updated" and self.outreach_updated is not None:
+            self.outreach_updated()  # started, paused or cancelled: act on it now
         if self.outreach_progress is not None:
             report_progress(self.client, self.outreach_progress, self.sync_state,
                             force=report.outreach == "updated")

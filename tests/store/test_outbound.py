@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from gateway.database import make_engine
-from gateway.store.outbound import STALE_CLAIM, OutboundStore, RowState
+from gateway.store.outbound import CALL_LIFETIME, STALE_CLAIM, OutboundStore, RowState
 from gateway.store.participants import LocalStore
 
 NOW = datetime.now(UTC)
@@ -93,9 +93,10 @@ def test_counts_and_calls_in_progress(rows: OutboundStore) -> None:
     rows.materialise([row(1, "voice"), row(2, "voice"), row(3)], NOW)
     calls = rows.claim("o-1", "voice", 5, NOW)
     rows.sent(calls[0].id, "CA1", NOW)
-    assert rows.calls_in_progress() == 2
+    assert rows.calls_in_progress(NOW) == 2
+    assert rows.calls_in_progress(NOW + CALL_LIFETIME) == 0  # its status never came
     rows.provider_status(calls[0].id, RowState.DELIVERED, "CA1", None, NOW)
     rows.excluded(calls[1].id, "opted_out", NOW)
-    assert rows.calls_in_progress() == 0
+    assert rows.calls_in_progress(NOW) == 0
     assert rows.counts("o-1") == {"pending": 1, "sending": 0, "sent": 0, "delivered": 1,
                                   "failed": 0, "excluded": 1}

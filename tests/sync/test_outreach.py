@@ -162,8 +162,11 @@ def test_a_sync_pass_fetches_outreach_and_reports_after_the_events(
     syncer = Syncer(settings, OutboxStore(engine), lambda: client(centre),
                     refresh_catalog=False)
     syncer.outreach_progress = lambda: progress_reports(engine, {})
+    woken: list[bool] = []
+    syncer.outreach_updated = lambda: woken.append(True)
     report = syncer.run(force=True)
     assert (report.outcome, report.outreach) == ("synced", "updated")
+    assert woken == [True]  # the sender acts on a start, pause or cancel at once
     assert [r["id"] for r in centre.progress[0]["outreach"]] == ["o-1"]
     centre.offers_outreach = False  # an older centre: the pass still succeeds
     assert syncer.run(force=True).outcome == "synced"
