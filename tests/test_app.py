@@ -6,9 +6,9 @@ from typing import Any
 
 from sqlalchemy import event, func, select
 
-from gateway.store import schema
 from gateway.app import build_services
 from gateway.settings import Settings
+from gateway.store import schema
 from tests.conftest import GatewayHarness, RecordingScheduler, RecordingTrigger
 from tests.twilio_signing import new_sid
 
