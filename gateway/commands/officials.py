@@ -214,9 +214,21 @@ def _accounts(settings: Settings):  # type: ignore[no-untyped-def]
 
 
 def _new_password(password_stdin: bool) -> str:
+    """The new password; typed, it is checked against the rule before it is asked again."""
+    from gateway.central.store.accounts import MIN_PASSWORD_LENGTH, AccountError, check_password
+
     if password_stdin:
         return sys.stdin.readline().rstrip("\r\n")
-    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+    def checked(value: str) -> str:
+        try:
+            check_password(value)
+        except AccountError as exc:
+            raise click.UsageError(str(exc)) from exc
+        return value
+
+    return click.prompt(f"Password (at least {MIN_PASSWORD_LENGTH} characters)",
+                        hide_input=True, confirmation_prompt=True, value_proc=checked)
 
 
 def _sessions(n: int) -> str:
