@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import stat
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
@@ -187,6 +188,15 @@ class _HashingWriter:
         self.target.write(data)
 
 
+def _entry(name: str, now: datetime) -> zipfile.ZipInfo:
+    """A compressed file, readable by everyone once unzipped (Python's default is 0600)."""
+    info = zipfile.ZipInfo(name, date_time=now.timetuple()[:6])
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.create_system = 3  # Unix: unzip honours the mode below
+    info.external_attr = (stat.S_IFREG | 0o644) << 16
+    return info
+
+
 def write_open_data(
     out: IO[bytes],
     published: Published,
@@ -208,8 +218,7 @@ def write_open_data(
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as zf:
 
         def add(name: str, chunks: Iterable[str]) -> None:
-            info = zipfile.ZipInfo(f"{folder}/{name}", date_time=now.timetuple()[:6])
-            info.compress_type = zipfile.ZIP_DEFLATED
+            info = _entry(f"{folder}/{name}", now)
             with zf.open(info, "w", force_zip64=True) as entry:
                 writer = _HashingWriter(entry)  # type: ignore[arg-type]
                 for chunk in chunks:
@@ -231,7 +240,5 @@ def write_open_data(
         for breakdown in breakdowns:
             add(f"tallies-by-{breakdown.by}.csv", [tallies_csv(tally, breakdown)])
         lines = "".join(f"{digest}  {name}\n" for name, digest in sums)
-        info = zipfile.ZipInfo(f"{folder}/SHA256SUMS", date_time=now.timetuple()[:6])
-        info.compress_type = zipfile.ZIP_DEFLATED
-        zf.writestr(info, lines)
+        zf.writestr(_entry(f"{folder}/SHA256SUMS", now), lines)
     return sums
