@@ -166,7 +166,7 @@ def test_each_participants_events_stay_oldest_first(
     for row in open_rows:
         histories[(row["question"], row["participant"])].append(row)
     for history in histories.values():
-        assert [r["counted"] for r in history] == ["0"] * (len(history) - 1) + ["1"]
+        assert [r["counted"] for r in history] == ["false"] * (len(history) - 1) + ["true"]
         days = [r["answered_on"] for r in history]
         assert days == sorted(days)
 
@@ -179,7 +179,7 @@ def test_tallies_recount_from_the_release(central_url: str, rows: list, tmp_path
     text_questions = {q.id for q in consultation.steps if q.type.value == "text"}
     recounted: Counter[tuple[str, str, str]] = Counter()
     for row in open_rows:
-        if row["counted"] == "1" and row["question"] not in text_questions:
+        if row["counted"] == "true" and row["question"] not in text_questions:
             recounted[(row["question"], "reached", "")] += 1
             if row["status"] == "answered":
                 recounted[(row["question"], "option", row["answer_id"])] += 1
