@@ -603,3 +603,28 @@ def test_every_builtin_language_has_every_message() -> None:
     names = set(PLACEHOLDERS)
     for language, texts in BUILTIN.items():
         assert set(texts) == names, language
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("one", "yes"),
+        ("Two", "no"),
+        ("moja", "yes"),
+        ("mbili", "no"),
+        ("a", "yes"),
+        ("B)", "no"),
+        ("1.", "yes"),
+        ("٢", "no"),
+    ],
+)
+def test_yes_no_takes_every_form_of_a_number_choice_takes(raw: str, expected: str) -> None:
+    """"Reply 1 for Yes or 2 for No": 1 and 2 as words, letters or any digits, as for choices."""
+    assert sms(HAPPY, raw) == Answer(expected)
+    as_choice = sms(PRIORITY, raw)
+    assert as_choice == Answer("water" if expected == "yes" else "roads")
+
+
+@pytest.mark.parametrize("raw", ["three", "c", "tatu", "0"])
+def test_yes_no_numbers_other_than_one_and_two_are_invalid(raw: str) -> None:
+    assert sms(HAPPY, raw) == Invalid("Reply 1 for Yes or 2 for No.")
