@@ -619,7 +619,7 @@ def test_every_builtin_language_has_every_message() -> None:
     ],
 )
 def test_yes_no_takes_every_form_of_a_number_choice_takes(raw: str, expected: str) -> None:
-    """"Reply 1 for Yes or 2 for No": 1 and 2 as words, letters or any digits, as for choices."""
+    """Yes/no reads 1 and 2 as words, letters or any digits, as a choice question does."""
     assert sms(HAPPY, raw) == Answer(expected)
     as_choice = sms(PRIORITY, raw)
     assert as_choice == Answer("water" if expected == "yes" else "roads")
