@@ -74,7 +74,7 @@ def advance(conv: Conversation, text: str) -> Step:
         return Step(_system(conv, "opted_out"), opted)
     if participant.opted_out:
         if keyword is not None and keyword.command is Command.OPT_IN:
-            return Step(_system(conv, "opted_in"), replace(participant, opted_out=False))
+            return _resume(replace(conv, participant=replace(participant, opted_out=False)))
         return Step(None, participant)  # an opted-out number gets nothing back
     if keyword is not None and keyword.only_when_opted_out:
         keyword = None  # "YES" from a participant in good standing is an answer
@@ -84,7 +84,7 @@ def advance(conv: Conversation, text: str) -> Step:
     if keyword.command is Command.JOIN:
         return _join(conv, keyword.argument)
     if keyword.command is Command.OPT_IN:
-        return _resend_current(conv, prefix=_system(conv, "opted_in"))
+        return _resume(conv)
     if keyword.command is Command.HELP:
         return _help(conv)
     if keyword.command is Command.LANG:
@@ -114,8 +114,7 @@ def _join(conv: Conversation, word: str) -> Step:
     session = conv.sessions.get(consultation.id)
     if session is not None and not session.completed:
         session = replace(session, invalid_tries=0)
-        question = consultation.steps[session.position]
-        reply = render.sms_question(consultation, question, session.language)
+        reply = render.resume(consultation, session.position, session.language)
         return Step(reply, participant, session)
     # New, or finished before: start again; the latest answer to a question counts.
     session = SessionState(consultation.id, language)
@@ -127,7 +126,7 @@ def _help(conv: Conversation) -> Step:
     if active is None:
         return Step(_no_consultation(conv), conv.participant)
     consultation, session = active
-    keyword = consultation.keywords[0]
+    keyword = render.keyword(consultation, session.language)
     return Step(consultation.message("help", session.language, keyword=keyword), conv.participant)
 
 
@@ -168,14 +167,15 @@ def _skip(conv: Conversation, raw: str) -> Step:
     return _next_question(conv, consultation, session, skipped)
 
 
-def _resend_current(conv: Conversation, prefix: str) -> Step:
+def _resume(conv: Conversation) -> Step:
+    """START: where the participant was and the pending question, asked afresh."""
     active = _active(conv)
     if active is None:
-        return Step(prefix, conv.participant)
+        return Step(_system(conv, "opted_in"), conv.participant)
     consultation, session = active
-    question = consultation.steps[session.position]
-    return Step(f"{prefix} {render.sms_question(consultation, question, session.language)}",
-                conv.participant)
+    session = replace(session, invalid_tries=0)
+    reply = render.resume(consultation, session.position, session.language)
+    return Step(reply, conv.participant, session)
 
 
 # --- answers --------------------------------------------------------------------------
@@ -273,5 +273,6 @@ def _system(conv: Conversation, name: str) -> str:
 
 def _no_consultation(conv: Conversation) -> str:
     open_ones = conv.catalog.with_status(Status.OPEN, conv.now)
-    keywords = ", ".join(c.keywords[0] for c in open_ones) or "-"
-    return builtin_message("no_consultation", _language(conv)).format(keywords=keywords)
+    language = _language(conv)
+    keywords = ", ".join(render.keyword(c, language) for c in open_ones) or "-"
+    return builtin_message("no_consultation", language).format(keywords=keywords)

@@ -222,7 +222,8 @@ def _begin(
     """Welcome (or welcome back, to a caller whose earlier call dropped) and ask."""
     position = ctx.resume.get(consultation.id, 0)
     if 0 < position < len(consultation.steps):
-        greeting = consultation.message("voice_resume", language)
+        greeting = consultation.message("voice_resume", language, number=position + 1,
+                                        count=len(consultation.steps))
     else:
         position = 0
         greeting = consultation.message("voice_welcome", language,

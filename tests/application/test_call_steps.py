@@ -77,7 +77,9 @@ def test_hang_up_midway_keeps_answers_and_the_next_call_resumes(gateway: Gateway
     later = Call(gateway.client)
     later.start()
     resumed = later.press("2")
-    assert resumed.said[0] == "Karibu tena kwenye Huduma za maji. Tunaendelea ulipoishia."
+    assert resumed.said[0] == (
+        "Karibu tena kwenye Huduma za maji: tunaendelea ulipoishia, swali la 3 kati ya 5."
+    )
     assert resumed.prompt[0] == "Umeridhika kiasi gani na huduma za maji?"
 
 

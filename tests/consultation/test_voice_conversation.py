@@ -319,7 +319,9 @@ def test_resume_where_an_earlier_call_stopped(catalog: Catalog) -> None:
     state = CallState("water-test", None, step=1)
     step = press(catalog, state, "1", resume={"water-test": 2})
     assert step.target == "satisfaction"
-    assert texts(step.before) == ["Welcome back to Water services. We continue where you stopped."]
+    assert texts(step.before) == [
+        "Welcome back to Water services: we continue where you stopped, at question 3 of 5."
+    ]
 
 
 def test_closing_during_a_call_ends_it(catalog: Catalog) -> None:
