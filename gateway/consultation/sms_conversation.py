@@ -51,6 +51,8 @@ class Step:
     participant: ParticipantState
     session: SessionState | None = None  # the session to save, if one changed
     recorded: tuple[Recorded, ...] = ()
+    # The confirmation of STOP, START or HELP: sent whatever the reply cap says.
+    confirmation: bool = False
 
 
 @dataclass(frozen=True)
@@ -71,10 +73,11 @@ def advance(conv: Conversation, text: str) -> Step:
 
     if keyword is not None and keyword.command is Command.OPT_OUT:
         opted = replace(participant, opted_out=True)
-        return Step(_system(conv, "opted_out"), opted)
+        return Step(_system(conv, "opted_out"), opted, confirmation=True)
     if participant.opted_out:
         if keyword is not None and keyword.command is Command.OPT_IN:
-            return _resume(replace(conv, participant=replace(participant, opted_out=False)))
+            opted_in = replace(conv, participant=replace(participant, opted_out=False))
+            return replace(_resume(opted_in), confirmation=True)
         return Step(None, participant)  # an opted-out number gets nothing back
     if keyword is not None and keyword.only_when_opted_out:
         keyword = None  # "YES" from a participant in good standing is an answer
@@ -84,9 +87,9 @@ def advance(conv: Conversation, text: str) -> Step:
     if keyword.command is Command.JOIN:
         return _join(conv, keyword.argument)
     if keyword.command is Command.OPT_IN:
-        return _resume(conv)
+        return replace(_resume(conv), confirmation=True)
     if keyword.command is Command.HELP:
-        return _help(conv)
+        return replace(_help(conv), confirmation=True)
     if keyword.command is Command.LANG:
         return _set_language(conv, keyword)
     return _skip(conv, text)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 
+from gateway.application.incoming_sms import InboundSms, receive_sms
 from tests.conftest import GatewayHarness, make_harness
 from tests.stored import answers, events
 from tests.twilio_signing import new_sid
@@ -64,3 +65,31 @@ def make_client(gateway: GatewayHarness):
 
     app: Flask = gateway.client.client.application
     return TwilioClient(app.test_client(), gateway.client.validator.token.decode())
+
+
+def test_opt_out_opt_in_and_help_confirmations_pass_the_reply_cap(settings) -> None:
+    gateway = make_harness(settings.with_overrides(replies_per_hour=2))
+    sms = gateway.client.sms
+    sms(KE, "WATER")
+    sms(KE, "1")
+    assert sms(KE, "yes").replies == []  # the cap holds back an ordinary reply
+    assert sms(KE, "HELP").reply.startswith("Water services: reply with the number")
+    assert sms(KE, "STOP").reply == "You will get no more messages. Reply START to join again."
+    assert sms(KE, "START").reply.startswith("Welcome back to Water services")
+    assert sms(KE, "4").replies == []  # and still holds back the rest
+    assert answers(gateway)["satisfaction"] == ("answered", "4")
+
+
+def test_the_outcome_says_why_a_reply_was_held_back(settings) -> None:
+    gateway = make_harness(settings.with_overrides(replies_per_hour=1))
+    services = gateway.services
+    assert receive_sms(services, InboundSms(new_sid(), KE, "WATER")).held_back is None
+    capped = receive_sms(services, InboundSms(new_sid(), KE, "1"))
+    assert capped.reply is None
+    assert capped.held_back == (
+        "reply cap: this number was sent 1 reply in the last hour (REPLIES_PER_HOUR=1)"
+    )
+    receive_sms(services, InboundSms(new_sid(), KE, "STOP"))
+    silent = receive_sms(services, InboundSms(new_sid(), KE, "yes please"))
+    assert silent.reply is None
+    assert silent.held_back == "this number has opted out (STOP); START opts in again"
