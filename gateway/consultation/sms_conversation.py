@@ -53,6 +53,9 @@ class Step:
     recorded: tuple[Recorded, ...] = ()
     # The confirmation of STOP, START or HELP: sent whatever the reply cap says.
     confirmation: bool = False
+    # To record only for a question the participant has no event for yet (the store
+    # knows): the question STOP left pending, as `no_answer`.
+    unless_answered: tuple[Recorded, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -73,7 +76,8 @@ def advance(conv: Conversation, text: str) -> Step:
 
     if keyword is not None and keyword.command is Command.OPT_OUT:
         opted = replace(participant, opted_out=True)
-        return Step(_system(conv, "opted_out"), opted, confirmation=True)
+        return Step(_system(conv, "opted_out"), opted, confirmation=True,
+                    unless_answered=_left_pending(conv, text))
     if participant.opted_out:
         if keyword is not None and keyword.command is Command.OPT_IN:
             opted_in = replace(conv, participant=replace(participant, opted_out=False))
@@ -242,6 +246,17 @@ def _next_question(
 
 
 # --- helpers --------------------------------------------------------------------------
+
+
+def _left_pending(conv: Conversation, raw: str) -> tuple[Recorded, ...]:
+    """The question a participant stops on: reached, nothing given (as a caller's silence)."""
+    active = _active(conv)
+    if active is None or active[0].status(conv.now) is not Status.OPEN:
+        return ()
+    consultation, session = active
+    question = consultation.steps[session.position]
+    return (Recorded(consultation.id, question.id, AnswerStatus.NO_ANSWER, None, raw,
+                     session.language),)
 
 
 def _active(conv: Conversation) -> tuple[Consultation, SessionState] | None:

@@ -90,6 +90,16 @@ UPDATE_SESSION = (
         updated_at=bindparam("b_now"),
     )
 )
+_event = schema.events.c
+HAS_EVENT = select(
+    exists().where(
+        and_(
+            _event.pseudonym == bindparam("pseudonym"),
+            _event.consultation_id == bindparam("consultation_id"),
+            _event.question_id == bindparam("question_id"),
+        )
+    )
+)
 INSERT_SESSION = insert(schema.sessions)
 INSERT_EVENTS = insert(schema.events)
 INSERT_INBOUND = insert(schema.inbound)
@@ -209,9 +219,18 @@ class ParticipantTx:
             self.save_participant(step.participant, now)
         if step.session is not None:
             self.save_session(step.session, now)
-        self.record_events(step.recorded, inbound.channel, now, region)
+        recorded = step.recorded + tuple(
+            r for r in step.unless_answered if not self.has_event(r.consultation_id, r.question_id)
+        )
+        self.record_events(recorded, inbound.channel, now, region)
         self.log_inbound(inbound)
-        return len(step.recorded)
+        return len(recorded)
+
+    def has_event(self, consultation_id: str, question_id: str) -> bool:
+        """Whether this participant left any event for the question, by either channel."""
+        params = {"pseudonym": self.pseudonym, "consultation_id": consultation_id,
+                  "question_id": question_id}
+        return bool(self.db.execute(HAS_EVENT, params).scalar_one())
 
     def save_participant(self, participant: ParticipantState, now: datetime) -> None:
         self.db.execute(

@@ -93,3 +93,35 @@ def test_the_outcome_says_why_a_reply_was_held_back(settings) -> None:
     silent = receive_sms(services, InboundSms(new_sid(), KE, "yes please"))
     assert silent.reply is None
     assert silent.held_back == "this number has opted out (STOP); START opts in again"
+
+
+def test_stop_on_a_pending_question_leaves_it_as_no_answer(gateway: GatewayHarness) -> None:
+    """Reached the question, gave nothing: as a caller's silence is counted."""
+    sms = gateway.client.sms
+    sms(KE, "WATER")
+    sms(KE, "2")
+    sms(KE, "STOP")
+    assert answers(gateway) == {"priority": ("answered", "roads"), "enough": ("no_answer", None)}
+    [left] = [e for e in events(gateway) if e["question_id"] == "enough"]
+    assert (left["channel"], left["raw"]) == ("sms", "STOP")
+    # START asks the question again, and an answer then replaces the no_answer.
+    sms(KE, "START")
+    sms(KE, "yes")
+    assert answers(gateway)["enough"] == ("answered", "yes")
+
+
+def test_stop_leaves_an_earlier_answer_to_the_pending_question_alone(
+    gateway: GatewayHarness,
+) -> None:
+    sms = gateway.client.sms
+    for body in ("WATER", "2", "yes", "4", "SKIP", "1", "WATER"):  # done, then starts again
+        sms(KE, body)
+    before = len(events(gateway))
+    sms(KE, "STOP")  # on "priority" again, which they answered the first time
+    assert len(events(gateway)) == before
+    assert answers(gateway)["priority"] == ("answered", "roads")
+
+
+def test_stop_with_nothing_pending_records_nothing(gateway: GatewayHarness) -> None:
+    gateway.client.sms(KE, "STOP")
+    assert events(gateway) == []
