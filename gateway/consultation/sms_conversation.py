@@ -203,7 +203,7 @@ def _answers_current_question(conv: Conversation, keyword: Keyword, text: str) -
 def _answer(conv: Conversation, text: str) -> Step:
     active = _active(conv)
     if active is None:
-        return Step(_no_consultation(conv), conv.participant)
+        return _continue_elsewhere(conv)
     consultation, session = active
     language = session.language
     if consultation.status(conv.now) is Status.CLOSED:
@@ -246,6 +246,25 @@ def _next_question(
 
 
 # --- helpers --------------------------------------------------------------------------
+
+
+def _continue_elsewhere(conv: Conversation) -> Step:
+    """A text from someone whose session a call moved on (so no consultation is active by
+    SMS): where they are now and that question, not the text read as its answer."""
+    pending = [
+        (consultation, session)
+        for consultation in conv.catalog.with_status(Status.OPEN, conv.now)
+        if (session := conv.sessions.get(consultation.id)) is not None
+        and not session.completed
+        and session.position < len(consultation.steps)
+    ]
+    if len(pending) != 1:
+        return Step(_no_consultation(conv), conv.participant)
+    consultation, session = pending[0]
+    participant = replace(conv.participant, active_consultation=consultation.id)
+    session = replace(session, invalid_tries=0)
+    return Step(render.resume(consultation, session.position, session.language), participant,
+                session)
 
 
 def _left_pending(conv: Conversation, raw: str) -> tuple[Recorded, ...]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, bindparam, exists, func, insert, select, update
@@ -61,6 +61,7 @@ SELECT_PARTICIPANT = (
         _session.position,
         _session.invalid_tries,
         _session.completed,
+        _session.updated_at.label("session_updated_at"),
     )
     .select_from(
         schema.participants.outerjoin(
@@ -123,6 +124,13 @@ def _storable(text: str | None) -> str | None:
     return text.replace("\x00", "")[:EVENT_TEXT_CHARS]
 
 
+def _aware(moment: datetime | None) -> datetime | None:
+    """SQLite gives back naive times; they were written in UTC."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
+
+
 class LocalStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -183,6 +191,16 @@ class ParticipantTx:
             for r in rows
             if r.consultation_id is not None
         }
+        self._participant = ParticipantState(
+            opted_out=bool(self.row.opted_out),
+            language=self.row.language,
+            active_consultation=self.row.active_consultation,
+        )
+        self._session_times = {
+            r.consultation_id: _aware(r.session_updated_at)
+            for r in rows
+            if r.consultation_id is not None
+        }
 
     # --- reads ------------------------------------------------------------------------
 
@@ -198,14 +216,20 @@ class ParticipantTx:
         return int(self.row.sms_replies)
 
     def state(self) -> ParticipantState:
-        return ParticipantState(
-            opted_out=bool(self.row.opted_out),
-            language=self.row.language,
-            active_consultation=self.row.active_consultation,
-        )
+        """The participant as this transaction has left them so far."""
+        return self._participant
 
     def sessions(self) -> dict[str, SessionState]:
         return dict(self._sessions)
+
+    def positions_since(self, since: datetime) -> dict[str, int]:
+        """Per consultation, where this participant is in a session left unfinished and
+        last moved (by SMS or by a call) at or after `since`."""
+        return {
+            cid: s.position
+            for cid, s in self._sessions.items()
+            if not s.completed and (self._session_times.get(cid) or since) >= since
+        }
 
     # --- writes -----------------------------------------------------------------------
 
@@ -243,17 +267,11 @@ class ParticipantTx:
                 "b_now": now,
             },
         )
+        self._participant = participant
 
     def set_language(self, language: str, now: datetime) -> None:
         """Remember the language a caller chose (the voice line's language menu)."""
-        self.save_participant(
-            ParticipantState(
-                opted_out=bool(self.row.opted_out),
-                language=language,
-                active_consultation=self.row.active_consultation,
-            ),
-            now,
-        )
+        self.save_participant(replace(self.state(), language=language), now)
 
     def save_session(self, session: SessionState, now: datetime) -> None:
         if session.consultation_id in self._sessions:
@@ -284,6 +302,7 @@ class ParticipantTx:
                 },
             )
         self._sessions[session.consultation_id] = session
+        self._session_times[session.consultation_id] = now
 
     def record_events(
         self, recorded: tuple[Recorded, ...], channel: str, now: datetime, region: str | None

@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 
 from gateway.application.incoming_sms import InboundSms, receive_sms
+from tests.channels.voice_calls import Call
 from tests.conftest import GatewayHarness, make_harness
 from tests.stored import answers, events
 from tests.twilio_signing import new_sid
@@ -125,3 +126,44 @@ def test_stop_leaves_an_earlier_answer_to_the_pending_question_alone(
 def test_stop_with_nothing_pending_records_nothing(gateway: GatewayHarness) -> None:
     gateway.client.sms(KE, "STOP")
     assert events(gateway) == []
+
+
+def test_texts_continue_where_the_participants_call_stopped(gateway: GatewayHarness) -> None:
+    call = Call(gateway.client)
+    call.start()
+    call.press("2")  # Kiswahili
+    call.press("2")
+    call.press("1")
+    call.hang_up()
+    reply = gateway.client.sms(KE, "MAJI").reply
+    assert reply == (
+        "Karibu tena kwenye Huduma za maji: tunaendelea ulipoishia, swali la 3 kati ya 5. "
+        "Umeridhika kiasi gani na huduma za maji? Jibu namba kutoka 1 hadi 5."
+    )
+    gateway.client.sms(KE, "4")
+    assert answers(gateway)["satisfaction"] == ("answered", "4")
+
+
+def test_a_text_after_a_call_moved_on_is_not_taken_for_another_question(
+    gateway: GatewayHarness,
+) -> None:
+    """Texting "yes" to question 2 after a call answered it and question 3: the reply
+    says where they are now and asks it; the "yes" answers nothing."""
+    sms = gateway.client.sms
+    sms(KE, "WATER")
+    sms(KE, "2")
+    call = Call(gateway.client)
+    call.start()
+    call.press("1")
+    call.press("1")  # enough: yes
+    call.press("4")  # satisfaction: 4
+    call.hang_up()
+    before = len(events(gateway))
+    reply = sms(KE, "no").reply
+    assert reply == (
+        "Welcome back to Water services: we continue where you stopped, at question 4 of 5. "
+        "Any other comment? Please reply with a few words. Reply SKIP to skip."
+    )
+    assert len(events(gateway)) == before
+    sms(KE, "Fix the borehole")
+    assert answers(gateway)["comment"] == ("answered", "Fix the borehole")
