@@ -47,14 +47,16 @@ class ProgressInvalid(ValueError):
 
 
 def _strings(value: object, path: str) -> Iterator[tuple[str, str]]:
-    """(path, text) of every key and text in `value`, however deep."""
+    """(path, text) of every key and text in `value`, however deep; a path never holds
+    a key that looks like a phone number (an error message must not carry one)."""
     if isinstance(value, str):
         yield path, value
     elif isinstance(value, dict):
         for key, item in value.items():
-            where = f"{path}.{key}" if path else str(key)
-            yield where, str(key)
-            yield from _strings(item, where)
+            yield f"{path or 'body'} (a key)", str(key)  # named by where it is, not by itself
+            if PHONE_LIKE.search(str(key)):
+                continue
+            yield from _strings(item, f"{path}.{key}" if path else str(key))
     elif isinstance(value, list):
         for index, item in enumerate(value):
             yield from _strings(item, f"{path}[{index}]")
