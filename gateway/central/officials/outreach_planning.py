@@ -122,9 +122,8 @@ class Planner:
         channels = self.channels(request)
         starts_at, ends_at = self.window(request, zone)
         hours = self.hours(request)
-        if request.kind == "results":
-            self.results_allowed()
-        texts = self.texts(request, audience, tally)
+        allowed = request.kind != "results" or self.results_allowed()
+        texts = self.texts(request, audience, tally) if allowed else {}
         if self.problems:
             raise OutreachInvalid(self.problems)
         assert starts_at is not None and ends_at is not None
@@ -235,15 +234,18 @@ class Planner:
             self.problem(f"hours_to: {end} must be after hours_from ({start}) on the same day")
         return start, end
 
-    def results_allowed(self) -> None:
+    def results_allowed(self) -> bool:
         """Results only once the consultation closed and its embargo lifted."""
         c = self.consultation
         if self.now <= c.closes:
             self.problem(
                 f"kind: results can be defined once {c.id} has closed ({c.closes.isoformat()})"
             )
-        elif self.published.embargoed(self.now):
+            return False
+        if self.published.embargoed(self.now):
             self.problem(f"kind: the results of {c.id} are under embargo")
+            return False
+        return True
 
     def texts(
         self,
