@@ -43,6 +43,11 @@ WIDEST_PERCENT = "100"
 ErrorSink = Callable[[str, str], None]
 
 
+def a_kind(kind: str) -> str:
+    """`an invitation`, `a reminder`: a kind in a sentence."""
+    return f"an {kind}" if kind[0] in "aeiou" else f"a {kind}"
+
+
 def says_stop(text: str) -> bool:
     """Whether `text` tells people how to stop: the word STOP, in capitals."""
     return _STOP.search(text) is not None
@@ -104,7 +109,7 @@ def template_problem(kind: str, text: str) -> str | None:
     except (IndexError, KeyError, ValueError) as exc:
         return f"placeholders must be named ({exc}); {kind} texts may use {allowed_text}"
     if kind in MUST_SAY_STOP and not says_stop(text):
-        return f'an {kind} must tell people how to stop: add "Reply STOP to stop."'
+        return f'{a_kind(kind)} must tell people how to stop: add "Reply STOP to stop."'
     return None
 
 

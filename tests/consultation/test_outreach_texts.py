@@ -81,7 +81,7 @@ def test_an_invitation_or_reminder_without_stop_is_an_error() -> None:
     )
     lower = {"en": "Text {keyword}. reply stop to stop.", "sw": "Tuma {keyword}. Jibu STOP."}
     assert only_error(document(reminder=lower)).startswith(
-        "flows/water.yaml: reminder.en: an reminder must tell people how to stop"
+        "flows/water.yaml: reminder.en: a reminder must tell people how to stop"
     )
 
 

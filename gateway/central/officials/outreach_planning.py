@@ -29,6 +29,7 @@ from gateway.central.store.outreach import OutreachFields
 from gateway.consultation.model import Consultation
 from gateway.consultation.outreach_texts import (
     KINDS,
+    a_kind,
     answer_label,
     fill,
     results_question,
@@ -219,7 +220,8 @@ class Planner:
             self.problem(f"starts_at: results are sent after the consultation closes ({closes})")
         if request.kind != "results" and ends > c.closes:
             self.problem(
-                f"ends_at: the consultation closes at {closes}; an {request.kind} must end by then"
+                f"ends_at: the consultation closes at {closes}; {a_kind(request.kind)} must "
+                "end by then"
             )
         return starts, ends
 
