@@ -11,6 +11,7 @@ from gateway.commands.callbacks import callbacks
 from gateway.commands.central import central
 from gateway.commands.flows import flows
 from gateway.commands.officials import export, officials
+from gateway.commands.outreach import outreach
 from gateway.commands.server import db, serve, worker
 from gateway.commands.simulate import simulate
 from gateway.commands.sync import status, sync
@@ -28,7 +29,7 @@ def cli() -> None:
 
 
 for command in (serve, worker, db, flows, simulate, central, sync, status, export, officials,
-                callbacks):
+                callbacks, outreach):
     cli.add_command(command)
 
 

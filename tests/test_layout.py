@@ -20,8 +20,9 @@ CENTRE = ("gateway.central",)
 # commands.
 ENTRY_POINTS = ("gateway.app", "gateway.jobs", "gateway.cli", "gateway.commands")
 EMBEDDED_CENTRE = "gateway.embedded_centre"  # the one module that assembles the centre in
-# The centre's own commands (central serve, publish, exports, officials' accounts).
-CENTRE_COMMANDS = ("gateway.commands.central", "gateway.commands.officials")
+# The centre's own commands (central serve, publish, exports, officials' accounts, outreach).
+CENTRE_COMMANDS = ("gateway.commands.central", "gateway.commands.officials",
+                   "gateway.commands.outreach")
 MAX_MODULE_LINES = 400
 MAX_FUNCTION_LINES = 80
 
