@@ -13,6 +13,7 @@ from gateway.commands.contacts import contacts
 from gateway.commands.flows import flows
 from gateway.commands.officials import export, officials
 from gateway.commands.outbox import outbox, simulate_outreach
+from gateway.commands.outreach import outreach
 from gateway.commands.server import db, serve, worker
 from gateway.commands.simulate import simulate
 from gateway.commands.sync import status, sync
@@ -30,10 +31,8 @@ def cli() -> None:
 
 
 for command in (serve, worker, db, flows, simulate, central, sync, status, export, officials,
-                callbacks):
+                callbacks, outreach, contacts, outbox):
     cli.add_command(command)
-cli.add_command(contacts)
-cli.add_command(outbox)
 simulate.add_command(simulate_outreach)
 
 

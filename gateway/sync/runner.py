@@ -44,6 +44,16 @@ from gateway.sync.quarantine import hold_back, reasons_from, refused_in
 
 log = logging.getLogger(__name__)
 
+
+def events(n: int) -> str:
+    """`1 event`, `2 events`."""
+    return f"{n} event" if n == 1 else f"{n} events"
+
+
+def events_wait(n: int) -> str:
+    """`1 event waits`, `2 events wait`."""
+    return f"{events(n)} wait{'s' if n == 1 else ''}"
+
 PASS_BUDGET = 300.0  # a job stops after this long and asks for another (job timeout 600 s)
 
 LAST_SUCCESS = "sync_last_success_at"
@@ -251,9 +261,9 @@ class Syncer:
             self.close()  # build the client again next time: a new token, a new session
         waiting = self.outbox.backlog()
         log.warning(
-            "sync failed (%d in a row): %s; %d events wait in the outbox, none lost; "
+            "sync failed (%d in a row): %s; %s in the outbox, none lost; "
             "next attempt in %.0f s (delays double up to %.0f s, attempts never stop)",
-            failures, exc, waiting, delay, schedule.BACKOFF_CAP,
+            failures, exc, events_wait(waiting), delay, schedule.BACKOFF_CAP,
         )
         report.outcome = "failed"
         report.error = str(exc)
