@@ -18,6 +18,7 @@ from gateway.central.app import create_central_app
 from gateway.central.store.central_store import CentralStore
 from gateway.settings import Settings
 from gateway.store import schema
+from gateway.store.outbound import OutboundStore
 from tests.channels.voice_calls import KE, LINE
 from tests.conftest import TEST_TOKEN, GatewayHarness, make_harness
 from tests.hostile.test_central_api import MustNotBeRead, declared_too_large
@@ -43,7 +44,23 @@ def form_for(rule: str) -> tuple[str, dict[str, str]]:
         return rule, {"MessageSid": "SM" + "1" * 32, "From": KE, "To": LINE, "Body": "WATER"}
     if rule == "/twilio/voice/step":
         return f"{rule}?{urlencode({'n': 1, 'q': '_language'})}", {**call, "Digits": "1"}
+    if rule == "/twilio/status/message":  # an outreach message: row 1 (outreach_rows)
+        return f"{rule}?m=1", {"MessageSid": "SM" + "2" * 32, "From": LINE, "To": KE,
+                               "MessageStatus": "delivered"}
+    if rule == "/twilio/status/call":  # an outreach call: row 2 (outreach_rows)
+        return f"{rule}?o=2", {**call, "Direction": "outbound-api"}
     return rule, call
+
+
+def outreach_rows(gateway: GatewayHarness) -> None:
+    """Row 1, an outreach SMS, and row 2, an outreach call, for their status routes."""
+    store = OutboundStore(gateway.services.store.engine)
+    now = datetime.now(UTC)
+    store.materialise([{"outreach_id": "o-1", "pseudonym": "p", "phone": KE, "channel": c,
+                        "language": "en", "body": "Reply STOP to stop."}
+                       for c in ("sms", "voice")], now)
+    for row in store.claim("o-1", "sms", 1, now) + store.claim("o-1", "voice", 1, now):
+        store.sent(row.id, ("SM" if row.channel == "sms" else "CA") + "2" * 32, now)
 
 
 def rows(gateway: GatewayHarness) -> list[int]:
@@ -55,6 +72,7 @@ def rows(gateway: GatewayHarness) -> list[int]:
 def test_every_twilio_route_refuses_unsigned_and_forged_posts(gateway: GatewayHarness) -> None:
     rules = twilio_rules(app_of(gateway))
     assert set(rules) >= TWILIO_ROUTES
+    outreach_rows(gateway)
     for rule in rules:
         url, form = form_for(rule)
         unsigned = gateway.client.client.post(url, data=form)
@@ -79,6 +97,7 @@ def test_behind_a_proxy_every_twilio_route_checks_the_public_url(
 ) -> None:
     validator = RequestValidator(TEST_TOKEN)
     rules = twilio_rules(app_of(proxied))
+    outreach_rows(proxied)
     for rule in rules:
         url, form = form_for(rule)
         internal = proxied.client.post(url, form)  # signed for http://localhost
