@@ -22,7 +22,7 @@ from gateway.application.callbacks import configuration_warnings as callback_war
 from gateway.application.callbacks import default_scheduler
 from gateway.application.catalog_source import CatalogSource, CentralCatalog, StaticCatalog
 from gateway.application.outreach_runner import default_scheduler as outreach_scheduler
-from gateway.application.outreach_runner import progress_reports
+from gateway.application.outreach_runner import progress_reports, wake_if_started
 from gateway.application.outreach_scheduling import OutreachScheduler
 from gateway.application.regions import load_region_prefixes
 from gateway.application.services import Services, open_local_store
@@ -135,7 +135,7 @@ def build_services(
     if services.syncer is not None:
         services.syncer.outreach_progress = partial(
             progress_reports, store.engine, services.region_prefixes)
-        services.syncer.outreach_updated = services.outreach.notify
+        services.syncer.outreach_updated = partial(wake_if_started, services)
     return services
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import event, func, select
 from gateway.app import build_services
 from gateway.settings import Settings
 from gateway.store import schema
+from tests.application.outreach_world import definition, publish
 from tests.conftest import GatewayHarness, RecordingScheduler, RecordingTrigger
 from tests.twilio_signing import new_sid
 
@@ -62,6 +63,10 @@ def test_the_sync_wakes_the_outreach_sender_and_reports_its_progress(
     assert syncer is not None and syncer.outreach_progress is not None
     assert syncer.outreach_progress() == []  # nothing published yet
     assert syncer.outreach_updated is not None
+    publish(services.store.engine, definition(status="paused"))
+    syncer.outreach_updated()
+    assert recorder.delays == []  # nothing to send: no thread, no job
+    publish(services.store.engine, definition(status="started"))
     syncer.outreach_updated()
     assert recorder.delays == [0.0]
     services.store.engine.dispose()

@@ -63,6 +63,13 @@ def send_outreach(services: Services) -> SendReport:
     return report
 
 
+def wake_if_started(services: Services) -> None:
+    """Wake the sender when some outreach is started (the sync changed the set)."""
+    if services.outreach is not None and any(
+            cached.status == "started" for cached in OutreachStore(services.store.engine).cached()):
+        services.outreach.notify()
+
+
 def default_scheduler(services: Services) -> OutreachScheduler:
     """An RQ job with REDIS_URL, else a thread; woken now when outreach is due."""
     scheduler: OutreachScheduler
@@ -72,8 +79,8 @@ def default_scheduler(services: Services) -> OutreachScheduler:
                                            settings.gateway_id)
     else:
         scheduler = InProcessOutreachScheduler(lambda: send_outreach(services))
-    if OutreachStore(services.store.engine).cached():
-        scheduler.notify()
+    if any(cached.status == "started" for cached in OutreachStore(services.store.engine).cached()):
+        scheduler.notify()  # outreach left in progress when the gateway last stopped
     return scheduler
 
 

@@ -49,8 +49,11 @@ def refresh_outreach(client: CentralClient, store: OutreachStore,
         log.error("sync: %s", message)
         sync_state.set_state({OUTREACH_ERROR: message}, now)
         return "refused"
+    unchanged = store.cached() == sorted(fetched.outreach, key=lambda o: o.id)
     store.replace(fetched.outreach, fetched.etag, now)
     sync_state.set_state({OUTREACH_ERROR: ""}, now)
+    if unchanged:  # a new ETag for the same set (a centre restarted, say)
+        return "unchanged"
     log.info("sync: outreach updated from the centre: %s",
              ", ".join(f"{o.id} v{o.version} {o.status}" for o in fetched.outreach) or "none")
     return "updated"

@@ -105,6 +105,9 @@ def test_outreach_is_fetched_and_then_asked_for_with_its_etag(
         "ends_at": json.loads(cached.definition)["ends_at"]}
     assert refresh_outreach(client(centre), store, state) == "unchanged"
     assert centre.fetches == [None, '"v1"']
+    centre.etag = '"v1-again"'  # the same set under a new ETag
+    assert refresh_outreach(client(centre), store, state) == "unchanged"
+    assert store.etag() == '"v1-again"'
     centre.outreach, centre.etag = [definition(status="paused", version=2)], '"v2"'
     assert refresh_outreach(client(centre), store, state) == "updated"
     assert [c.status for c in store.cached()] == ["paused"]
