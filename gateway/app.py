@@ -23,7 +23,7 @@ from gateway.application.callbacks import default_scheduler
 from gateway.application.catalog_source import CatalogSource, CentralCatalog, StaticCatalog
 from gateway.application.outreach_runner import default_scheduler as outreach_scheduler
 from gateway.application.outreach_runner import progress_reports, wake_if_started
-from gateway.application.outreach_scheduling import OutreachScheduler
+from gateway.application.outreach_scheduling import OutreachScheduler, RedisOutreachScheduler
 from gateway.application.regions import load_region_prefixes
 from gateway.application.services import Services, open_local_store
 from gateway.channels import outreach_status, sms, status, voice
@@ -135,7 +135,8 @@ def build_services(
     if services.syncer is not None:
         services.syncer.outreach_progress = partial(
             progress_reports, store.engine, services.region_prefixes)
-        services.syncer.outreach_updated = partial(wake_if_started, services)
+        services.syncer.outreach_updated = partial(wake_if_started, store.engine,
+                                                   services.outreach)
     return services
 
 
@@ -148,6 +149,9 @@ def open_syncer(settings: Settings) -> Iterator[tuple[LocalStore, Syncer]]:
     syncer = build_syncer(settings, store, central)
     syncer.outreach_progress = partial(
         progress_reports, store.engine, load_region_prefixes(settings.regions_file))
+    if settings.redis_url:  # a job or the sweep: the sender is an RQ job
+        syncer.outreach_updated = partial(wake_if_started, store.engine, RedisOutreachScheduler(
+            redis_connection(settings.redis_url), settings.gateway_id))
     try:
         yield store, syncer
     finally:

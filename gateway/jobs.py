@@ -28,8 +28,6 @@ def sync_outbox_job() -> dict[str, Any]:
         report = syncer.run()
     if redis is not None:
         follow_up(redis, settings.gateway_id, report)
-        if report.outreach == "updated":  # perhaps started, paused or cancelled
-            RedisOutreachScheduler(redis, settings.gateway_id).notify()
     return report.as_dict()
 
 

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from redis import Redis
+from rq import Queue
 from sqlalchemy import event, func, select
 
 from gateway.app import build_services
+from gateway.application.outreach_scheduling import SEND_JOB
 from gateway.settings import Settings
 from gateway.store import schema
+from gateway.sync.trigger import QUEUE_NAME
 from tests.application.outreach_world import definition, publish
 from tests.conftest import GatewayHarness, RecordingScheduler, RecordingTrigger
 from tests.twilio_signing import new_sid
@@ -70,3 +74,17 @@ def test_the_sync_wakes_the_outreach_sender_and_reports_its_progress(
     syncer.outreach_updated()
     assert recorder.delays == [0.0]
     services.store.engine.dispose()
+
+
+def test_a_sync_job_with_redis_queues_the_sender_when_outreach_starts(
+    settings: Settings, redis_client: Redis, redis_url: str,
+) -> None:
+    from gateway.app import open_syncer
+
+    with open_syncer(settings.with_overrides(redis_url=redis_url)) as (store, syncer):
+        assert syncer.outreach_updated is not None
+        publish(store.engine, definition(status="started"))
+        syncer.outreach_updated()
+        syncer.outreach_updated()  # one job waits at a time
+    [job] = Queue(QUEUE_NAME, connection=redis_client).jobs
+    assert job.func_name == SEND_JOB

@@ -44,7 +44,10 @@ def read_contacts(data: bytes, default_region: str, pseudonym_key: str) -> Conta
     except UnicodeDecodeError as exc:
         raise ContactFileInvalid(f"not UTF-8 text (byte {exc.start})") from None
     reader = csv.DictReader(io.StringIO(text, newline=""))
-    columns = [c.strip().lower() for c in reader.fieldnames or []]
+    try:
+        columns = [c.strip().lower() for c in reader.fieldnames or []]
+    except csv.Error as exc:
+        raise ContactFileInvalid(f"line 1: not CSV ({exc})") from None
     missing = [c for c in REQUIRED_COLUMNS if c not in columns]
     if missing:
         raise ContactFileInvalid(
@@ -53,9 +56,7 @@ def read_contacts(data: bytes, default_region: str, pseudonym_key: str) -> Conta
     reader.fieldnames = columns
     result = ContactFile()
     found: dict[str, int] = {}
-    line = 1
-    for row in reader:
-        line = reader.line_num
+    for line, row in _rows(reader):
         contact = _contact(row, line, default_region, pseudonym_key, result)
         if contact is None:
             continue
@@ -69,6 +70,17 @@ def read_contacts(data: bytes, default_region: str, pseudonym_key: str) -> Conta
             found[contact.pseudonym] = len(result.contacts)
             result.contacts.append(contact)
     return result
+
+
+def _rows(reader: csv.DictReader[str]) -> list[tuple[int, dict[str, str | None]]]:
+    """Each row with the line it ends on (a quoted field may span lines)."""
+    rows = []
+    try:
+        for row in reader:
+            rows.append((reader.line_num, row))
+    except csv.Error as exc:
+        raise ContactFileInvalid(f"line {reader.line_num + 1}: not CSV ({exc})") from None
+    return rows
 
 
 def _contact(row: dict[str, str | None], line: int, default_region: str, key: str,

@@ -63,11 +63,11 @@ def send_outreach(services: Services) -> SendReport:
     return report
 
 
-def wake_if_started(services: Services) -> None:
+def wake_if_started(engine: Engine, scheduler: OutreachScheduler | None) -> None:
     """Wake the sender when some outreach is started (the sync changed the set)."""
-    if services.outreach is not None and any(
-            cached.status == "started" for cached in OutreachStore(services.store.engine).cached()):
-        services.outreach.notify()
+    if scheduler is not None and any(
+            cached.status == "started" for cached in OutreachStore(engine).cached()):
+        scheduler.notify()
 
 
 def default_scheduler(services: Services) -> OutreachScheduler:

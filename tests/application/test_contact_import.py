@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gateway.application.contact_import import ContactFileInvalid, read_contacts
 from gateway.privacy import pseudonym
@@ -65,3 +67,22 @@ def test_the_same_number_twice_is_one_contact_with_its_later_values() -> None:
 def test_a_file_that_cannot_be_read_says_why(data: bytes, message: str) -> None:
     with pytest.raises(ContactFileInvalid, match=message):
         read_contacts(data, "KE", KEY)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.binary(max_size=300) | st.text(max_size=300).map(str.encode))
+def test_any_file_is_read_or_refused_with_a_reason_never_crashes(data: bytes) -> None:
+    try:
+        found = read_contacts(b"phone,language,region\n" + data, "KE", KEY)
+    except ContactFileInvalid as exc:
+        assert str(exc)
+        return
+    for contact in found.contacts:
+        assert contact.phone.startswith("+") and contact.language
+    assert all(bad.line >= 2 and bad.reason for bad in found.bad)
+
+
+def test_a_file_that_is_not_csv_names_its_line() -> None:
+    huge = b'"' + b"9" * 200_000 + b'",en\n'  # over the csv module's field limit
+    with pytest.raises(ContactFileInvalid, match=r"line 3: not CSV \(field larger"):
+        read_contacts(b"phone,language\n+254712345678,en\n" + huge, "KE", KEY)
