@@ -155,8 +155,11 @@ class OutreachRun:
             batch = self.rows.claim(outreach_id, channel, limit, self.clock())
             if not batch:
                 return
-            for row in batch:
-                self._send_one(definition, row, report)
+            for index, row in enumerate(batch):
+                wait = self._send_one(definition, row, report)
+                if wait is not None:  # Twilio asks to slow down: the rest waits too
+                    self._hold_back(batch[index + 1:], wait)
+                    return
             if time.monotonic() > deadline:
                 report.more = True
                 return
@@ -166,23 +169,31 @@ class OutreachRun:
             return "opted_out"
         return ContactStore(self.engine).suppressions([row.phone]).get(row.phone)
 
+    def _hold_back(self, rows: list[OutboundRow], wait: float) -> None:
+        now = self.clock()
+        for row in rows:
+            self.rows.retry_at(row.id, now + timedelta(seconds=wait),
+                               "held back while Twilio asked to slow down", now)
+
     def _send_one(self, definition: OutreachDefinition, row: OutboundRow,
-                  report: SendReport) -> None:
+                  report: SendReport) -> float | None:
+        """Send one row; the seconds to wait when Twilio refused it for now."""
         blocked = self._blocked(row)  # a STOP that arrived since the batch was claimed
         if blocked is not None:
             self.rows.excluded(row.id, blocked, self.clock())
             report.excluded += 1
-            return
+            return None
         self.limiter.wait(row.channel)
         try:
             sid = self._request(definition, row)
         except RetryLater as exc:
-            self._retry(row, exc, report)
+            return self._retry(row, exc, report)
         except Refused as exc:
             self._refused(row, exc, report)
         else:
             self.rows.sent(row.id, sid, self.clock())
             report.sent += 1
+        return None
 
     def _request(self, definition: OutreachDefinition, row: OutboundRow) -> str:
         callback = status_url(self.base, row.channel, row.id)
@@ -194,17 +205,18 @@ class OutreachRun:
             url=call_url(self.base, definition.consultation_id, row.id),
             status_callback=callback, machine_detection=self.settings.outreach_amd)
 
-    def _retry(self, row: OutboundRow, exc: RetryLater, report: SendReport) -> None:
+    def _retry(self, row: OutboundRow, exc: RetryLater, report: SendReport) -> float:
         now = self.clock()
+        delay = retry_delay(row.attempts, exc.retry_after)
         if row.attempts >= MAX_SEND_ATTEMPTS:
             self.rows.failed(row.id, f"gave up after {row.attempts} attempts: {exc}", now)
             report.failed += 1
-            return
-        delay = retry_delay(row.attempts, exc.retry_after)
+            return delay
         self.rows.retry_at(row.id, now + timedelta(seconds=delay), str(exc), now)
         report.retrying += 1
         log.warning("outreach: row %d to %s: %s; trying again in %.0f s", row.id,
                     mask_number(row.phone), exc, delay)
+        return delay
 
     def _refused(self, row: OutboundRow, exc: Refused, report: SendReport) -> None:
         now = self.clock()

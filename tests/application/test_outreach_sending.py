@@ -264,3 +264,20 @@ def test_calls_open_the_consultation_and_respect_the_concurrent_cap(
         assert parse_qs(url.query)["c"] == ["water-test"]
         assert call["status_callback"] == f"{PUBLIC}/twilio/status/call?o={row_id}"
         assert call["machine_detection"] == "Enable"
+
+
+def test_after_a_429_the_rest_of_the_batch_waits_instead_of_hammering(
+    engine: Engine, outreach_settings: Settings, twilio_outbound: TwilioOutbound,
+) -> None:
+    people(engine, 3)
+    publish(engine, definition())
+    twilio_outbound.script.append(Scripted(429, 20429, retry_after="60"))
+    now = datetime.now(UTC)
+    clock = [now]
+    run = runner(engine, outreach_settings, twilio_outbound.sender(), lambda: clock[0])
+    report = run.run()
+    assert (report.sent, report.retrying, twilio_outbound.posts) == (0, 1, 1)
+    assert OutboundStore(engine).counts("o-1")["pending"] == 3
+    clock[0] = now + timedelta(seconds=61)
+    assert run.run().sent == 3
+    assert twilio_outbound.posts == 4
