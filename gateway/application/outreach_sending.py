@@ -152,10 +152,13 @@ class OutreachRun:
                 if limit <= 0:
                     report.more = True  # a call status frees a place; the sweep goes on
                     return
-            batch = self.rows.claim(outreach_id, channel, limit, self.clock())
+            claimed_at = self.clock()
+            batch = self.rows.claim(outreach_id, channel, limit, claimed_at)
             if not batch:
                 return
             for index, row in enumerate(batch):
+                if not self.rows.renew(row.id, claimed_at, self.clock()):
+                    continue  # taken back by a reconciler: this sender no longer owns it
                 wait = self._send_one(definition, row, report)
                 if wait is not None:  # Twilio asks to slow down: the rest waits too
                     self._hold_back(batch[index + 1:], wait)

@@ -114,6 +114,16 @@ class OutboundStore:
             rows = conn.execute(select(*_COLUMNS).where(_row.id.in_(ids)).order_by(_row.id))
             return [OutboundRow(*row) for row in rows]
 
+    def renew(self, row_id: int, claimed_at: datetime, now: datetime) -> bool:
+        """Right before its request: the row is still this sender's (claimed at
+        `claimed_at`, not reset by a reconciler since); its claim now dates from `now`."""
+        with write_transaction(self.engine) as conn:
+            result = conn.execute(update(schema.outbound_messages).where(and_(
+                _row.id == row_id, _row.state == RowState.SENDING,
+                _row.claimed_at == claimed_at,
+            )).values(claimed_at=now, updated_at=now))
+        return result.rowcount > 0
+
     def stale(self, outreach_id: str, now: datetime) -> list[tuple[OutboundRow, datetime]]:
         """Rows left in `sending` by a sender that died (claimed before STALE_CLAIM),
         with when they were claimed."""
