@@ -11,10 +11,13 @@ from typing import Any
 from sqlalchemy.engine import make_url
 
 from gateway.settings import Settings
+from gateway.store.outbound import OutboundStore
 from gateway.store.outbox import OutboxStore
+from gateway.store.outreach import OutreachStore
 from gateway.store.sync_state import SyncStateStore
 from gateway.sync import catalog, runner
 from gateway.sync.lease import holder_alive
+from gateway.sync.outreach import OUTREACH_ERROR
 from gateway.sync.runner import SyncReport
 
 
@@ -72,6 +75,7 @@ def gather(
         ],
         "sync_running": running,
         "consultations": _consultations(settings, sync_state, state, published),
+        "outreach": _outreach(sync_state, state),
     }
     if running and lease is not None:
         info["sync_running_in"] = f"{lease.host} pid {lease.pid}"
@@ -95,6 +99,17 @@ def _consultations(
             "error": state.get(catalog.CATALOG_ERROR) or None,
         }
     return published()
+
+
+def _outreach(sync_state: SyncStateStore, state: dict[str, str]) -> dict[str, Any]:
+    """The outreach fetched from the centre, with this gateway's counts (no numbers)."""
+    rows = OutboundStore(sync_state.engine)
+    return {
+        "items": [{"id": o.id, "version": o.version, "status": o.status,
+                   "counts": rows.counts(o.id)}
+                  for o in OutreachStore(sync_state.engine).cached()],
+        "error": state.get(OUTREACH_ERROR) or None,
+    }
 
 
 def render(info: dict[str, Any]) -> str:
@@ -125,4 +140,13 @@ def render(info: dict[str, Any]) -> str:
     lines.append(f"consultations: {c['source']}: {items}")
     if c.get("error"):
         lines.append(f"  consultations error: {c['error']}")
+    outreach = info.get("outreach") or {"items": [], "error": None}
+    if outreach["items"]:
+        lines.append(f"outreach: {len(outreach['items'])} fetched from the centre")
+    for item in outreach["items"]:
+        counts = ", ".join(f"{n} {state}" for state, n in item["counts"].items() if n)
+        lines.append(f"  {item['id']} v{item['version']} {item['status']}: "
+                     f"{counts or 'nothing sent yet'}")
+    if outreach["error"]:
+        lines.append(f"  outreach error: {outreach['error']}")
     return "\n".join(lines)

@@ -23,6 +23,7 @@ from gateway.store.sync_state import SyncStateStore
 from gateway.sync.client import CentralClient, HttpTransport
 from gateway.sync.outreach import OUTREACH_ERROR, refresh_outreach, report_progress
 from gateway.sync.runner import Syncer
+from gateway.sync.status import gather
 from tests.application.outreach_world import definition, participant
 from tests.live import LiveServer
 
@@ -171,5 +172,8 @@ def test_a_sync_pass_fetches_outreach_and_reports_after_the_events(
     assert (report.outcome, report.outreach) == ("synced", "updated")
     assert woken == [True]  # the sender acts on a start, pause or cancel at once
     assert [r["id"] for r in centre.progress[0]["outreach"]] == ["o-1"]
+    shown = gather(settings, OutboxStore(engine), SyncStateStore(engine), dict)["outreach"]
+    assert [(o["id"], o["status"], o["counts"]["pending"]) for o in shown["items"]] == [
+        ("o-1", "started", 0)]
     centre.offers_outreach = False  # an older centre: the pass still succeeds
     assert syncer.run(force=True).outcome == "synced"

@@ -67,3 +67,27 @@ def test_one_event_is_one_event_not_one_events() -> None:
     lines = render(info).splitlines()
     assert "backlog: 1 event waiting to sync" in lines
     assert "quarantined: 1 event refused by the centre" in lines
+
+
+def test_status_shows_the_outreach_held_and_what_it_sent() -> None:
+    info = {
+        "gateway": "gw-a", "central": "embedded", "backlog": 0, "sync_running": False,
+        "last_success_at": "2026-12-01T09:00", "last_result": "sent 0",
+        "last_error": None, "last_error_at": None, "failures_in_a_row": 0,
+        "next_attempt_at": None, "quarantined": 0, "quarantined_events": [],
+        "consultations": {"source": "FLOWS_DIR", "items": [], "error": None},
+        "outreach": {"items": [
+            {"id": "o-3f9a1c2b7d4e", "version": 2, "status": "started",
+             "counts": {"pending": 5, "sending": 0, "sent": 3, "delivered": 1, "failed": 0,
+                        "excluded": 0}},
+            {"id": "o-000000000001", "version": 1, "status": "draft",
+             "counts": {"pending": 0, "sending": 0, "sent": 0, "delivered": 0, "failed": 0,
+                        "excluded": 0}}],
+            "error": "outreach o-2: channels must be ..."},
+    }
+    assert render(info).splitlines()[-4:] == [
+        "outreach: 2 fetched from the centre",
+        "  o-3f9a1c2b7d4e v2 started: 5 pending, 3 sent, 1 delivered",
+        "  o-000000000001 v1 draft: nothing sent yet",
+        "  outreach error: outreach o-2: channels must be ...",
+    ]
