@@ -47,7 +47,7 @@ def message_status(services: Services, row_id: int, status: str, message_sid: st
     reason = f"Twilio error {error_code}" if error_code else None
     if state == RowState.FAILED and error_code and error_code.isdigit():
         _provider_refusal(services, row.pseudonym, row.phone, int(error_code), now)
-    if state == RowState.DELIVERED and row.state == RowState.SENDING:
+    if state == RowState.DELIVERED and row.state in (RowState.PENDING, RowState.SENDING):
         store.provider_status(row_id, RowState.SENT, message_sid, None, now)
     return store.provider_status(row_id, state, message_sid, reason, now)
 

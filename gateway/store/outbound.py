@@ -36,11 +36,13 @@ STATES = tuple(RowState)
 # A row claimed longer ago than this died with its sender: reconcile it, then resend.
 STALE_CLAIM = timedelta(minutes=5)
 CALL_LIFETIME = timedelta(hours=2)  # no outreach call lasts longer
-# Where a provider's status may move a row from (never back from a final state).
+# Where a provider's status may move a row from (never back from a final state). A
+# pending row too: a request answered 5xx (so to be retried) that Twilio had accepted
+# after all; its callback says so, and the row is not sent again.
 _FORWARD = {
-    RowState.SENT: (RowState.SENDING,),
-    RowState.DELIVERED: (RowState.SENDING, RowState.SENT),
-    RowState.FAILED: (RowState.SENDING, RowState.SENT),
+    RowState.SENT: (RowState.PENDING, RowState.SENDING),
+    RowState.DELIVERED: (RowState.PENDING, RowState.SENDING, RowState.SENT),
+    RowState.FAILED: (RowState.PENDING, RowState.SENDING, RowState.SENT),
 }
 
 

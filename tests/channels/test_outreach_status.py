@@ -156,3 +156,20 @@ def test_with_detection_a_machine_is_hung_up_on_and_called_again_later(
     form = {**call_form(row.provider_sid, "completed"), "AnsweredBy": "machine_start"}
     assert gateway.client.post(f"/twilio/status/call?o={row.id}", form).status_code == 204
     assert rows.counts("o-1")["pending"] == 1
+
+
+def test_a_callback_for_a_row_waiting_for_a_retry_means_twilio_had_it(
+    gateway: GatewayHarness,
+) -> None:
+    rows = OutboundStore(gateway.services.store.engine)
+    rows.materialise([{"outreach_id": "o-1", "pseudonym": "p", "phone": PHONE,
+                       "channel": "sms", "language": "en", "body": "x"}], NOW)
+    [row] = rows.claim("o-1", "sms", 1, NOW)
+    rows.retry_at(row.id, NOW, "Twilio error 500 (it had accepted it after all)", NOW)
+    sid = new_sid()
+    response = gateway.client.post(f"/twilio/status/message?m={row.id}",
+                                   message_form(sid, "delivered"))
+    assert response.status_code == 204
+    found = rows.row(row.id)
+    assert found is not None and (found.state, found.provider_sid) == ("delivered", sid)
+    assert rows.claim("o-1", "sms", 1, NOW) == []  # not sent again
