@@ -152,3 +152,31 @@ def test_job_entry_point_builds_its_own_services(
     monkeypatch.setenv("FLOWS_DIR", str(FIXTURE_FLOWS))
     monkeypatch.delenv("REDIS_URL", raising=False)
     assert place_due_callbacks_job() == 0  # nothing due: Twilio is not even configured
+
+
+def test_the_outreach_job_sends_what_is_due_and_frees_the_next_wake_up(
+    redis_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from gateway.application.outreach_scheduling import RedisOutreachScheduler
+    from gateway.application.services import open_local_store
+    from gateway.jobs import send_outreach_job
+    from gateway.settings import Settings
+    from gateway.store.outbound import OutboundStore
+    from tests.application.outreach_world import KEY, definition, participant, publish
+
+    for name, value in {"DATABASE_URL": f"sqlite:///{tmp_path / 'g.db'}",
+                        "CENTRAL_DATABASE_URL": f"sqlite:///{tmp_path / 'c.db'}",
+                        "FLOWS_DIR": str(FIXTURE_FLOWS), "PSEUDONYM_KEY": KEY,
+                        "REDIS_URL": redis_url, "GATEWAY_ID": "gw-outreach"}.items():
+        monkeypatch.setenv(name, value)
+    store = open_local_store(Settings.from_env())
+    participant(store.engine, "+254711000001")
+    publish(store.engine, definition())
+    redis = redis_connection(redis_url)
+    scheduler = RedisOutreachScheduler(redis, "gw-outreach")
+    redis.set(scheduler.key, "1")  # the wake-up that queued this job
+    assert send_outreach_job()["sent"] == 1  # the sandbox: no Twilio credentials
+    assert OutboundStore(store.engine).counts("o-1")["sent"] == 1
+    assert redis.get(scheduler.key) == b"1"  # cleared at start, set again: due, come back
+    redis.delete(scheduler.key)
+    store.engine.dispose()
