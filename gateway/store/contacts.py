@@ -15,8 +15,11 @@ from gateway.store import schema
 _contact = schema.contacts.c
 _suppression = schema.suppressions.c
 
-# Provider error codes that rule a number out for good, and the reason stored.
-SUPPRESSION_CODES = {21211: "invalid_number", 21614: "not_mobile"}
+# Provider error codes that rule a number out for good, and the reason stored: refused
+# when sent (21211, 21614) or reported by a delivery callback (30005 unknown handset,
+# 30006 a landline or unreachable carrier). 30003 (switched off) is not: it passes.
+SUPPRESSION_CODES = {21211: "invalid_number", 21614: "not_mobile", 30005: "unreachable",
+                     30006: "not_mobile"}
 
 
 @dataclass(frozen=True)

@@ -108,6 +108,17 @@ def test_a_failure_with_21610_opts_the_number_out_and_21211_suppresses_it(
     gateway.client.post(f"/twilio/status/message?m={second.id}",
                         message_form(sid, "failed", ErrorCode="21211"))
     assert ContactStore(engine).suppressions() == {"+254711000002": "invalid_number"}
+    for n, code in ((3, "30003"), (4, "30005")):  # switched off: passes; unknown: for good
+        rows.materialise([{"outreach_id": "o-3", "pseudonym": f"p{n}",
+                           "phone": f"+25471100000{n}", "channel": "sms", "language": "en",
+                           "body": "x"}], NOW)
+        [claimed] = rows.claim("o-3", "sms", 1, NOW)
+        sid = new_sid()
+        rows.sent(claimed.id, sid, NOW)
+        gateway.client.post(f"/twilio/status/message?m={claimed.id}",
+                            message_form(sid, "undelivered", ErrorCode=code))
+    assert ContactStore(engine).suppressions() == {"+254711000002": "invalid_number",
+                                                   "+254711000004": "unreachable"}
 
 
 def test_a_completed_call_is_delivered_and_a_busy_one_rings_again(
