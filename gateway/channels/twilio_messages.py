@@ -77,11 +77,13 @@ class SandboxSender:
 
 
 class TwilioSender:
-    def __init__(self, account_sid: str, auth_token: str) -> None:
+    def __init__(self, account_sid: str, auth_token: str,
+                 api_url: str = "https://api.twilio.com") -> None:
         from twilio.rest import Client
 
         self.http = _HeadersKeepingClient()
         self.client = Client(account_sid, auth_token, http_client=self.http)
+        self.client.api.base_url = api_url.rstrip("/")
 
     def send_sms(self, *, to: str, from_: str, body: str, status_callback: str) -> str:
         message = self._call(lambda: self.client.messages.create(
@@ -157,7 +159,8 @@ def sender_for(settings: Settings) -> OutboundSender:
     """Twilio's sender when configured; the sandbox otherwise, outside production."""
     problem = configuration_problem(settings)
     if problem is None:
-        return TwilioSender(settings.twilio_account_sid, settings.twilio_auth_token)
+        return TwilioSender(settings.twilio_account_sid, settings.twilio_auth_token,
+                            settings.twilio_api_url)
     if settings.production:
         raise SendError(f"outreach cannot be sent: {problem.replace('call-backs', 'it')}")
     return SandboxSender()
