@@ -22,6 +22,9 @@ from gateway.settings import Settings
 SANDBOX_PREFIX = "SB"
 RECONCILE_LOOKBACK = 20  # the most recent requests to a number examined when reconciling
 CLOCK_SLACK = timedelta(minutes=2)  # between this machine's clock and Twilio's
+# Seconds a request to Twilio may take; well under the outbound rows' STALE_CLAIM
+# (gateway/store/outbound.py), after which another sender reconciles the row.
+REQUEST_TIMEOUT = 20.0
 
 
 class SendError(RuntimeError):
@@ -139,7 +142,7 @@ class _HeadersKeepingClient(TwilioHttpClient):
     the response's headers)."""
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__(timeout=REQUEST_TIMEOUT)
         self.local = threading.local()
 
     def request(self, *args: Any, **kwargs: Any) -> Any:

@@ -33,8 +33,10 @@ class RowState(StrEnum):
 
 
 STATES = tuple(RowState)
-# A row claimed longer ago than this died with its sender: reconcile it, then resend.
-STALE_CLAIM = timedelta(minutes=5)
+# A row is claimed just before its request, which gives up after REQUEST_TIMEOUT
+# (gateway/channels/twilio_messages.py): one claimed longer ago than this died with its
+# sender. It is reconciled with Twilio's records before it is sent again.
+STALE_CLAIM = timedelta(seconds=60)
 # Where a provider's status may move a row from (never back from a final state).
 _FORWARD = {
     RowState.SENT: (RowState.SENDING,),
