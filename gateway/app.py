@@ -140,6 +140,15 @@ def build_services(
     return services
 
 
+def close_services(services: Services) -> None:
+    """Close what build_services opened, for a job or a command that is done with it."""
+    if services.syncer is not None:
+        services.syncer.close()
+    if services.central is not None:
+        services.central.close()
+    services.store.engine.dispose()
+
+
 @contextmanager
 def open_syncer(settings: Settings) -> Iterator[tuple[LocalStore, Syncer]]:
     """The local store and a sync pass towards the centre, for a job or a command;

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gateway.app import build_services, open_syncer
+from gateway.app import build_services, close_services, open_syncer
 from gateway.application.callback_scheduling import NoCallbackScheduler
 from gateway.application.callbacks import place_due_callbacks
 from gateway.application.outreach_runner import send_outreach
@@ -34,7 +34,10 @@ def sync_outbox_job() -> dict[str, Any]:
 def place_due_callbacks_job() -> int:
     """Place the call-backs that are due (see gateway/application/callbacks.py)."""
     services = build_services(Settings.from_env(), callbacks=NoCallbackScheduler())
-    return place_due_callbacks(services)
+    try:
+        return place_due_callbacks(services)
+    finally:
+        close_services(services)
 
 
 def send_outreach_job() -> dict[str, Any]:
@@ -45,4 +48,7 @@ def send_outreach_job() -> dict[str, Any]:
                                        settings.gateway_id)
     scheduler.started()
     services = build_services(settings, callbacks=NoCallbackScheduler(), outreach=scheduler)
-    return send_outreach(services).as_dict()
+    try:
+        return send_outreach(services).as_dict()
+    finally:
+        close_services(services)

@@ -49,6 +49,8 @@ class Settings:
     twilio_auth_token: str = _PROCESS_SECRETS["TWILIO_AUTH_TOKEN"]
     twilio_account_sid: str = ""
     twilio_from_number: str = ""  # caller id for call-backs
+    # Twilio's REST API; another address for a Twilio-compatible provider or a test stand-in.
+    twilio_api_url: str = "https://api.twilio.com"
     public_base_url: str = ""  # "" -> validate against the request's own URL
     signature_checks: bool = True
     database_url: str = "sqlite:///var/civicline.db"
@@ -164,6 +166,13 @@ class Settings:
                     f"production mode needs CENTRAL_URL over https (got {parsed.scheme}://"
                     f"{parsed.hostname}): the gateway token would cross the network in clear"
                 )
+        api = urlsplit(self.twilio_api_url)
+        if api.scheme not in {"https", "http"} or not api.hostname or api.path.strip("/"):
+            raise SettingsError(f"TWILIO_API_URL must be a scheme and host, such as "
+                                f"https://api.twilio.com (got {self.twilio_api_url!r})")
+        if self.production and api.scheme != "https" and api.hostname not in LOOPBACK_HOSTS:
+            raise SettingsError("production mode needs TWILIO_API_URL over https: the account's "
+                                "credentials travel with every request")
         if self.sqlite_synchronous.upper() not in {"FULL", "NORMAL", "EXTRA"}:
             raise SettingsError("SQLITE_SYNCHRONOUS must be FULL, NORMAL or EXTRA")
 

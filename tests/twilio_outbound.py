@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -39,11 +41,14 @@ class TwilioOutbound:
     script: list[Scripted] = field(default_factory=list)  # answers to the next POSTs
     refuse: dict[str, int] = field(default_factory=dict)  # To number -> Twilio error code
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # Armed, the next request is accepted and its answer held until `release` is set: a
+    # sender killed meanwhile never learns that Twilio took it.
+    hold_next: bool = False
+    holding: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
 
     def sender(self) -> TwilioSender:
-        sender = TwilioSender(ACCOUNT, "secret-token")
-        sender.client.api.base_url = self.url  # the stand-in, not api.twilio.com
-        return sender
+        return TwilioSender(ACCOUNT, "secret-token", self.url)  # the stand-in, not Twilio
 
     def bodies_to(self, number: str) -> list[str]:
         return [m["body"] for m in self.messages if m["to"] == number]
@@ -62,6 +67,10 @@ def _handler(state: TwilioOutbound) -> type[BaseHTTPRequestHandler]:
                 if scripted is not None:
                     return self._refuse(scripted)
                 record = self._accept(form)
+                held, state.hold_next = state.hold_next, False
+            if held:
+                state.holding.set()
+                state.release.wait(60)
             self._json(201, record)
 
         def _accept(self, form: dict[str, str]) -> dict[str, Any]:
@@ -73,6 +82,7 @@ def _handler(state: TwilioOutbound) -> type[BaseHTTPRequestHandler]:
                 "date_created": format_datetime(datetime.now(UTC), usegmt=True),
                 "status_callback": form.get("StatusCallback"), "url": form.get("Url"),
                 "machine_detection": form.get("MachineDetection"),
+                "accepted_at": time.time(),  # the stand-in's own: when it took the request
             }
             (state.calls if calls else state.messages).append(record)
             return record
@@ -113,14 +123,23 @@ def _handler(state: TwilioOutbound) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-@pytest.fixture
-def twilio_outbound() -> Iterator[TwilioOutbound]:
+@contextmanager
+def serving_twilio_outbound() -> Iterator[TwilioOutbound]:
+    """The stand-in on a free loopback port, for this process or others (TWILIO_API_URL)."""
     state = TwilioOutbound()
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     state.url = f"http://127.0.0.1:{server.server_address[1]}"
-    yield state
-    server.shutdown()
-    server.server_close()
-    thread.join(5)
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+@pytest.fixture
+def twilio_outbound() -> Iterator[TwilioOutbound]:
+    with serving_twilio_outbound() as state:
+        yield state

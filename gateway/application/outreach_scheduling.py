@@ -23,6 +23,9 @@ log = logging.getLogger(__name__)
 SEND_JOB = "gateway.jobs.send_outreach_job"
 SWEEP_SECONDS = 30.0
 JOB_TIMEOUT = 600
+# How long a queued job's flag holds back others: a job lost before it began (its worker
+# killed) is replaced at the sweep after this; two jobs at once would only share the rows.
+FLAG_SECONDS = 60
 
 
 class OutreachScheduler(Protocol):
@@ -47,7 +50,7 @@ class RedisOutreachScheduler:
     def notify(self, delay: float = 0.0) -> None:
         """One job queued at a time: the flag lives until the job starts (or expires)."""
         try:
-            if not self.redis.set(self.key, "1", nx=True, ex=int(delay) + JOB_TIMEOUT):
+            if not self.redis.set(self.key, "1", nx=True, ex=int(delay) + FLAG_SECONDS):
                 return
             if delay > 0:
                 self.queue.enqueue_in(timedelta(seconds=delay), SEND_JOB,

@@ -75,6 +75,22 @@ def call_url(base: str, consultation_id: str, row_id: int) -> str:
     return f"{base}/twilio/voice?{urlencode({'c': consultation_id, 'o': row_id})}"
 
 
+def definitions(engine: Engine) -> dict[str, OutreachDefinition]:
+    """The outreach this gateway holds, as last fetched from the centre, by id."""
+    found = {}
+    for cached in OutreachStore(engine).cached():
+        try:
+            found[cached.id] = parse_outreach(cached.definition)
+        except OutreachInvalid as exc:
+            log.error("outreach: cannot read %s v%d: %s", cached.id, cached.version, exc)
+    return found
+
+
+def due(engine: Engine, now: datetime) -> list[OutreachDefinition]:
+    """The outreach to send now: started, inside its window and its hours."""
+    return [d for d in definitions(engine).values() if d.sendable(now)]
+
+
 class OutreachRun:
     def __init__(self, engine: Engine, settings: Settings, sender: OutboundSender,
                  limiter: RateLimiter, region_prefixes: Mapping[str, str],
@@ -89,17 +105,10 @@ class OutreachRun:
         self.base = (settings.public_base_url or SANDBOX_BASE_URL).rstrip("/")
 
     def definitions(self) -> dict[str, OutreachDefinition]:
-        found = {}
-        for cached in OutreachStore(self.engine).cached():
-            try:
-                found[cached.id] = parse_outreach(cached.definition)
-            except OutreachInvalid as exc:
-                log.error("outreach: cannot read %s v%d: %s", cached.id, cached.version, exc)
-        return found
+        return definitions(self.engine)
 
     def due(self) -> list[OutreachDefinition]:
-        now = self.clock()
-        return [d for d in self.definitions().values() if d.sendable(now)]
+        return due(self.engine, self.clock())
 
     def run(self, budget: float = PASS_BUDGET) -> SendReport:
         deadline = time.monotonic() + budget
@@ -140,29 +149,25 @@ class OutreachRun:
 
     def _send_channel(self, outreach_id: str, channel: str, report: SendReport,
                       deadline: float) -> None:
+        """One row claimed at a time, just before its request, once the rate allows it:
+        a row is `sending` only while its request is out, so a row found `sending` for
+        longer than a request can last (STALE_CLAIM) was left by a sender that died."""
         size = max(1, self.settings.outreach_batch_size)
         while True:
             definition = self.definitions().get(outreach_id)  # paused? cancelled?
             if definition is None or not definition.sendable(self.clock()):
                 return
-            limit = size
-            if channel == "voice":
-                limit = min(size, self.settings.max_concurrent_calls
-                            - self.rows.calls_in_progress(self.clock()))
-                if limit <= 0:
+            for _ in range(size):
+                if (channel == "voice" and self.rows.calls_in_progress(self.clock())
+                        >= self.settings.max_concurrent_calls):
                     report.more = True  # a call status frees a place; the sweep goes on
                     return
-            claimed_at = self.clock()
-            batch = self.rows.claim(outreach_id, channel, limit, claimed_at)
-            if not batch:
-                return
-            for index, row in enumerate(batch):
-                if not self.rows.renew(row.id, claimed_at, self.clock()):
-                    continue  # taken back by a reconciler: this sender no longer owns it
-                wait = self._send_one(definition, row, report)
-                if wait is not None:  # Twilio asks to slow down: the rest waits too
-                    self._hold_back(batch[index + 1:], wait)
+                self.limiter.wait(channel)
+                claimed = self.rows.claim(outreach_id, channel, 1, self.clock())
+                if not claimed:
                     return
+                if self._send_one(definition, claimed[0], report) is not None:
+                    return  # Twilio asks to slow down: the rest waits for the next pass
             if time.monotonic() > deadline:
                 report.more = True
                 return
@@ -172,12 +177,6 @@ class OutreachRun:
             return "opted_out"
         return ContactStore(self.engine).suppressions([row.phone]).get(row.phone)
 
-    def _hold_back(self, rows: list[OutboundRow], wait: float) -> None:
-        now = self.clock()
-        for row in rows:
-            self.rows.retry_at(row.id, now + timedelta(seconds=wait),
-                               "held back while Twilio asked to slow down", now)
-
     def _send_one(self, definition: OutreachDefinition, row: OutboundRow,
                   report: SendReport) -> float | None:
         """Send one row; the seconds to wait when Twilio refused it for now."""
@@ -186,7 +185,6 @@ class OutreachRun:
             self.rows.excluded(row.id, blocked, self.clock())
             report.excluded += 1
             return None
-        self.limiter.wait(row.channel)
         try:
             sid = self._request(definition, row)
         except RetryLater as exc:

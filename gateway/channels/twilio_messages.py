@@ -22,6 +22,9 @@ from gateway.settings import Settings
 SANDBOX_PREFIX = "SB"
 RECONCILE_LOOKBACK = 20  # the most recent requests to a number examined when reconciling
 CLOCK_SLACK = timedelta(minutes=2)  # between this machine's clock and Twilio's
+# Seconds a request to Twilio may take; well under the outbound rows' STALE_CLAIM
+# (gateway/store/outbound.py), after which another sender reconciles the row.
+REQUEST_TIMEOUT = 20.0
 
 
 class SendError(RuntimeError):
@@ -77,11 +80,13 @@ class SandboxSender:
 
 
 class TwilioSender:
-    def __init__(self, account_sid: str, auth_token: str) -> None:
+    def __init__(self, account_sid: str, auth_token: str,
+                 api_url: str = "https://api.twilio.com") -> None:
         from twilio.rest import Client
 
         self.http = _HeadersKeepingClient()
         self.client = Client(account_sid, auth_token, http_client=self.http)
+        self.client.api.base_url = api_url.rstrip("/")
 
     def send_sms(self, *, to: str, from_: str, body: str, status_callback: str) -> str:
         message = self._call(lambda: self.client.messages.create(
@@ -137,7 +142,7 @@ class _HeadersKeepingClient(TwilioHttpClient):
     the response's headers)."""
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__(timeout=REQUEST_TIMEOUT)
         self.local = threading.local()
 
     def request(self, *args: Any, **kwargs: Any) -> Any:
@@ -157,7 +162,8 @@ def sender_for(settings: Settings) -> OutboundSender:
     """Twilio's sender when configured; the sandbox otherwise, outside production."""
     problem = configuration_problem(settings)
     if problem is None:
-        return TwilioSender(settings.twilio_account_sid, settings.twilio_auth_token)
+        return TwilioSender(settings.twilio_account_sid, settings.twilio_auth_token,
+                            settings.twilio_api_url)
     if settings.production:
         raise SendError(f"outreach cannot be sent: {problem.replace('call-backs', 'it')}")
     return SandboxSender()

@@ -33,8 +33,10 @@ class RowState(StrEnum):
 
 
 STATES = tuple(RowState)
-# A row claimed longer ago than this died with its sender: reconcile it, then resend.
-STALE_CLAIM = timedelta(minutes=5)
+# A row is claimed just before its request, which gives up after REQUEST_TIMEOUT
+# (gateway/channels/twilio_messages.py): one claimed longer ago than this died with its
+# sender. It is reconciled with Twilio's records before it is sent again.
+STALE_CLAIM = timedelta(seconds=60)
 CALL_LIFETIME = timedelta(hours=2)  # no outreach call lasts longer
 # Where a provider's status may move a row from (never back from a final state). A
 # pending row too: a request answered 5xx (so to be retried) that Twilio had accepted
@@ -115,16 +117,6 @@ class OutboundStore:
                                  attempts=_row.attempts + 1, updated_at=now))
             rows = conn.execute(select(*_COLUMNS).where(_row.id.in_(ids)).order_by(_row.id))
             return [OutboundRow(*row) for row in rows]
-
-    def renew(self, row_id: int, claimed_at: datetime, now: datetime) -> bool:
-        """Right before its request: the row is still this sender's (claimed at
-        `claimed_at`, not reset by a reconciler since); its claim now dates from `now`."""
-        with write_transaction(self.engine) as conn:
-            result = conn.execute(update(schema.outbound_messages).where(and_(
-                _row.id == row_id, _row.state == RowState.SENDING,
-                _row.claimed_at == claimed_at,
-            )).values(claimed_at=now, updated_at=now))
-        return result.rowcount > 0
 
     def stale(self, outreach_id: str, now: datetime) -> list[tuple[OutboundRow, datetime]]:
         """Rows left in `sending` by a sender that died (claimed before STALE_CLAIM),

@@ -15,12 +15,18 @@ from tests.central.officials.outreach_survey import publish_outreach_survey
 
 
 @pytest.fixture
-def central(central_database_url: str) -> Iterator[str]:
+def outreach(central_database_url: str) -> Iterator[OutreachStore]:
+    """The central store's outreach, with the test survey published."""
     store = CentralStore.from_url(central_database_url)
     store.create_schema()
     publish_outreach_survey(store.engine)
-    yield central_database_url
+    yield OutreachStore(store.engine)
     store.engine.dispose()
+
+
+@pytest.fixture
+def central(outreach: OutreachStore, central_database_url: str) -> str:
+    return central_database_url
 
 
 def day(offset: int) -> str:
@@ -37,7 +43,7 @@ def created_id(result: Result) -> str:
     return result.output.split()[0]
 
 
-def test_create_prints_the_draft_and_what_it_sends(central: str) -> None:
+def test_create_prints_the_draft_and_what_it_sends(central: str, outreach: OutreachStore) -> None:
     result = create(central, "--kind", "invitation", "--language", "sw", "--channel", "sms",
                     "--channel", "voice", "--hours-from", "09:00")  # fmt: skip
     outreach_id = created_id(result)
@@ -46,15 +52,13 @@ def test_create_prints_the_draft_and_what_it_sends(central: str) -> None:
         "channels: sms, voice;" in result.output and "09:00-20:00 Africa/Nairobi" in result.output
     )
     assert "  sw: Utafiti wa huduma: tuma SURVEY kushiriki. Jibu STOP kuacha." in result.output
-    [stored] = outreach_store(central).all()
+    [stored] = outreach.all()
     assert stored.id == outreach_id and stored.created_by == "ada"
 
 
-def outreach_store(url: str) -> OutreachStore:
-    return OutreachStore(CentralStore.from_url(url).engine)
-
-
-def test_bad_input_is_refused_with_every_problem_and_nothing_saved(central: str) -> None:
+def test_bad_input_is_refused_with_every_problem_and_nothing_saved(
+    central: str, outreach: OutreachStore
+) -> None:
     result = civicline(central, "outreach", "create", "survey-test", "--kind", "reminder",
                        "--starts", day(3), "--ends", day(1), "--participants", "all",
                        "--text", "en=Come back to {title}")  # fmt: skip
@@ -63,7 +67,7 @@ def test_bad_input_is_refused_with_every_problem_and_nothing_saved(central: str)
     assert "a reminder goes to the participants who started and did not finish" in result.output
     assert "must be after starts_at" in result.output
     assert "texts.en: a reminder must tell people how to stop" in result.output
-    assert outreach_store(central).all() == []
+    assert outreach.all() == []
     unknown = civicline(central, "outreach", "create", "nope", "--kind", "invitation",
                         "--starts", day(1), "--ends", day(2))  # fmt: skip
     assert unknown.exit_code == 1
@@ -88,11 +92,13 @@ def test_start_pause_cancel_and_status(central: str) -> None:
     assert f"{outreach_id}  reminder    survey-test  cancelled (version 4)" in listed.output
 
 
-def test_preview_and_status_of_one_sum_the_gateways_reports(central: str) -> None:
+def test_preview_and_status_of_one_sum_the_gateways_reports(
+    central: str, outreach: OutreachStore
+) -> None:
     outreach_id = created_id(create(central, "--kind", "invitation"))
     empty = civicline(central, "outreach", "preview", outreach_id)
     assert "no gateway has reported a preview yet" in empty.output
-    store = outreach_store(central)
+    store = outreach
     for gateway, count in (("gw-1", 30), ("gw-2", 12)):
         store.store_progress(gateway, [ProgressReport(
             outreach_id=outreach_id, gateway=gateway, version=1, answered=2,

@@ -101,19 +101,3 @@ def test_counts_and_calls_in_progress(rows: OutboundStore) -> None:
     assert rows.counts("o-1") == {"pending": 1, "sending": 0, "sent": 0, "delivered": 1,
                                   "failed": 0, "excluded": 1}
 
-
-def test_a_sender_keeps_a_row_only_while_no_reconciler_took_it_back(
-    rows: OutboundStore,
-) -> None:
-    rows.materialise([row(1), row(2)], NOW)
-    first, second = rows.claim("o-1", "sms", 2, NOW)
-    later = NOW + timedelta(seconds=40)
-    assert rows.renew(first.id, NOW, later)  # still ours: its claim dates from now on
-    assert rows.stale("o-1", NOW + STALE_CLAIM + timedelta(seconds=1)) != []
-    assert [r.id for r, _ in rows.stale("o-1", later + STALE_CLAIM - timedelta(seconds=1))] \
-        == [second.id]
-    rows.retry_at(second.id, NOW, "interrupted", NOW)  # a reconciler gave it back
-    assert not rows.renew(second.id, NOW, later)  # this sender must not send it
-    [again] = rows.claim("o-1", "sms", 1, later)
-    assert not rows.renew(again.id, NOW, later)
-    assert rows.renew(again.id, later, later)

@@ -39,6 +39,7 @@ ACTIONS = ("start", "pause", "cancel")
 def request_from(form: MultiDict[str, str]) -> OutreachRequest:
     """What the form asks for; languages and regions are comma-separated."""
     consultation_id = form.get("consultation", "").strip()
+    source = form.get("source", "participants")
     texts = {
         key.removeprefix("text_"): value
         for key, value in form.items()
@@ -50,8 +51,9 @@ def request_from(form: MultiDict[str, str]) -> OutreachRequest:
         channels=form.getlist("channels"),
         starts_at=form.get("starts_at", ""),
         ends_at=form.get("ends_at", ""),
-        source=form.get("source", "participants"),
-        participants=form.get("participants", ""),
+        source=source,
+        # The form always sends a choice of participants; it means nothing for contacts.
+        participants=form.get("participants", "") if source == "participants" else "",
         contact_list=form.get("list", ""),
         languages=_words(form.get("languages", "")),
         regions=[r for r in form.get("regions", "").split(",") if r.strip()],

@@ -155,6 +155,10 @@ class Planner:
             )
         if source == "participants" and name:
             self.problem("list: only a contact audience has a contact list")
+        if source == "contacts" and request.kind != "reminder" and who:
+            self.problem(
+                "participants: only an audience of participants is chosen by how far they got"
+            )
         languages = [lang.strip() for lang in request.languages if lang.strip()]
         unknown = [lang for lang in languages if lang not in self.consultation.languages]
         if unknown:

@@ -189,3 +189,14 @@ def test_results_of_an_open_consultation_are_refused(dashboard: Dashboard) -> No
     answer = create(dashboard, kind="results")
     assert answer.status_code == 400
     assert "results can be defined once survey-test has closed" in answer.get_data(as_text=True)
+
+
+def test_a_contact_list_audience_from_the_form(dashboard: Dashboard) -> None:
+    signed_in(dashboard)
+    made = create(dashboard, source="contacts", list="market-women", participants="all")
+    assert made.status_code == 303, made.get_data(as_text=True)
+    [stored] = OutreachStore(dashboard.engine).all()
+    assert stored.fields.audience["list"] == "market-women"
+    assert stored.fields.audience["participants"] is None
+    page = dashboard.client.get(made.headers["Location"]).get_data(as_text=True)
+    assert "contact list <code>market-women</code>" in page

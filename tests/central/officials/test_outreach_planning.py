@@ -140,6 +140,12 @@ def test_bad_kind_channel_and_audience_are_named() -> None:
         "list: a contact audience needs the name of a contact list imported on the gateways "
         "(letters, digits, _ . -; at most 64)"
     ]
+    assert problems(replace(INVITE, source="contacts", contact_list="x", participants="all")) == [
+        "participants: only an audience of participants is chosen by how far they got"
+    ]
+    assert problems(replace(INVITE, contact_list="market-women")) == [
+        "list: only a contact audience has a contact list"
+    ]
     assert problems(replace(INVITE, languages=["fr"]))[0] == (
         "languages: fr not among the consultation's (en, sw)"
     )
