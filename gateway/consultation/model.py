@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from gateway.consultation.languages import LanguageSettings
 from gateway.consultation.messages import builtin_message
 
 LocalizedText = Mapping[str, str]
@@ -88,6 +89,8 @@ class Consultation:
     embargo: bool = False  # hide tallies from the dashboard until the consultation closes
     keyword_languages: Mapping[str, str] = field(default_factory=dict)  # MAJI -> sw
     source: str = ""  # file it was loaded from, for error messages
+    # Per language: its name, yes/no and command words, voice (see languages.py).
+    language_settings: Mapping[str, LanguageSettings] = field(default_factory=dict)
 
     @property
     def default_language(self) -> str:
