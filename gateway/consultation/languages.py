@@ -9,12 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
-from gateway.consultation.messages import BUILTIN, builtin_message, has_builtin
-
-if TYPE_CHECKING:  # the model holds LanguageSettings: no import at run time
-    from gateway.consultation.model import Catalog
+from gateway.consultation.messages import BUILTIN
 
 # The command words a language may give, by the name used in the file. The words
 # Twilio honours (STOP, START, HELP, ...) work in every language besides these.
@@ -38,13 +34,3 @@ def is_builtin(language: str) -> bool:
     """Whether CivicLine ships this language's texts, words and voice."""
     return language in BUILTIN
 
-
-def catalog_message(catalog: Catalog, name: str, language: str, **values: object) -> str:
-    """A message that belongs to no one consultation (STOP's confirmation, the keyword
-    list): built in, or, in a language CivicLine does not ship, as a consultation in
-    that language gives it."""
-    if not has_builtin(name, language):
-        for consultation in catalog.consultations:
-            if language in consultation.languages:
-                return consultation.message(name, language, **values)
-    return builtin_message(name, language).format(**values)

@@ -20,8 +20,8 @@ from gateway.consultation.keywords import (
     match_keyword,
     resolve_language,
 )
-from gateway.consultation.languages import catalog_message
 from gateway.consultation.model import AnswerStatus, Catalog, Consultation, Status
+from gateway.consultation.system_messages import catalog_message
 
 
 @dataclass(frozen=True)
