@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from gateway.consultation import messages
+from gateway.consultation.answers import normalise
+from gateway.consultation.keywords import COMMAND_WORDS, Command
 from gateway.consultation.languages import (
     COMMAND_NAMES,
     REQUIRED_COMMANDS,
@@ -23,6 +25,17 @@ from gateway.consultation.reading import index_path, key_path
 from gateway.consultation.value_checking import ValueChecker, describe
 
 SETTINGS_KEYS = ("name", "yes", "no", "words", "voice", "tts_language")
+_NAME_OF: dict[Command, str] = {
+    Command.OPT_OUT: "stop", Command.OPT_IN: "start", Command.HELP: "help",
+    Command.SKIP: "skip", Command.LANG: "lang", Command.JOIN: "join",
+}  # fmt: skip
+# Every built-in command word, normalised -> the name of its command in the file.
+BUILTIN_COMMANDS: dict[str, str] = {
+    normalise(word): _NAME_OF[command]
+    for table in COMMAND_WORDS.values()
+    for command, words in table.items()
+    for word in words
+}
 ROOT = "language_settings"
 
 
@@ -69,10 +82,13 @@ def _one_language(
     if not is_builtin(language):
         _missing(checker, path, language, [k for k in SETTINGS_KEYS if data.get(k) is None])
     words = _commands(checker, data.get("words"), key_path(path, "words"), language)
+    yes = _words(checker, data.get("yes"), key_path(path, "yes"))
+    no = _words(checker, data.get("no"), key_path(path, "no"))
+    _no_word_twice(checker, path, words, yes, no)
     return LanguageSettings(
         name=_text(checker, data.get("name"), key_path(path, "name")) or "",
-        yes=_words(checker, data.get("yes"), key_path(path, "yes")),
-        no=_words(checker, data.get("no"), key_path(path, "no")),
+        yes=yes,
+        no=no,
         words=words,
         voice=_text(checker, data.get("voice"), key_path(path, "voice")),
         tts_language=_text(checker, data.get("tts_language"), key_path(path, "tts_language")),
@@ -87,6 +103,25 @@ _WHAT = {
     "voice": "a Twilio text-to-speech voice for it, e.g. Polly.Zeina",
     "tts_language": "that voice's language tag, e.g. arb",
 }
+
+
+def _no_word_twice(
+    checker: ValueChecker, path: str, words: Mapping[str, tuple[str, ...]],
+    yes: tuple[str, ...], no: tuple[str, ...],
+) -> None:
+    """A command word that is also a yes/no answer, or a built-in command word for
+    another command, would be read as the command: an answer lost, or a STOP missed."""
+    answers = {normalise(w): "yes" for w in yes} | {normalise(w): "no" for w in no}
+    for name, given in words.items():
+        for index, word in enumerate(given):
+            where = index_path(key_path(key_path(path, "words"), name), index)
+            other = BUILTIN_COMMANDS.get(normalise(word))
+            if normalise(word) in answers:
+                checker.error(where, f"{word!r} is also a {answers[normalise(word)]!r} word: "
+                              "a command word must not be an answer")
+            elif other is not None and other != name:
+                checker.error(where, f"{word!r} is already the command word for "
+                              f"{other.upper()}: choose another word")
 
 
 def _missing(checker: ValueChecker, path: str, language: str, keys: Any) -> None:

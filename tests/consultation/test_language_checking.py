@@ -97,3 +97,18 @@ def test_an_arabic_keyword_is_a_keyword() -> None:
     """It used to be refused: "expected one word of letters and digits"."""
     c = parse_consultation(dump(document(keywords=["WATER", "ماء"])), "w.yaml")
     assert "ماء" in c.keywords
+
+
+@pytest.mark.parametrize(
+    ("words", "error"),
+    [
+        ({"stop": ["لا"]}, "language_settings.ar.words.stop[0]: 'لا' is also a 'no' word: "
+         "a command word must not be an answer"),
+        ({"help": ["STOP"]}, "language_settings.ar.words.help[0]: 'STOP' is already the "
+         "command word for STOP: choose another word"),
+    ],
+)
+def test_a_command_word_has_one_meaning(words: dict, error: str) -> None:
+    data = arabic()
+    data["language_settings"]["ar"]["words"].update(words)
+    assert only_error(data) == f"flows/water.yaml: {error}"
