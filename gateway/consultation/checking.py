@@ -341,7 +341,8 @@ class FileChecker(QuestionChecker):
                 if not self.template(template, key_path(path, language), name):
                     valid = False
             overrides[name] = texts
-        if not check_messages_exist(self, {**data, **overrides}, languages):
+        given = {name: texts for name, texts in data.items() if isinstance(texts, dict)}
+        if not check_messages_exist(self, given, languages):
             valid = False
         return overrides if valid else None
 
