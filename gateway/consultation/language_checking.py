@@ -106,8 +106,11 @@ _WHAT = {
 
 
 def _no_word_twice(
-    checker: ValueChecker, path: str, words: Mapping[str, tuple[str, ...]],
-    yes: tuple[str, ...], no: tuple[str, ...],
+    checker: ValueChecker,
+    path: str,
+    words: Mapping[str, tuple[str, ...]],
+    yes: tuple[str, ...],
+    no: tuple[str, ...],
 ) -> None:
     """A command word that is also a yes/no answer, or a built-in command word for
     another command, would be read as the command: an answer lost, or a STOP missed."""
@@ -117,11 +120,17 @@ def _no_word_twice(
             where = index_path(key_path(key_path(path, "words"), name), index)
             other = BUILTIN_COMMANDS.get(normalise(word))
             if normalise(word) in answers:
-                checker.error(where, f"{word!r} is also a {answers[normalise(word)]!r} word: "
-                              "a command word must not be an answer")
+                checker.error(
+                    where,
+                    f"{word!r} is also a {answers[normalise(word)]!r} word: "
+                    "a command word must not be an answer",
+                )
             elif other is not None and other != name:
-                checker.error(where, f"{word!r} is already the command word for "
-                              f"{other.upper()}: choose another word")
+                checker.error(
+                    where,
+                    f"{word!r} is already the command word for "
+                    f"{other.upper()}: choose another word",
+                )
 
 
 def _missing(checker: ValueChecker, path: str, language: str, keys: Any) -> None:
@@ -170,19 +179,24 @@ def _commands(
         words = _words(checker, data.get(name), key_path(path, name))
         for index, word in enumerate(words):
             if not is_word(word):
-                checker.error(index_path(key_path(path, name), index),
-                              f"expected one word of letters and digits, got {word!r}")
+                checker.error(
+                    index_path(key_path(path, name), index),
+                    f"expected one word of letters and digits, got {word!r}",
+                )
         if words:
             found[name] = words
         elif name in REQUIRED_COMMANDS and not is_builtin(language):
-            checker.error(key_path(path, name),
-                          f"language {language!r} is not built in: add {key_path(path, name)}, "
-                          f"the word for {name.upper()} in it")
+            checker.error(
+                key_path(path, name),
+                f"language {language!r} is not built in: add {key_path(path, name)}, "
+                f"the word for {name.upper()} in it",
+            )
     return found
 
 
 def check_messages_exist(
-    checker: ValueChecker, overrides: Mapping[str, Mapping[str, str]],
+    checker: ValueChecker,
+    overrides: Mapping[str, Mapping[str, str]],
     languages: tuple[str, ...] | None,
 ) -> bool:
     """Every text a participant can meet, for each language CivicLine does not ship."""

@@ -33,4 +33,3 @@ class LanguageSettings:
 def is_builtin(language: str) -> bool:
     """Whether CivicLine ships this language's texts, words and voice."""
     return language in BUILTIN
-

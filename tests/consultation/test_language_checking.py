@@ -79,12 +79,13 @@ def test_settings_of_a_built_in_language_are_optional_additions() -> None:
 @pytest.mark.parametrize(
     ("settings", "error"),
     [
-        ({"fr": {"name": "Français"}},
-         "language_settings.fr: unknown key 'fr'"),
+        ({"fr": {"name": "Français"}}, "language_settings.fr: unknown key 'fr'"),
         ({"sw": {"colour": "blue"}}, "language_settings.sw.colour: unknown key 'colour'"),
-        ({"sw": {"words": {"skip": ["ruka sasa"]}}},
-         "language_settings.sw.words.skip[0]: expected one word of letters and digits, "
-         "got 'ruka sasa'"),
+        (
+            {"sw": {"words": {"skip": ["ruka sasa"]}}},
+            "language_settings.sw.words.skip[0]: expected one word of letters and digits, "
+            "got 'ruka sasa'",
+        ),
         ({"sw": {"voice": 7}}, "language_settings.sw.voice: expected non-empty text, got"),
     ],
 )
@@ -102,10 +103,16 @@ def test_an_arabic_keyword_is_a_keyword() -> None:
 @pytest.mark.parametrize(
     ("words", "error"),
     [
-        ({"stop": ["لا"]}, "language_settings.ar.words.stop[0]: 'لا' is also a 'no' word: "
-         "a command word must not be an answer"),
-        ({"help": ["STOP"]}, "language_settings.ar.words.help[0]: 'STOP' is already the "
-         "command word for STOP: choose another word"),
+        (
+            {"stop": ["لا"]},
+            "language_settings.ar.words.stop[0]: 'لا' is also a 'no' word: "
+            "a command word must not be an answer",
+        ),
+        (
+            {"help": ["STOP"]},
+            "language_settings.ar.words.help[0]: 'STOP' is already the "
+            "command word for STOP: choose another word",
+        ),
     ],
 )
 def test_a_command_word_has_one_meaning(words: dict, error: str) -> None:

@@ -13,7 +13,9 @@ from gateway.consultation.messages import BUILTIN
 
 def test_the_built_in_languages_are_those_with_built_in_texts() -> None:
     assert [code for code in ("en", "sw", "fr", "ar", "ki") if is_builtin(code)] == [
-        "en", "sw", "fr"
+        "en",
+        "sw",
+        "fr",
     ]
     assert all(is_builtin(code) for code in BUILTIN)
 
