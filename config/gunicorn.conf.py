@@ -14,3 +14,6 @@ max_requests_jitter = 1_000
 accesslog = "-"
 # No query strings or bodies in the access log: they can carry phone numbers.
 access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms'
+# No control socket: gunicorn's default is one per user (~/.gunicorn/gunicorn.ctl), which a
+# gateway and a centre on one host would take from each other.
+control_socket_disable = True

@@ -49,6 +49,8 @@ class Settings:
     twilio_auth_token: str = _PROCESS_SECRETS["TWILIO_AUTH_TOKEN"]
     twilio_account_sid: str = ""
     twilio_from_number: str = ""  # caller id for call-backs
+    # Twilio's REST API; another address for a Twilio-compatible provider or a test stand-in.
+    twilio_api_url: str = "https://api.twilio.com"
     public_base_url: str = ""  # "" -> validate against the request's own URL
     signature_checks: bool = True
     database_url: str = "sqlite:///var/civicline.db"
@@ -76,6 +78,12 @@ class Settings:
     sync_interval: float = 30.0  # seconds between sweeps for unsynced events
     small_cell_k: int = 5
     regions_file: Path | None = None
+    # Outreach (sending invitations, reminders, results): rates shared by every worker.
+    sms_per_second: float = 1.0  # a long code sends about 1/s; a short code about 100/s
+    calls_per_second: float = 1.0  # Twilio's default calls per second per account
+    max_concurrent_calls: int = 10  # outreach calls placed and not yet completed
+    outreach_amd: bool = False  # answering-machine detection on outreach calls
+    outreach_batch_size: int = 50  # rows claimed per batch; pause/cancel act between them
     # Variable names of the secrets from_env() took from DATA_DIR/secrets.env because
     # they were unset; not itself read from the environment.
     generated_secrets: frozenset[str] = field(default=frozenset(), metadata={"env": False})
@@ -158,6 +166,13 @@ class Settings:
                     f"production mode needs CENTRAL_URL over https (got {parsed.scheme}://"
                     f"{parsed.hostname}): the gateway token would cross the network in clear"
                 )
+        api = urlsplit(self.twilio_api_url)
+        if api.scheme not in {"https", "http"} or not api.hostname or api.path.strip("/"):
+            raise SettingsError(f"TWILIO_API_URL must be a scheme and host, such as "
+                                f"https://api.twilio.com (got {self.twilio_api_url!r})")
+        if self.production and api.scheme != "https" and api.hostname not in LOOPBACK_HOSTS:
+            raise SettingsError("production mode needs TWILIO_API_URL over https: the account's "
+                                "credentials travel with every request")
         if self.sqlite_synchronous.upper() not in {"FULL", "NORMAL", "EXTRA"}:
             raise SettingsError("SQLITE_SYNCHRONOUS must be FULL, NORMAL or EXTRA")
 

@@ -99,6 +99,23 @@ def test_production_with_real_secrets() -> None:
         Settings.from_env({**env, "PSEUDONYM_KEY": "short"})
 
 
+@pytest.mark.parametrize("url", ["api.twilio.com", "ftp://api.twilio.com",
+                                 "https://api.twilio.com/2010-04-01", "https://"])
+def test_the_twilio_api_url_is_a_scheme_and_a_host(url: str, tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match="TWILIO_API_URL must be a scheme and host"):
+        Settings.from_env({"DATA_DIR": str(tmp_path), "TWILIO_API_URL": url})
+
+
+def test_production_sends_twilio_credentials_in_clear_only_on_loopback() -> None:
+    env = {"CIVICLINE_ENV": "production", "TWILIO_AUTH_TOKEN": "a" * 32,
+           "PSEUDONYM_KEY": "b" * 32, "SECRET_KEY": "c" * 32}
+    with pytest.raises(SettingsError, match="TWILIO_API_URL over https"):
+        Settings.from_env({**env, "TWILIO_API_URL": "http://twilio.example.org"})
+    local = Settings.from_env({**env, "TWILIO_API_URL": "http://127.0.0.1:8765"})
+    assert local.twilio_api_url == "http://127.0.0.1:8765"
+    assert Settings.from_env(env).twilio_api_url == "https://api.twilio.com"
+
+
 # --- secrets generated per installation ---------------------------------------------------
 
 

@@ -26,17 +26,20 @@ class CallPlacer(Protocol):
 
 
 class TwilioCallPlacer:
-    def __init__(self, account_sid: str, auth_token: str) -> None:
+    def __init__(self, account_sid: str, auth_token: str,
+                 api_url: str = "https://api.twilio.com") -> None:
         from twilio.rest import Client
 
         self.client = Client(account_sid, auth_token)
+        self.client.api.base_url = api_url.rstrip("/")
 
     @classmethod
     def from_settings(cls, settings: Settings) -> TwilioCallPlacer:
         problem = configuration_problem(settings)
         if problem is not None:
             raise OutboundNotConfigured(problem)
-        return cls(settings.twilio_account_sid, settings.twilio_auth_token)
+        return cls(settings.twilio_account_sid, settings.twilio_auth_token,
+                   settings.twilio_api_url)
 
     def place_call(self, *, to: str, from_: str, url: str, status_callback: str) -> str:
         from twilio.base.exceptions import TwilioException

@@ -24,7 +24,7 @@ def serve(host: str, port: int, workers: int) -> None:
     from gunicorn.app.base import BaseApplication
 
     from gateway.central.app import create_central_app
-    from gateway.commands.server import ACCESS_LOG_FORMAT
+    from gateway.commands.server import ACCESS_LOG_FORMAT, no_control_socket
 
     settings = Settings.from_env()
     create_central_app(settings)  # fail here, before forking, on a bad database URL
@@ -36,6 +36,7 @@ def serve(host: str, port: int, workers: int) -> None:
             self.cfg.set("timeout", 120)  # a large batch on a slow disk
             self.cfg.set("accesslog", "-")
             self.cfg.set("access_log_format", ACCESS_LOG_FORMAT)
+            no_control_socket(self.cfg)
 
         def load(self) -> object:
             return create_central_app(settings)

@@ -167,10 +167,7 @@ def responses(consultation: str, fmt: str, output: Path | None) -> None:
 
 @export.command("open-data")
 @click.argument("consultation")
-@click.option(
-    "--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
-    help="Zip file to write (default: CONSULTATION-open-data.zip here).",
-)  # fmt: skip
+@OUTPUT
 def open_data(consultation: str, output: Path | None) -> None:
     """A zip to publish: responses and tallies as CSV, the consultation, a README and
     SHA256SUMS (check with `sha256sum -c SHA256SUMS` in the unzipped folder).
@@ -183,8 +180,7 @@ def open_data(consultation: str, output: Path | None) -> None:
     published = _published(reports, consultation)
     tally = reports.tally(published)
     breakdowns = reports.all_breakdowns(tally)
-    target = output or Path(f"{published.id}-open-data.zip")
-    with _output(target, binary_format=True) as out:
+    with _output(output, binary_format=True) as out:
         sums = write_open_data(
             out,
             published,
@@ -194,7 +190,7 @@ def open_data(consultation: str, output: Path | None) -> None:
             _now(),
             reports.k,
         )
-    _done(target, f"{len(sums)} files and SHA256SUMS of {consultation}")
+    _done(output, f"{len(sums)} files and SHA256SUMS of {consultation}")
 
 
 @click.group()
@@ -214,9 +210,21 @@ def _accounts(settings: Settings):  # type: ignore[no-untyped-def]
 
 
 def _new_password(password_stdin: bool) -> str:
+    """The new password; typed, it is checked against the rule before it is asked again."""
+    from gateway.central.store.accounts import MIN_PASSWORD_LENGTH, AccountError, check_password
+
     if password_stdin:
         return sys.stdin.readline().rstrip("\r\n")
-    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+    def checked(value: str) -> str:
+        try:
+            check_password(value)
+        except AccountError as exc:
+            raise click.UsageError(str(exc)) from exc
+        return value
+
+    return click.prompt(f"Password (at least {MIN_PASSWORD_LENGTH} characters)",
+                        hide_input=True, confirmation_prompt=True, value_proc=checked)
 
 
 def _sessions(n: int) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from gateway.settings import Settings
@@ -9,6 +11,14 @@ from gateway.settings import Settings
 # As config/gunicorn.conf.py: the path without its query string, which may carry phone
 # numbers (a webhook configured as GET); no referrer, no user agent.
 ACCESS_LOG_FORMAT = '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms'
+
+
+def no_control_socket(cfg: Any) -> None:
+    """gunicorn (25.1 and later) opens one control socket per user by default
+    (~/.gunicorn/gunicorn.ctl): a gateway and a centre on one host would take it from each
+    other. Ours open none; as config/gunicorn.conf.py."""
+    if "control_socket_disable" in cfg.settings:
+        cfg.set("control_socket_disable", True)
 
 
 @click.command()
@@ -34,6 +44,7 @@ def serve(host: str, port: int, workers: int) -> None:
             self.cfg.set("timeout", 20)
             self.cfg.set("accesslog", "-")
             self.cfg.set("access_log_format", ACCESS_LOG_FORMAT)
+            no_control_socket(self.cfg)
 
         def load(self) -> object:
             return create_app(settings)

@@ -27,6 +27,11 @@ from gateway.consultation.language_checking import (
     is_word,
 )
 from gateway.consultation.model import Consultation, Question, VoiceSettings
+from gateway.consultation.outreach_texts import (
+    OUTREACH_KEYS,
+    check_outreach_segments,
+    read_outreach,
+)
 from gateway.consultation.question_checking import QuestionChecker
 from gateway.consultation.reading import FlowError, index_path, key_path, read_yaml
 from gateway.consultation.value_checking import describe
@@ -44,7 +49,7 @@ ROOT_KEYS = (
     "profile",
     "embargo",
     "language_settings",
-)
+) + OUTREACH_KEYS
 VOICE_KEYS = ("numbers", "callback")
 
 _CONSULTATION_ID = re.compile(r"[a-z0-9-]+")
@@ -125,9 +130,10 @@ class FileChecker(QuestionChecker):
         language_settings = check_language_settings(
             self, root.get("language_settings"), languages
         )
+        outreach = read_outreach(self, root, languages)
         if self.errors or keywords is None:
             return None
-        return Consultation(
+        consultation = Consultation(
             id=cid,
             title=title,
             keywords=keywords[0],
@@ -142,7 +148,11 @@ class FileChecker(QuestionChecker):
             embargo=embargo,
             source=self.source,
             language_settings=language_settings or {},
+            **outreach,
         )
+        if not check_outreach_segments(consultation, outreach, self.error):
+            return None
+        return consultation
 
     def languages(self, value: object) -> tuple[str, ...] | None:
         """The declared languages, or None when unusable (then texts are not compared)."""

@@ -230,3 +230,18 @@ def has_builtin(name: str, language: str) -> bool:
 def placeholders(template: str) -> set[str]:
     """The {names} a template uses; raises ValueError on a malformed template."""
     return {field for _, field, _, _ in Formatter().parse(template) if field}
+
+
+# The reminder an outreach of kind `reminder` sends when the consultation gives none
+# (gateway/consultation/outreach_texts.py): one SMS, with STOP.
+BUILTIN_REMINDER: dict[str, str] = {
+    "en": "You started the {title}. Text {keyword} to continue. Reply STOP to stop.",
+    "sw": "Ulianza {title}. Tuma {keyword} kuendelea. Jibu STOP kuacha.",
+    "fr": "Vous avez commencé {title}. Envoyez {keyword} pour continuer. Répondez STOP "
+    "pour arrêter.",
+}
+
+
+def builtin_reminder(language: str) -> str | None:
+    """The built-in reminder of `language`; None for a language CivicLine lacks."""
+    return BUILTIN_REMINDER.get(language)

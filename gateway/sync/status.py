@@ -21,15 +21,15 @@ from gateway.sync.runner import SyncReport
 def describe(report: SyncReport) -> str:
     """One line on a pass, as `civicline sync` prints it."""
     if report.outcome == "failed":
-        return (f"sync failed: {report.error}; {report.backlog} events wait, next attempt "
+        return (f"sync failed: {report.error}; {runner.events_wait(report.backlog)}, next attempt "
                 f"in {report.retry_in:.0f} s")
     if report.outcome == "waiting":
         return (f"backing off after failures ({report.error}); next attempt in "
                 f"{report.retry_in:.0f} s")
     if report.outcome == "busy":
         return "another sync pass is running; nothing to do"
-    text = (f"synced {report.sent} events ({report.new} new, {report.known} already known); "
-            f"{report.backlog} waiting")
+    text = (f"synced {runner.events(report.sent)} ({report.new} new, {report.known} already "
+            f"known); {report.backlog} waiting")
     if report.quarantined:
         text += f"; {report.quarantined} quarantined (see `civicline status`)"
     if report.consultations:
@@ -100,7 +100,7 @@ def _consultations(
 def render(info: dict[str, Any]) -> str:
     """`civicline status` for a person."""
     lines = [f"gateway {info['gateway']} -> central {info['central']}"]
-    lines.append(f"backlog: {info['backlog']} events waiting to sync")
+    lines.append(f"backlog: {runner.events(info['backlog'])} waiting to sync")
     if info["sync_running"]:
         lines.append(f"sync running now in {info.get('sync_running_in')}")
     if info["last_success_at"]:
@@ -114,7 +114,7 @@ def render(info: dict[str, Any]) -> str:
             f"FAILING: {info['failures_in_a_row']} attempts in a row; events are kept and "
             f"retried without end, next attempt at {info['next_attempt_at']}"
         )
-    lines.append(f"quarantined: {info['quarantined']} events refused by the centre")
+    lines.append(f"quarantined: {runner.events(info['quarantined'])} refused by the centre")
     for q in info["quarantined_events"]:
         lines.append(f"  {q['event_id']} {q['consultation_id']}/{q['question_id']}: "
                      f"{q['error']}")

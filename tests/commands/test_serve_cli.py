@@ -144,3 +144,51 @@ def test_simulate_signs_with_the_token_serve_generated(tmp_path: Path) -> None:
     text = log.read_text()
     assert text.count(f"generated TWILIO_AUTH_TOKEN, PSEUDONYM_KEY and SECRET_KEY for this "
                       f"installation in {secrets_file}") == 1
+
+
+def test_gateway_and_centre_on_one_host_keep_off_a_shared_control_socket(
+    tmp_path: Path,
+) -> None:
+    """gunicorn's default control socket is one per user (~/.gunicorn/gunicorn.ctl):
+    a second server on the host would take it from the first. None of ours opens it."""
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {**clean_env(tmp_path), "HOME": str(home), "DATA_DIR": str(tmp_path / "data")}
+    env.pop("XDG_RUNTIME_DIR", None)
+    centre_port = free_port()
+    with open(tmp_path / "central.log", "wb") as out:
+        centre = subprocess.Popen(
+            [CIVICLINE, "central", "serve", "--port", str(centre_port), "--workers", "1"],
+            env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        with serving(env, tmp_path / "serve.log") as url:
+
+            def centre_up() -> bool:
+                assert centre.poll() is None, (tmp_path / "central.log").read_text()
+                try:
+                    return requests.get(f"http://127.0.0.1:{centre_port}/healthz",
+                                        timeout=2).status_code == 200
+                except requests.RequestException:
+                    return False
+
+            wait_until(centre_up, timeout=60, interval=0.2)
+            assert requests.get(f"{url}/healthz", timeout=5).status_code == 200
+            assert not (home / ".gunicorn").exists()
+    finally:
+        centre.send_signal(signal.SIGTERM)
+        centre.wait(30)
+    for log in ("central.log", "serve.log"):
+        assert "control socket" not in (tmp_path / log).read_text().lower()
+
+
+def test_the_procfile_web_process_opens_no_control_socket() -> None:
+    from gunicorn.config import Config
+
+    settings: dict[str, object] = {}
+    conf = Path(__file__).resolve().parents[2] / "config" / "gunicorn.conf.py"
+    exec(compile(conf.read_text(), str(conf), "exec"), settings)  # as gunicorn reads it
+    config = Config()
+    for name, value in settings.items():
+        if name in config.settings:
+            config.set(name, value)
+    assert config.control_socket_disable is True

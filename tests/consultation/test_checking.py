@@ -74,7 +74,7 @@ def test_phone_numbers_are_stored_in_e164() -> None:
             "- id: water\n",
             "flows/water.yaml: expected a mapping with keys id, title, keywords, "
             "languages, opens, closes, voice, messages, questions, profile, embargo, "
-            "language_settings, got a list",
+            "language_settings, timezone, invitation, reminder, results, got a list",
         ),
     ],
 )

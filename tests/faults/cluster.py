@@ -346,6 +346,7 @@ class Cluster:
     procs: dict[str, Proc] = field(default_factory=dict)
     proxy: HoldingProxy | None = None
     central_token: str = ""
+    extra_env: dict[str, str] = field(default_factory=dict)  # the gateway's processes' too
     _gateway_engine: Engine | None = None
     _central_engine: Engine | None = None
 
@@ -401,6 +402,7 @@ class Cluster:
             SYNC_BATCH_SIZE=str(SYNC_BATCH_SIZE),
             SYNC_INTERVAL=str(SYNC_INTERVAL),
         )
+        env.update(self.extra_env)
         return env
 
     def _proc(self, name: str, argv: list[str], env: dict[str, str]) -> Proc:
@@ -606,10 +608,14 @@ class Cluster:
 
 
 @contextmanager
-def running_cluster(workdir: Path) -> Iterator[Cluster]:
-    """A started cluster; everything it started is gone when the block exits."""
+def running_cluster(workdir: Path,
+                    configure: Callable[[Cluster], None] | None = None) -> Iterator[Cluster]:
+    """A started cluster; everything it started is gone when the block exits. `configure`
+    sees it before it starts (its ports are known then), e.g. to set `extra_env`."""
     _set_subreaper(True)
     cluster = Cluster(workdir)
+    if configure is not None:
+        configure(cluster)
     try:
         cluster.start()
         yield cluster

@@ -110,7 +110,7 @@ def test_future_dated_event_is_quarantined_alone_and_shown_by_status(
                                pseudonym_key=settings.pseudonym_key))
     status = CliRunner().invoke(cli, ["status"], env=env)
     assert status.exit_code == 0, status.output
-    assert "quarantined: 1 events refused by the centre\n" in status.output
+    assert "quarantined: 1 event refused by the centre\n" in status.output
     assert (f"  {ahead['event_id']} water-test/priority: refused by the central store: "
             f"answered_at ") in status.output
     assert "check the gateway's clock" in status.output

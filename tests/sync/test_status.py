@@ -42,9 +42,28 @@ def test_status_for_a_person_says_what_fails_and_what_waits() -> None:
         "last error: 2026-12-01T09:00: cannot reach the central store",
         "FAILING: 3 attempts in a row; events are kept and retried without end, next "
         "attempt at 2026-12-01T09:01",
-        "quarantined: 1 events refused by the centre",
+        "quarantined: 1 event refused by the centre",
         "  e-1 water-test/priority: refused: why",
         "  (fix the cause, then `civicline sync --retry-quarantined`)",
         "consultations: central set \"v2\": water-test v2",
         "  consultations error: kept the previous set",
     ]
+
+
+def test_one_event_is_one_event_not_one_events() -> None:
+    assert describe(SyncReport(sent=1, new=1, backlog=1)) == (
+        "synced 1 event (1 new, 0 already known); 1 waiting")
+    assert describe(SyncReport(outcome="failed", error="no route", backlog=1,
+                               retry_in=4)) == (
+        "sync failed: no route; 1 event waits, next attempt in 4 s")
+    info = {
+        "gateway": "gw-a", "central": "embedded", "backlog": 1, "sync_running": False,
+        "last_success_at": None, "last_result": None, "last_error": None,
+        "failures_in_a_row": 0, "quarantined": 1,
+        "quarantined_events": [{"event_id": "e-1", "consultation_id": "water-test",
+                                "question_id": "priority", "error": "refused: why"}],
+        "consultations": {"source": "FLOWS_DIR", "items": [], "error": None},
+    }
+    lines = render(info).splitlines()
+    assert "backlog: 1 event waiting to sync" in lines
+    assert "quarantined: 1 event refused by the centre" in lines

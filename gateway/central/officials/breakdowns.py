@@ -9,11 +9,14 @@ The rules (also in README.md, "How responses are counted"):
 - Breakdowns group each final state by the participant's final answer to a question
   (profile question usually; "Not stated" when there is none, or it was skipped,
   unparsed or not answered), by the region of the counted event, or by its channel.
+- Groups nobody is in (for a question) are left out.
 - Small cells: in breakdowns (never in overall tallies), every count below k, zero
   included, is shown as "<k" and its percentage hidden; then, so that no such cell can
   be recovered by subtraction from the published totals, another cell is suppressed in
   any row or column that would otherwise hold exactly one suppressed cell
-  (suppression.py).
+  (suppression.py). Only where that protects someone: not in the breakdown by channel
+  (the overall tally publishes it), nor when a question has one group (it equals the
+  overall tally).
 """
 
 from __future__ import annotations
@@ -70,6 +73,11 @@ class QuestionBreakdown:
     question_id: str
     rows: tuple[RowSpec, ...]
     groups: tuple[Group, ...]
+
+    @property
+    def suppressed(self) -> bool:
+        """Whether any of its cells is shown as "<k"."""
+        return any(c.suppressed for g in self.groups for c in (g.reached, *g.cells))
 
 
 @dataclass(frozen=True)
@@ -138,6 +146,34 @@ def _groups(
     return groups + [(None, NOT_STATED_LABEL)]
 
 
+def _question_groups(
+    groups: list[tuple[str | None, str]], n_rows: int, matrix: dict[tuple[int, int], int], k: int
+) -> tuple[Group, ...]:
+    """A question's groups, leaving out those nobody is in, with cells below `k` hidden.
+
+    A single group equals the overall tally, which is shown whole: nothing to hide."""
+    present = [
+        g for g in range(len(groups)) if any(matrix.get((r, g), 0) for r in range(n_rows))
+    ]
+    values = [[matrix.get((r, g), 0) for g in present] for r in range(n_rows)]
+    totals = [sum(values[r][i] for r in range(n_rows)) for i in range(len(present))]
+    hidden = suppress(values, totals, k) if len(present) > 1 else set()
+    built = []
+    for i, g in enumerate(present):
+        group_id, label = groups[g]
+        total_hidden = (TOTAL_ROW, i) in hidden
+        cells = tuple(
+            Cell(
+                values[r][i],
+                (r, i) in hidden,
+                None if (r, i) in hidden or total_hidden else percent(values[r][i], totals[i]),
+            )
+            for r in range(n_rows)
+        )
+        built.append(Group(group_id, label, Cell(totals[i], total_hidden), cells))
+    return tuple(built)
+
+
 def build_breakdown(
     tally: ConsultationTally, by: str, counts: Iterable[BreakdownCount], k: int
 ) -> Breakdown:
@@ -158,6 +194,8 @@ def build_breakdown(
     for c in counts:
         by_question.setdefault(c.question_id, []).append(c)
 
+    # The overall tally publishes every row by channel: hiding any of it protects nobody.
+    protect = not (by == CHANNEL and consultation.question(by) is None)
     questions = []
     for question_tally in tally.questions:
         question = question_tally.question
@@ -167,21 +205,7 @@ def build_breakdown(
         for c in by_question.get(question.id, []):
             key = (row_index[row_key(question, c.status, c.value)], group_index[c.group])
             matrix[key] = matrix.get(key, 0) + c.count
-        values = [[matrix.get((r, g), 0) for g in range(len(groups))] for r in range(len(specs))]
-        totals = [sum(values[r][g] for r in range(len(specs))) for g in range(len(groups))]
-        hidden = suppress(values, totals, k)
-        built = []
-        for g, (group_id, label) in enumerate(groups):
-            total_hidden = (TOTAL_ROW, g) in hidden
-            cells = tuple(
-                Cell(
-                    values[r][g],
-                    (r, g) in hidden,
-                    None if (r, g) in hidden or total_hidden else percent(values[r][g], totals[g]),
-                )
-                for r in range(len(specs))
-            )
-            built.append(Group(group_id, label, Cell(totals[g], total_hidden), cells))
-        questions.append(QuestionBreakdown(question.id, specs, tuple(built)))
+        built = _question_groups(groups, len(specs), matrix, k if protect else 0)
+        questions.append(QuestionBreakdown(question.id, specs, built))
     return Breakdown(by, choice.label, k, tuple(questions))
 

@@ -97,7 +97,7 @@ class Accounts:
                 f"username {username!r}: use lower-case letters, digits, '.', '_', '@' or '-'"
                 " (at most 64, starting with a letter or digit)"
             )
-        _check_password(password)
+        check_password(password)
         try:
             with write_transaction(self.engine) as conn:
                 conn.execute(
@@ -162,7 +162,7 @@ class Accounts:
         """Give the official a new password, end their sessions and lift a sign-in
         lockout of their name. Returns how many sessions were open."""
         name = normalise_username(username)
-        _check_password(password)
+        check_password(password)
         password_hash = generate_password_hash(password)
         with write_transaction(self.engine) as conn:
             changed = conn.execute(
@@ -287,6 +287,7 @@ class Accounts:
         return SignIn(official, credential=_credential(row.password_hash))
 
 
-def _check_password(password: str) -> None:
+def check_password(password: str) -> None:
+    """Refuse a password the rule does not allow (AccountError says why)."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(f"the password needs at least {MIN_PASSWORD_LENGTH} characters")

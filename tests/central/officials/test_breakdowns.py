@@ -42,7 +42,8 @@ def test_breakdown_groups_by_the_final_profile_answer_else_not_stated(
         if cell.count
     }
     assert cells == {("18_34", "water"): 1, (None, "water"): 1, (None, "roads"): 2}
-    assert [g.id for g in breakdown.groups] == ["under_18", "18_34", "35_59", "60_plus", None]
+    # Groups nobody is in are left out.
+    assert [g.id for g in breakdown.groups] == ["18_34", None]
     assert breakdown.groups[-1].label == "Not stated"
 
 
@@ -92,4 +93,45 @@ def test_a_question_named_region_shadows_the_gateway_region(central_engine: Engi
         ],
     )
     breakdown = reports.breakdown(reports.tally(reports.consultation("shadow")), "region", k=0)
-    assert [g.id for g in breakdown.question("priority").groups] == ["yes", "no", None]
+    assert [g.id for g in breakdown.question("priority").groups] == ["yes"]
+
+
+def test_an_empty_not_stated_group_hides_nobody(reports: Reports, central_engine: Engine) -> None:
+    """Thirteen people of one region: nothing to hide, and no empty group beside them."""
+    insert_events(
+        central_engine,
+        [event(CID, "priority", f"p{n}", value="water", region="Garissa") for n in range(13)],
+    )
+    breakdown = reports.breakdown(tally_of(reports), "region").question("priority")
+    assert [(g.id, g.reached.shown(5)) for g in breakdown.groups] == [("Garissa", "13")]
+    assert [cell.shown(5) for cell in breakdown.groups[0].cells][0] == "13"
+
+
+def test_the_channel_breakdown_shows_what_the_tallies_show(
+    reports: Reports, central_engine: Engine
+) -> None:
+    """The overall tally publishes every row by channel: hiding its cells protects nobody."""
+    insert_events(
+        central_engine,
+        [event(CID, "priority", f"s{n}", value="water") for n in range(7)]
+        + [event(CID, "priority", f"v{n}", value="roads", channel="voice") for n in range(2)],
+    )
+    tally = tally_of(reports)
+    breakdown = reports.breakdown(tally, "channel").question("priority")
+    assert not any(cell.suppressed for g in breakdown.groups for cell in (g.reached, *g.cells))
+    rows = tally.question("priority").rows
+    for g in breakdown.groups:
+        assert [cell.count for cell in g.cells] == [getattr(r.counts, g.id) for r in rows]
+
+
+def test_small_groups_are_still_protected(reports: Reports, central_engine: Engine) -> None:
+    insert_events(
+        central_engine,
+        [event(CID, "priority", f"p{n}", value="water", region="Garissa") for n in range(13)]
+        + [event(CID, "priority", "q1", value="water", region=None)],
+    )
+    breakdown = reports.breakdown(tally_of(reports), "region").question("priority")
+    # One person of no stated region would be 14 - 13 away: both totals are hidden.
+    assert [(g.id, g.reached.shown(5)) for g in breakdown.groups] == [
+        ("Garissa", "<5"), (None, "<5"),
+    ]  # fmt: skip

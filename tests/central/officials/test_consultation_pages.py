@@ -4,6 +4,7 @@ breakdowns, gateways' sync, and results under embargo."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 
 from gateway.settings import Settings
@@ -40,9 +41,24 @@ def test_consultation_page(with_results: Dashboard) -> None:
         as_text=True
     )
     assert '<option value="age_band" selected>' in page
-    assert page.count('<table class="breakdown">') == 7
+    assert page.count('<table class="breakdown"') == 7
     assert "&lt;5" in page and "Not stated" in page
     assert f"/officials/consultations/{CID}/tallies.csv?by=age_band" in page
+    # Each table with a hidden cell says what "<5" means, right where it appears.
+    tables = page.split('<table class="breakdown"')[1:]
+    explained = [t for t in tables if "&lt;5" in t.split("</table>")[0]]
+    assert explained
+    for table in explained:
+        note = re.search(r'aria-describedby="([^"]+)"', table.split(">")[0])
+        assert note, table[:200]
+        after = table.split("</table>")[1].split("<section")[0]
+        assert f'id="{note.group(1)}"' in after and "fewer than 5 people" in after
+
+    page = with_results.client.get(f"/officials/consultations/{CID}?by=channel").get_data(
+        as_text=True
+    )
+    assert page.count('<table class="breakdown"') == 7
+    assert "&lt;5" not in page and "fewer than" not in page
 
 
 def test_unknown_consultation_and_breakdown(with_results: Dashboard) -> None:

@@ -41,7 +41,8 @@ def officials_cli(central_url: str, *args: str, input: str | None = None) -> Res
 def test_add_with_the_password_asked_twice(central_url: str) -> None:
     result = add(central_url, "Ada", input="a long password\na long password\n")
     assert result.exit_code == 0, result.output
-    assert "Password:" in result.output and "Repeat for confirmation:" in result.output
+    assert "Password (at least 10 characters):" in result.output
+    assert "Repeat for confirmation:" in result.output
     assert "a long password" not in result.output  # hidden while typed
     assert result.output.strip().endswith("added official ada")
     engine = make_engine(central_url)
@@ -61,6 +62,18 @@ def test_two_different_entries_are_refused_then_asked_again(central_url: str) ->
     )
     assert result.exit_code == 0, result.output
     assert "Error: The two entered values do not match." in result.output
+
+
+def test_the_password_rule_is_told_before_the_password_is_typed(central_url: str) -> None:
+    result = add(central_url, "ada", input="too short\na long password\na long password\n")
+    assert result.exit_code == 0, result.output
+    first_prompt = result.output.index("Password")
+    assert "at least 10 characters" in result.output[: result.output.index(":")]
+    refusal = result.output.index("Error: the password needs at least 10 characters")
+    # Refused at once, before it is typed a second time, then asked for again.
+    assert first_prompt < refusal < result.output.index("Repeat for confirmation:")
+    assert result.output.count("Repeat for confirmation:") == 1
+    assert result.output.strip().endswith("added official ada")
 
 
 def test_add_admin_from_stdin(central_url: str) -> None:
@@ -171,7 +184,8 @@ def test_reset_password_asked_twice(central_url: str, accounts: Accounts) -> Non
         central_url, "reset-password", "ada", input="a new password\na new password\n"
     )
     assert result.exit_code == 0, result.output
-    assert "Password:" in result.output and "Repeat for confirmation:" in result.output
+    assert "Password (at least 10 characters):" in result.output
+    assert "Repeat for confirmation:" in result.output
     assert "a new password" not in result.output
     assert result.output.endswith("new password for ada; ended 2 open sessions\n")
     assert sessions_of(accounts, "ada") == 0

@@ -109,7 +109,7 @@ def test_responses_export_marks_the_latest_event_as_counted(
 
     truth = recount(as_export_rows(rows))
     expected = {row["event_id"] for row in truth.final.values()}
-    assert {r["event_id"] for r in exported if r["counted"] == "1"} == expected
+    assert {r["event_id"] for r in exported if r["counted"] == "true"} == expected
     # And the export's own rows lead to the same final states.
     assert {r["event_id"] for r in recount(exported).final.values()} == expected
 

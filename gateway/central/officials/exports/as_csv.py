@@ -15,6 +15,7 @@ from gateway.central.officials.exports.rows import (
     RESPONSE_COLUMNS,
     TALLY_COLUMNS,
     ResponseFormatter,
+    boolean,
     breakdown_rows,
     inert,
     tally_rows,
@@ -34,6 +35,8 @@ def _csv_text(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
 
 
 def _csv_value(value: Any) -> Any:
+    if isinstance(value, bool):
+        return boolean(value)
     if isinstance(value, float):
         return f"{value:.1f}"
     if isinstance(value, str):

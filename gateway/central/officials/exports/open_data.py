@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import stat
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
@@ -19,7 +20,7 @@ from typing import IO
 
 from gateway.central.officials.breakdowns import Breakdown
 from gateway.central.officials.exports.as_csv import csv_chunks, tallies_csv
-from gateway.central.officials.exports.rows import ResponseFormatter, inert, iso
+from gateway.central.officials.exports.rows import ResponseFormatter, boolean, inert, iso
 from gateway.central.officials.reports import Published
 from gateway.central.officials.tallies import ConsultationTally
 from gateway.central.store.responses import ResponseRow, release_key
@@ -50,7 +51,7 @@ def open_fields(formatter: ResponseFormatter, row: ResponseRow, participant: str
         row.answered_at.astimezone(UTC).date().isoformat(),
         inert(row.region or ""),
         row.gateway,
-        "1" if row.counted else "0",
+        boolean(row.counted),
     ]
 
 
@@ -110,8 +111,8 @@ Consultation `{cid}`, version {version}, exported {generated} (UTC). Made by Civ
 - A participant's final state for a question is their latest event for it, by the
   exact time it was given (ties broken by the event's unique id; neither is in this
   release, see below). Whatever its status, it replaces their earlier events (a later
-  skip replaces an earlier answer). `counted` is 1 on that event and 0 on the events
-  it replaced; tallies count `counted` rows only.
+  skip replaces an earlier answer). `counted` is `true` on that event and `false` on
+  the events it replaced; tallies count `counted` rows only.
 - Statuses: `answered`; `unparsed` (the reply could not be read after repeated tries);
   `skipped` (the participant said SKIP or pressed 0 on an optional or profile
   question); `no_answer` (reached the question, gave nothing: silence, an empty
@@ -150,7 +151,8 @@ about who answered or when.
 - `region`: the region worked out on the gateway from the phone number's prefix;
   empty when unknown.
 - `gateway`: the gateway that received the response.
-- `counted`: 1 when this is the participant's final state for the question, else 0.
+- `counted`: `true` when this is the participant's final state for the question, else
+  `false`.
 
 Event ids are omitted: every response event has a unique id in CivicLine, which
 could link a row to other records, so this release leaves it out.
@@ -187,6 +189,15 @@ class _HashingWriter:
         self.target.write(data)
 
 
+def _entry(name: str, now: datetime) -> zipfile.ZipInfo:
+    """A compressed file, readable by everyone once unzipped (Python's default is 0600)."""
+    info = zipfile.ZipInfo(name, date_time=now.timetuple()[:6])
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.create_system = 3  # Unix: unzip honours the mode below
+    info.external_attr = (stat.S_IFREG | 0o644) << 16
+    return info
+
+
 def write_open_data(
     out: IO[bytes],
     published: Published,
@@ -208,8 +219,7 @@ def write_open_data(
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as zf:
 
         def add(name: str, chunks: Iterable[str]) -> None:
-            info = zipfile.ZipInfo(f"{folder}/{name}", date_time=now.timetuple()[:6])
-            info.compress_type = zipfile.ZIP_DEFLATED
+            info = _entry(f"{folder}/{name}", now)
             with zf.open(info, "w", force_zip64=True) as entry:
                 writer = _HashingWriter(entry)  # type: ignore[arg-type]
                 for chunk in chunks:
@@ -231,7 +241,5 @@ def write_open_data(
         for breakdown in breakdowns:
             add(f"tallies-by-{breakdown.by}.csv", [tallies_csv(tally, breakdown)])
         lines = "".join(f"{digest}  {name}\n" for name, digest in sums)
-        info = zipfile.ZipInfo(f"{folder}/SHA256SUMS", date_time=now.timetuple()[:6])
-        info.compress_type = zipfile.ZIP_DEFLATED
-        zf.writestr(info, lines)
+        zf.writestr(_entry(f"{folder}/SHA256SUMS", now), lines)
     return sums

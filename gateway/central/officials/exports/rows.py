@@ -44,6 +44,11 @@ def iso(moment: datetime | None) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
+def boolean(value: bool) -> str:
+    """A yes/no column in CSV, spelt as JSON spells it: `true` or `false`."""
+    return "true" if value else "false"
+
+
 def inert(text: str) -> str:
     """Participant-written text, so that a spreadsheet shows it rather than runs it."""
     return "'" + text if text.startswith(_FORMULA_START) else text
@@ -55,7 +60,7 @@ def inert(text: str) -> str:
 def tally_rows(tally: ConsultationTally) -> Iterator[tuple[Any, ...]]:
     cid = tally.consultation.id
     for q in tally.questions:
-        head = (cid, q.question.id, q.question.type.value, int(q.question.profile))
+        head = (cid, q.question.id, q.question.type.value, q.question.profile)
         for row in q.rows:
             option = row.id if row.kind is RowKind.OPTION else ""
             yield (
@@ -187,5 +192,5 @@ class ResponseFormatter:
             row.answered_at.isoformat().replace("+00:00", "Z"),
             inert(row.region or ""),
             row.gateway,
-            "1" if row.counted else "0",
+            boolean(row.counted),
         ]

@@ -8,6 +8,7 @@ import csv
 import io
 import re
 import shutil
+import stat
 import subprocess
 import zipfile
 from collections import Counter, defaultdict
@@ -165,7 +166,7 @@ def test_each_participants_events_stay_oldest_first(
     for row in open_rows:
         histories[(row["question"], row["participant"])].append(row)
     for history in histories.values():
-        assert [r["counted"] for r in history] == ["0"] * (len(history) - 1) + ["1"]
+        assert [r["counted"] for r in history] == ["false"] * (len(history) - 1) + ["true"]
         days = [r["answered_on"] for r in history]
         assert days == sorted(days)
 
@@ -178,7 +179,7 @@ def test_tallies_recount_from_the_release(central_url: str, rows: list, tmp_path
     text_questions = {q.id for q in consultation.steps if q.type.value == "text"}
     recounted: Counter[tuple[str, str, str]] = Counter()
     for row in open_rows:
-        if row["counted"] == "1" and row["question"] not in text_questions:
+        if row["counted"] == "true" and row["question"] not in text_questions:
             recounted[(row["question"], "reached", "")] += 1
             if row["status"] == "answered":
                 recounted[(row["question"], "option", row["answer_id"])] += 1
@@ -326,3 +327,33 @@ def test_open_data_participant_ids_still_allow_a_recount(
     assert len({r["participant"] for r in responses}) == len(
         {r["pseudonym"] for r in formula_rows}
     )
+
+
+def test_open_data_goes_to_stdout_unless_output_is_given(
+    central_url: str, rows: list, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As every export: standard output by default, nothing left in the working directory."""
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    result = civicline(central_url, "export", "open-data", CID)
+    assert result.exit_code == 0, result.output
+    assert list(here.iterdir()) == []
+    with zipfile.ZipFile(io.BytesIO(result.stdout_bytes)) as zf:
+        assert f"{FOLDER}/SHA256SUMS" in zf.namelist()
+
+
+def test_entries_unzip_readable_by_all(central_url: str, rows: list, tmp_path: Path) -> None:
+    target = tmp_path / "open.zip"
+    assert civicline(central_url, "export", "open-data", CID, "-o", str(target)).exit_code == 0
+    with zipfile.ZipFile(target) as zf:
+        modes = {info.filename: (info.external_attr >> 16) & 0o777 for info in zf.infolist()}
+        assert set(modes.values()) == {0o644}, modes
+        zf.extractall(tmp_path / "python")
+    unzip = shutil.which("unzip")
+    if unzip is None:
+        return
+    out = tmp_path / "unzipped"
+    subprocess.run([unzip, "-q", str(target), "-d", str(out)], check=True)
+    files = [p for p in out.rglob("*") if p.is_file()]
+    assert files and {stat.S_IMODE(p.stat().st_mode) & 0o644 for p in files} == {0o644}
