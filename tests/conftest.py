@@ -23,6 +23,8 @@ from tests.twilio_signing import TwilioClient
 pytest_plugins = ["tests.live", "tests.twilio_rest", "tests.loopback_centre"]  # their fixtures
 
 FIXTURE_FLOWS = Path(__file__).parent / "fixtures" / "flows"
+# A consultation in Arabic (a language CivicLine does not ship) and English.
+UNSEEN_LANGUAGE_FLOWS = FIXTURE_FLOWS / "unseen-language"
 TEST_TOKEN = "test-auth-token-0123456789"
 TEST_REDIS_URL = os.environ.get("REDIS_URL_TEST", "redis://127.0.0.1:6379/13")
 # CI sets this so that a missing service fails the run instead of skipping tests.

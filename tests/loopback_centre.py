@@ -204,5 +204,6 @@ def flows_dir_copy(tmp_path: Path) -> Path:
     target = tmp_path / "flows"
     target.mkdir()
     for file in FIXTURE_FLOWS.iterdir():
-        (target / file.name).write_text(file.read_text())
+        if file.is_file():  # not unseen-language/, a catalogue of its own
+            (target / file.name).write_text(file.read_text())
     return target

@@ -133,4 +133,4 @@ def _fallback_language() -> str:
 
 def _renderer(settings: Settings) -> TwimlRenderer:
     media_base = settings.public_base_url or request.url_root
-    return TwimlRenderer(settings, media_base)
+    return TwimlRenderer(settings, media_base, services().catalog.current())

@@ -9,13 +9,15 @@ from urllib.parse import quote, urlencode
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from gateway.consultation.audio import audio_dir, find_prompt
+from gateway.consultation.model import Catalog
 from gateway.consultation.voice_call import CallState, Collect, VoiceStep
 from gateway.consultation.voice_prompts import Pause, Segment, Speech
 from gateway.settings import Settings
 
 STEP_PATH = "/twilio/voice/step"
 AUDIO_PATH = "/audio"
-# Text-to-speech per consultation language, unless TTS_VOICES / TTS_LANGUAGES say otherwise.
+# Text-to-speech per consultation language, unless TTS_VOICES / TTS_LANGUAGES or the
+# consultation's `language_settings` (a language CivicLine does not ship) say otherwise.
 # Polly and Google voices take SSML <prosody>, which slows the speech down.
 DEFAULT_TTS_VOICES: dict[str, str] = {
     "en": "Polly.Amy",
@@ -29,12 +31,21 @@ RECORD_PROMPT_TIMEOUT = 1  # seconds after a comment's prompt before the beep
 class TwimlRenderer:
     """Turns a VoiceStep into TwiML with the SDK's VoiceResponse."""
 
-    def __init__(self, settings: Settings, media_base: str) -> None:
+    def __init__(self, settings: Settings, media_base: str, catalog: Catalog | None = None) -> None:
         self.settings = settings
         self.media_base = media_base.rstrip("/")
         self.audio_base = audio_dir(settings.flows_dir)
-        self.voices = {**DEFAULT_TTS_VOICES, **settings.tts_voices}
-        self.languages = {**DEFAULT_TTS_LANGUAGES, **settings.tts_languages}
+        self.catalog = catalog or Catalog()
+
+    def voice(self, language: str, consultation_id: str | None) -> tuple[str | None, str | None]:
+        """(voice, language tag) for speech in `language`: the settings, else the
+        consultation's own for that language, else the built-in default."""
+        consultation = self.catalog.get(consultation_id) if consultation_id else None
+        own = consultation.language_settings.get(language) if consultation else None
+        voice = self.settings.tts_voices.get(language) or (own and own.voice)
+        tag = self.settings.tts_languages.get(language) or (own and own.tts_language)
+        return (voice or DEFAULT_TTS_VOICES.get(language),
+                tag or DEFAULT_TTS_LANGUAGES.get(language))
 
     def render(self, step: VoiceStep) -> str:
         response = VoiceResponse()
@@ -92,8 +103,7 @@ class TwimlRenderer:
         if audio is not None:
             parent.play(audio)
             return
-        voice = self.voices.get(segment.language)
-        language = self.languages.get(segment.language)
+        voice, language = self.voice(segment.language, consultation_id)
         if self.settings.speech_rate:  # SSML: slower speech for callers who need time
             say = parent.say(voice=voice, language=language)
             say.prosody(segment.text, rate=self.settings.speech_rate)

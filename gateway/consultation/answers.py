@@ -258,6 +258,10 @@ def _yes_no_value(consultation: Consultation, text: str) -> str | None:
     for lang in consultation.languages:
         yes.add(normalise(consultation.message("yes", lang)))
         no.add(normalise(consultation.message("no", lang)))
+        own = consultation.language_settings.get(lang)
+        if own is not None:  # a language's own yes/no words, from the file
+            yes.update(normalise(word) for word in own.yes)
+            no.update(normalise(word) for word in own.no)
     yes, no = yes - no, no - yes  # a word meaning both is neither
     if text in yes or text in no:  # also a localized "yes" of several words
         return "yes" if text in yes else "no"

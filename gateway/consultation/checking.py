@@ -21,6 +21,11 @@ import phonenumbers
 from gateway.consultation import messages
 from gateway.consultation.authoring import keywords_that_answer
 from gateway.consultation.keywords import RESERVED_WORDS
+from gateway.consultation.language_checking import (
+    check_language_settings,
+    check_messages_exist,
+    is_word,
+)
 from gateway.consultation.model import Consultation, Question, VoiceSettings
 from gateway.consultation.outreach_texts import (
     OUTREACH_KEYS,
@@ -43,12 +48,12 @@ ROOT_KEYS = (
     "questions",
     "profile",
     "embargo",
+    "language_settings",
 ) + OUTREACH_KEYS
 VOICE_KEYS = ("numbers", "callback")
 
 _CONSULTATION_ID = re.compile(r"[a-z0-9-]+")
 _LANGUAGE = re.compile(r"[a-z]{2,3}")
-_KEYWORD = re.compile(r"[A-Za-z0-9]+")
 _DATETIME_EXAMPLE = "e.g. 2026-12-01T00:00:00+03:00"
 
 
@@ -122,6 +127,9 @@ class FileChecker(QuestionChecker):
                 root.get("profile"), "profile", languages, seen_ids, profile=True
             )
         embargo = self.boolean(root, "embargo", "")
+        language_settings = check_language_settings(
+            self, root.get("language_settings"), languages
+        )
         outreach = read_outreach(self, root, languages)
         if self.errors or keywords is None:
             return None
@@ -139,6 +147,7 @@ class FileChecker(QuestionChecker):
             messages=overrides,
             embargo=embargo,
             source=self.source,
+            language_settings=language_settings or {},
             **outreach,
         )
         if not check_outreach_segments(consultation, outreach, self.error):
@@ -207,7 +216,7 @@ class FileChecker(QuestionChecker):
         seen: dict[str, str] = {}
         by_language: dict[str, str] = {}
         for where, word, language in entries:
-            if not isinstance(word, str) or not _KEYWORD.fullmatch(word):
+            if not isinstance(word, str) or not is_word(word):
                 self.error(
                     where,
                     f"expected one word of letters and digits, got {describe(word)}",
@@ -320,13 +329,7 @@ class FileChecker(QuestionChecker):
         data: dict[Any, Any] = {}
         valid = True
         if value is not None:
-            not_overridable = {
-                name: f"{name!r} cannot be overridden; overridable: "
-                + ", ".join(messages.OVERRIDABLE)
-                for name in messages.PLACEHOLDERS
-                if name not in messages.OVERRIDABLE
-            }
-            checked = self.mapping(value, "messages", messages.OVERRIDABLE, not_overridable)
+            checked = self.mapping(value, "messages", messages.OVERRIDABLE)
             if checked is None:
                 return None
             data = checked
@@ -334,7 +337,13 @@ class FileChecker(QuestionChecker):
             if name not in data:
                 continue
             path = key_path("messages", name)
-            texts = self.localized(data[name], path, languages)
+            given = data[name] if isinstance(data[name], dict) else {}
+            # A built-in text stands for a language the override leaves out.
+            needed = None if languages is None else tuple(
+                lang for lang in languages
+                if lang in given or not messages.has_builtin(name, lang)
+            )
+            texts = self.localized(data[name], path, needed)
             if texts is None:
                 valid = False
                 continue
@@ -342,15 +351,9 @@ class FileChecker(QuestionChecker):
                 if not self.template(template, key_path(path, language), name):
                     valid = False
             overrides[name] = texts
-        for language in languages or ():
-            for name in messages.OVERRIDABLE:
-                if name not in data and not messages.has_builtin(name, language):
-                    self.error(
-                        key_path("messages", name),
-                        f"language {language!r} has no built-in {name!r} text: "
-                        f"add messages.{name}.{language}",
-                    )
-                    valid = False
+        given = {name: texts for name, texts in data.items() if isinstance(texts, dict)}
+        if not check_messages_exist(self, given, languages):
+            valid = False
         return overrides if valid else None
 
     def template(self, template: str, path: str, name: str) -> bool:

@@ -1,4 +1,5 @@
-"""Command words (STOP, HELP, JOIN, LANG, ...) in every language CivicLine ships with.
+"""Command words (STOP, HELP, JOIN, LANG, ...) in every language CivicLine ships with,
+and in those a consultation brings (`language_settings.<language>.words`).
 
 A command is a whole message: "Stop!" opts out, "stop the pipeline works" is an
 ordinary reply. Commands are recognised in every language whatever the consultation's,
@@ -8,12 +9,13 @@ because a participant who wants to stop must be able to, in any words we know.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
 from gateway.consultation.answers import normalise
 from gateway.consultation.messages import LANGUAGE_NAMES
+from gateway.consultation.model import Catalog
 
 
 class Command(StrEnum):
@@ -110,13 +112,45 @@ def _consultation_keyword(words: str, consultation_keywords: Collection[str]) ->
     return next((k.upper() for k in consultation_keywords if normalise(k) == words), None)
 
 
-def match_keyword(text: str, consultation_keywords: Collection[str]) -> Keyword | None:
-    """The command a whole message is, or None for an ordinary reply."""
+# language_settings' names of commands
+_COMMAND_NAMES: dict[str, Command] = {
+    "stop": Command.OPT_OUT, "start": Command.OPT_IN, "help": Command.HELP,
+    "skip": Command.SKIP, "lang": Command.LANG, "join": Command.JOIN,
+}  # fmt: skip
+
+
+def consultation_commands(catalog: Catalog) -> dict[str, Command]:
+    """The command words the catalog's consultations give for their languages, normalised."""
+    return {
+        normalise(word): _COMMAND_NAMES[name]
+        for consultation in catalog.consultations
+        for settings in consultation.language_settings.values()
+        for name, words in settings.words.items()
+        for word in words
+    }
+
+
+def language_names(catalog: Catalog) -> dict[str, tuple[str, ...]]:
+    """The names a consultation gives its languages, as LANG may take them."""
+    names: dict[str, tuple[str, ...]] = {}
+    for consultation in catalog.consultations:
+        for code, settings in consultation.language_settings.items():
+            if settings.name:
+                names[code] = (*names.get(code, ()), settings.name)
+    return names
+
+
+def match_keyword(
+    text: str, consultation_keywords: Collection[str],
+    more_commands: Mapping[str, Command] | None = None,
+) -> Keyword | None:
+    """The command a whole message is, or None for an ordinary reply. `more_commands`:
+    normalised words of the consultations' own languages (`consultation_commands`)."""
     words = _words(text)
     if not words:
         return None
     first = words[0][1]
-    command = _COMMANDS.get(first)
+    command = _COMMANDS.get(first) or (more_commands or {}).get(first)
     if len(words) == 1:
         if command is not None and command not in _WITH_ARGUMENT:
             return Keyword(command)
@@ -138,8 +172,11 @@ def match_keyword(text: str, consultation_keywords: Collection[str]) -> Keyword 
     return None if known is None else Keyword(Command.JOIN, known)
 
 
-def resolve_language(argument: str, languages: Sequence[str]) -> str | None:
-    """A language code of `languages` from a code, a name or a 1-based index; else None."""
+def resolve_language(
+    argument: str, languages: Sequence[str], more_names: Mapping[str, Sequence[str]] | None = None
+) -> str | None:
+    """A language code of `languages` from a code, a name or a 1-based index; else None.
+    `more_names`: names consultations give their languages (`language_names`)."""
     word = normalise(argument)
     if not word:
         return None
@@ -147,7 +184,8 @@ def resolve_language(argument: str, languages: Sequence[str]) -> str | None:
         index = int(word)
         return languages[index - 1] if 1 <= index <= len(languages) else None
     for code in languages:
-        names = {normalise(code), *(normalise(name) for name in LANGUAGE_NAMES.get(code, ()))}
+        given = (*LANGUAGE_NAMES.get(code, ()), *(more_names or {}).get(code, ()))
+        names = {normalise(code), *(normalise(name) for name in given)}
         if word in names:
             return code
     return None

@@ -1,15 +1,13 @@
 """Built-in texts in every language CivicLine ships with.
 
-A consultation may override the first five (`OVERRIDABLE`) per language in its YAML
-file; a consultation in a language not listed here must override all of them, and
-`checking` says so. Placeholders in braces are filled in by the engine.
+A consultation may override any of them per language in its YAML file; a consultation
+in a language not listed here must give every one (`checking` names each missing one).
+Placeholders in braces are filled in by the engine.
 """
 
 from __future__ import annotations
 
 from string import Formatter
-
-OVERRIDABLE = ("welcome", "help", "thanks", "closed", "invalid")
 
 # name -> placeholders the template may use ({title} is always available)
 PLACEHOLDERS: dict[str, frozenset[str]] = {
@@ -58,6 +56,7 @@ PLACEHOLDERS: dict[str, frozenset[str]] = {
     "voice_no_consultation": frozenset({"title"}),
     "voice_hidden_number": frozenset({"title"}),
 }
+OVERRIDABLE = tuple(PLACEHOLDERS)
 
 BUILTIN: dict[str, dict[str, str]] = {
     "en": {

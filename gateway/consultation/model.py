@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone, tzinfo
 from enum import StrEnum
 
+from gateway.consultation.languages import LanguageSettings
 from gateway.consultation.messages import builtin_message, builtin_reminder
 
 LocalizedText = Mapping[str, str]
@@ -95,6 +96,8 @@ class Consultation:
     invitation: LocalizedText = field(default_factory=dict)
     reminder: LocalizedText = field(default_factory=dict)
     results: LocalizedText = field(default_factory=dict)
+    # Per language: its name, yes/no and command words, voice (see languages.py).
+    language_settings: Mapping[str, LanguageSettings] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.timezone is None:

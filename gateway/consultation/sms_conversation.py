@@ -12,9 +12,16 @@ from datetime import datetime
 
 from gateway.consultation import render
 from gateway.consultation.answers import Answer, parse_sms_answer
-from gateway.consultation.keywords import Command, Keyword, match_keyword, resolve_language
-from gateway.consultation.messages import builtin_message
+from gateway.consultation.keywords import (
+    Command,
+    Keyword,
+    consultation_commands,
+    language_names,
+    match_keyword,
+    resolve_language,
+)
 from gateway.consultation.model import AnswerStatus, Catalog, Consultation, Status
+from gateway.consultation.system_messages import catalog_message
 
 
 @dataclass(frozen=True)
@@ -71,7 +78,7 @@ class Conversation:
 
 def advance(conv: Conversation, text: str) -> Step:
     """Apply one inbound SMS to a participant's state."""
-    keyword = match_keyword(text, conv.catalog.keywords)
+    keyword = match_keyword(text, conv.catalog.keywords, consultation_commands(conv.catalog))
     participant = conv.participant
 
     if keyword is not None and keyword.command is Command.OPT_OUT:
@@ -144,12 +151,14 @@ def _set_language(conv: Conversation, keyword: Keyword) -> Step:
         if active
         else tuple(dict.fromkeys(lang for c in conv.catalog.consultations for lang in c.languages))
     )
-    code = resolve_language(keyword.argument, languages) if keyword.argument else None
+    names = language_names(conv.catalog)
+    code = resolve_language(keyword.argument, languages, names) if keyword.argument else None
     if code is None:
-        template = builtin_message("unknown_language", _language(conv))
-        return Step(template.format(choices=", ".join(languages)), conv.participant)
+        unknown = catalog_message(conv.catalog, "unknown_language", _language(conv),
+                                  choices=", ".join(languages))
+        return Step(unknown, conv.participant)
     participant = replace(conv.participant, language=code)
-    confirmation = builtin_message("language_set", code)
+    confirmation = catalog_message(conv.catalog, "language_set", code)
     if active is None:
         return Step(confirmation, participant)
     consultation, session = active
@@ -305,11 +314,11 @@ def _fallback_language(catalog: Catalog) -> str:
 
 def _system(conv: Conversation, name: str) -> str:
     """A built-in message that belongs to no consultation, in the participant's language."""
-    return builtin_message(name, _language(conv))
+    return catalog_message(conv.catalog, name, _language(conv))
 
 
 def _no_consultation(conv: Conversation) -> str:
     open_ones = conv.catalog.with_status(Status.OPEN, conv.now)
     language = _language(conv)
     keywords = ", ".join(render.keyword(c, language) for c in open_ones) or "-"
-    return builtin_message("no_consultation", language).format(keywords=keywords)
+    return catalog_message(conv.catalog, "no_consultation", language, keywords=keywords)

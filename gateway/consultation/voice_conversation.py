@@ -203,7 +203,7 @@ def _on_language_menu(
         if state.silences < MAX_SILENT_REPEATS:
             state = replace(state, silences=state.silences + 1)
             return _language_menu(ctx, state, consultation,
-                                  (said("voice_no_input", fallback),))
+                                  (said("voice_no_input", fallback, consultation),))
         return _begin(ctx, _reset(state), consultation, fallback)
     tries = state.invalid_tries + 1
     if tries < ctx.max_invalid_tries:

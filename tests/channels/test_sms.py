@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import func, select
 
+from gateway.settings import Settings
 from gateway.store import schema
-from tests.conftest import GatewayHarness, make_harness
+from tests.conftest import UNSEEN_LANGUAGE_FLOWS, GatewayHarness, make_harness
 from tests.stored import answers, events
 from tests.twilio_signing import new_sid
 
@@ -291,3 +294,54 @@ def test_the_keyword_mid_consultation_resends_the_current_question(
     assert "Do you have enough water" in sms(KE, "tap").reply
     assert "Do you have enough water at home?" in sms(KE, "WATER").reply
     assert answers(gateway) == {"priority": ("answered", "water")}
+
+
+# --- a language CivicLine does not ship ---------------------------------------------------
+
+LATIN = re.compile(r"[A-Za-z]")
+
+
+def test_a_consultation_in_arabic_runs_by_sms_with_no_word_of_another_language(
+    settings: Settings,
+) -> None:
+    gateway = make_harness(settings.with_overrides(flows_dir=UNSEEN_LANGUAGE_FLOWS))
+    sms = gateway.client.sms
+    replies = [
+        sms(KE, "ماء").reply,  # the Arabic keyword starts in Arabic
+        sms(KE, "ربما").reply,  # not an answer: the hint, in Arabic
+        sms(KE, "٢").reply,
+        sms(KE, "مساعدة").reply,
+        sms(KE, "نعم").reply,
+        sms(KE, "توقف").reply,
+        sms(KE, "ابدأ").reply,
+        sms(KE, "لغة العربية").reply,
+        sms(KE, "4").reply,
+        sms(KE, "تخطي").reply,
+    ]
+    assert replies[0].startswith("خدمات المياه: 4 أسئلة قصيرة.")
+    assert "ما الذي يجب إصلاحه أولا؟ 1 نقاط المياه 2 الطرق 3 العيادات" in replies[0]
+    assert replies[1] == "عذرا، هذه ليست إجابة صحيحة. أجب من 1 إلى 3."
+    assert replies[2] == "هل لديك ما يكفي من الماء في البيت؟ أجب 1 لنعم أو 2 للا."
+    assert replies[3].endswith("أرسل ماء للمتابعة.")
+    assert replies[5] == "لن تصلك رسائل أخرى. أرسل ابدأ للعودة."
+    assert replies[6].startswith("مرحبا بعودتك إلى خدمات المياه: نتابع من حيث توقفت")
+    assert replies[7].startswith("تم اختيار العربية. ما مدى رضاك")
+    assert replies[-1] == "شكرا لك. تم تسجيل إجاباتك على خدمات المياه."
+    for reply in replies:
+        assert not LATIN.search(reply), reply
+    assert answers(gateway) == {
+        "priority": ("answered", "roads"),
+        "enough": ("answered", "yes"),
+        "satisfaction": ("answered", "4"),
+        "comment": ("skipped", None),
+    }
+    assert {e["language"] for e in events(gateway)} == {"ar"}
+
+
+@pytest.mark.parametrize(("word", "value"), [("لا", "no"), ("كلا", "no"), ("أجل", "yes")])
+def test_arabic_yes_and_no_words_answer(settings: Settings, word: str, value: str) -> None:
+    gateway = make_harness(settings.with_overrides(flows_dir=UNSEEN_LANGUAGE_FLOWS))
+    gateway.client.sms(KE, "ماء")
+    gateway.client.sms(KE, "1")
+    gateway.client.sms(KE, word)
+    assert answers(gateway)["enough"] == ("answered", value)

@@ -3,6 +3,7 @@ routes' refusals and the prompts' audio route."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ import pytest
 from gateway.settings import Settings
 from gateway.store import schema
 from tests.channels.voice_calls import KE, RECORDING, Call
-from tests.conftest import GatewayHarness, make_harness
+from tests.conftest import UNSEEN_LANGUAGE_FLOWS, GatewayHarness, make_harness
 from tests.stored import answers, call_row, count, events, participant_language
 
 # --- whole calls ----------------------------------------------------------------------------
@@ -291,3 +292,45 @@ def test_audio_route_serves_only_prompt_recordings(settings: Settings,
     ):
         assert web.get(path).status_code == 404, path
     assert web.post("/audio/water-test/en/priority.mp3").status_code == 405
+
+
+# --- a language CivicLine does not ship ---------------------------------------------------
+
+
+def test_a_consultation_in_arabic_runs_by_voice_with_no_word_of_another_language(
+    settings: Settings,
+) -> None:
+    gateway = make_harness(settings.with_overrides(flows_dir=UNSEEN_LANGUAGE_FLOWS))
+    call = Call(gateway.client, called="+254700000077")
+    menu = call.start()
+    # Each language says its own line, in its own name: an Arabic caller can choose Arabic.
+    assert menu.prompt == ["للعربية، اضغط 1.", "For English, press 2."]
+    arabic_lines = [say for say in menu.root.iter("Say") if say.get("language") == "arb"]
+    assert ["".join(s.itertext()) for s in arabic_lines] == ["للعربية، اضغط 1."]
+    heard = [call.press("1")]
+    assert heard[0].said[0] == (
+        "مرحبا بك في خدمات المياه. هناك 4 أسئلة قصيرة. أجب بمفاتيح هاتفك."
+    )
+    assert heard[0].prompt[0] == "ما الذي يجب إصلاحه أولا؟"
+    assert "لـ نقاط المياه، اضغط 1." in heard[0].prompt[1]
+    heard.append(call.press("7"))  # no such option: the valid keys, in Arabic
+    assert heard[-1].said[0] == "هذا المفتاح غير صحيح. اضغط مفتاحا من 1 إلى 3."
+    heard.append(call.stay_silent())
+    heard.append(call.press("2"))
+    assert heard[-1].said[0] == "اخترت الطرق."
+    heard.append(call.press("1"))
+    assert heard[-1].said[0] == "اخترت نعم."
+    heard.append(call.press("4"))
+    heard.append(call.press("0"))  # skips the comment
+    assert heard[-1].said[-1] == "مع السلامة." and heard[-1].hangs_up
+    for step in heard:
+        for say in step.root.iter("Say"):
+            text = "".join(say.itertext())
+            assert not re.search(r"[A-Za-z]", text), text
+            assert (say.get("voice"), say.get("language")) == ("Polly.Zeina", "arb")
+    assert answers(gateway) == {
+        "priority": ("answered", "roads"),
+        "enough": ("answered", "yes"),
+        "satisfaction": ("answered", "4"),
+        "comment": ("skipped", None),
+    }

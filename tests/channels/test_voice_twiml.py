@@ -116,3 +116,21 @@ def test_twiml_documents_are_valid_xml_for_every_step(gateway: GatewayHarness) -
     with gateway.services.store.engine.connect() as conn:
         keys = conn.execute(select(schema.inbound.c.provider_id)).scalars().all()
     assert sorted(keys) == sorted(f"{call.sid}:{n}" for n in range(len(seen)))
+
+
+def test_the_voice_of_a_language_settings_then_the_consultation_then_the_default(
+    settings: Settings,
+) -> None:
+    from gateway.channels.voice_twiml import TwimlRenderer
+    from gateway.consultation.catalogue import load_catalog
+    from tests.conftest import UNSEEN_LANGUAGE_FLOWS
+
+    catalog = load_catalog([UNSEEN_LANGUAGE_FLOWS])
+    plain = TwimlRenderer(settings, "https://gateway.example", catalog)
+    assert plain.voice("ar", "water-ar") == ("Polly.Zeina", "arb")
+    assert plain.voice("en", "water-ar") == ("Polly.Amy", "en-GB")
+    assert plain.voice("ar", None) == (None, None)  # no consultation: nothing known
+    chosen = settings.with_overrides(tts_voices={"ar": "Google.ar-XA-Standard-A"},
+                                     tts_languages={"ar": "ar-XA"})
+    ours = TwimlRenderer(chosen, "https://gateway.example", catalog)
+    assert ours.voice("ar", "water-ar") == ("Google.ar-XA-Standard-A", "ar-XA")

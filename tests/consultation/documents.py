@@ -98,3 +98,25 @@ def catalog_errors(paths: list[Path]) -> list[str]:
     with pytest.raises(FlowsInvalid) as caught:
         load_catalog(paths)
     return [str(error) for error in caught.value.errors]
+
+
+def unseen_language(code: str, skip: str = "pass") -> dict[str, Any]:
+    """What a language CivicLine does not ship must give: every text (here just the
+    title, which every message may name) and its settings."""
+    from gateway.consultation.messages import PLACEHOLDERS
+
+    return {
+        "messages": {name: {code: "{title}"} for name in PLACEHOLDERS},
+        "language_settings": {
+            code: {
+                "name": f"lang-{code}",
+                "yes": [f"yes{code}"],
+                "no": [f"no{code}"],
+                "words": {"stop": [f"stop{code}"], "start": [f"start{code}"],
+                          "help": [f"help{code}"], "skip": [skip + code],
+                          "lang": [f"lang{code}"]},
+                "voice": "Polly.Test",
+                "tts_language": f"{code}-XX",
+            }
+        },
+    }

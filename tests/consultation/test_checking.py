@@ -9,10 +9,19 @@ from typing import Any
 import pytest
 
 from gateway.consultation.catalogue import parse_consultation
+from gateway.consultation.messages import PLACEHOLDERS
 from gateway.consultation.model import QuestionType
 from gateway.consultation.reading import FlowsInvalid
 from tests.conftest import FIXTURE_FLOWS
-from tests.consultation.documents import BASE, document, dump, errors_of, only_error, question
+from tests.consultation.documents import (
+    BASE,
+    document,
+    dump,
+    errors_of,
+    only_error,
+    question,
+    unseen_language,
+)
 
 
 def test_valid_document_builds_the_model() -> None:
@@ -65,7 +74,7 @@ def test_phone_numbers_are_stored_in_e164() -> None:
             "- id: water\n",
             "flows/water.yaml: expected a mapping with keys id, title, keywords, "
             "languages, opens, closes, voice, messages, questions, profile, embargo, "
-            "timezone, invitation, reminder, results, got a list",
+            "language_settings, timezone, invitation, reminder, results, got a list",
         ),
     ],
 )
@@ -296,19 +305,18 @@ def test_valid_message_override() -> None:
     assert c.message("welcome", "sw", count=3) == "Utafiti wa maji: maswali 3."
 
 
-def test_only_some_messages_can_be_overridden() -> None:
-    data = document(messages={"upcoming": {"en": "Soon", "sw": "Hivi karibuni"}})
-    assert only_error(data) == (
-        "flows/water.yaml: messages.upcoming: 'upcoming' cannot be overridden; overridable: "
-        "welcome, help, thanks, closed, invalid"
-    )
+def test_any_message_can_be_overridden_in_any_language() -> None:
+    data = document(messages={"upcoming": {"sw": "Hivi karibuni"}})
+    c = parse_consultation(dump(data), "w.yaml")
+    assert c.message("upcoming", "sw", opens="x") == "Hivi karibuni"
+    assert c.message("upcoming", "en", opens="x").startswith("Water survey opens on x")
     data = document(messages={"thank": {"en": "Thanks", "sw": "Asante"}})
     assert only_error(data) == (
         "flows/water.yaml: messages.thank: unknown key 'thank' (did you mean 'thanks'?)"
     )
 
 
-def test_language_without_builtin_texts_must_override_them() -> None:
+def test_language_without_builtin_texts_must_give_every_text_and_setting() -> None:
     data = document(languages=["en", "ki"])
     for item in [data["title"], *(q["prompt"] for q in data["questions"] + data["profile"])]:
         item["ki"] = item.pop("sw")
@@ -317,14 +325,32 @@ def test_language_without_builtin_texts_must_override_them() -> None:
         option.pop("aliases", None)
     errors = errors_of(dump(data))
     assert errors == [
-        f"flows/water.yaml: messages.{name}: language 'ki' has no built-in {name!r} text: "
-        f"add messages.{name}.ki"
-        for name in ("welcome", "help", "thanks", "closed", "invalid")
+        *(
+            f"flows/water.yaml: messages.{name}: language 'ki' has no built-in {name!r} text: "
+            f"add messages.{name}.ki"
+            for name in PLACEHOLDERS
+        ),
+        *(
+            f"flows/water.yaml: language_settings.ki.{key}: language 'ki' is not built in: "
+            f"add language_settings.ki.{key}, {what}"
+            for key, what in [
+                ("name", "the language's own name, as its speakers write it (LANG takes it)"),
+                ("yes", "the words that answer yes, e.g. [نعم]"),
+                ("no", "the words that answer no, e.g. [لا]"),
+                ("words", "its command words: stop, start, help, skip, lang"),
+                ("voice", "a Twilio text-to-speech voice for it, e.g. Polly.Zeina"),
+                ("tts_language", "that voice's language tag, e.g. arb"),
+            ]
+        ),
     ]
-    data["messages"] = {
-        name: {"en": "{title}", "ki": "{title}"}
-        for name in ("welcome", "help", "thanks", "closed", "invalid")
-    }
+    data.update(unseen_language("ki"))
     c = parse_consultation(dump(data), "w.yaml")
     assert c.message("thanks", "ki") == "Utafiti wa maji"  # title.ki was moved from sw
-    assert c.message("hint_skip", "ki") == "Reply SKIP to skip."  # English fallback
+    assert c.message("hint_skip", "ki") == "Utafiti wa maji"  # its own, not English
+    assert c.language_settings["ki"].words["skip"] == ("passki",)
+    assert c.language_settings["ki"].voice == "Polly.Test"
+    del data["language_settings"]["ki"]["words"]["skip"]
+    assert only_error(data) == (
+        "flows/water.yaml: language_settings.ki.words.skip: language 'ki' is not built in: "
+        "add language_settings.ki.words.skip, the word for SKIP in it"
+    )

@@ -8,6 +8,8 @@ from gateway.consultation.keywords import (
     RESERVED_WORDS,
     Command,
     Keyword,
+    consultation_commands,
+    language_names,
     match_keyword,
     resolve_language,
 )
@@ -224,3 +226,40 @@ def test_lang_keyword_argument_resolves() -> None:
     keyword = match_keyword("LUGHA Kiswahili!", KEYWORDS)
     assert keyword is not None
     assert resolve_language(keyword.argument, ("en", "sw")) == "sw"
+
+
+# --- words a consultation brings for its own languages -------------------------------------
+
+
+def _arabic_catalog():
+    from gateway.consultation.catalogue import load_catalog
+    from tests.conftest import UNSEEN_LANGUAGE_FLOWS
+
+    return load_catalog([UNSEEN_LANGUAGE_FLOWS])
+
+
+@pytest.mark.parametrize(
+    ("text", "command"),
+    [("توقف", Command.OPT_OUT), ("ابدأ", Command.OPT_IN), ("مساعدة!", Command.HELP),
+     ("تخطي", Command.SKIP), ("لغة", Command.LANG)],
+)
+def test_a_consultations_own_command_words(text: str, command: Command) -> None:
+    more = consultation_commands(_arabic_catalog())
+    keyword = match_keyword(text, ("ماء",), more)
+    assert keyword is not None and keyword.command is command
+    assert match_keyword(text, ("ماء",)) is None  # not without the consultation's words
+
+
+def test_lang_takes_a_languages_own_name() -> None:
+    catalog = _arabic_catalog()
+    names = language_names(catalog)
+    assert names == {"ar": ("العربية",)}
+    keyword = match_keyword("لغة العربية", ("ماء",), consultation_commands(catalog))
+    assert keyword == Keyword(Command.LANG, "العربية")
+    assert resolve_language("العربية", ("ar", "en"), names) == "ar"
+    assert resolve_language("العربية", ("ar", "en")) is None
+    assert resolve_language("english", ("ar", "en"), names) == "en"
+
+
+def test_an_arabic_keyword_joins() -> None:
+    assert match_keyword("ماء", ("ماء", "WELL")) == Keyword(Command.JOIN, "ماء")

@@ -9,7 +9,7 @@ import pytest
 
 from gateway.consultation.catalogue import load_file, parse_consultation
 from gateway.consultation.reading import FlowError, FlowsInvalid
-from tests.consultation.documents import BASE, document, dump, errors_of
+from tests.consultation.documents import BASE, document, dump, errors_of, unseen_language
 
 
 def test_error_str_names_file_path_and_reason() -> None:
@@ -43,8 +43,18 @@ questions:
       - {id: 18_34, label: {en: 18 to 34, no: 18 til 34}, aliases: {en: [yes, on]}}
       - {id: 35_59, label: {en: 35 to 59, no: 35 til 59}, aliases: {no: [no]}}
 """
+    rest = unseen_language("no")  # every other text, and the language's settings
+    del rest["messages"]["welcome"], rest["messages"]["help"], rest["messages"]["thanks"]
+    del rest["messages"]["closed"], rest["messages"]["invalid"]
+    text = text.replace("messages:\n", "messages:\n" + "".join(
+        f"  {name}: {{no: \"{{title}}\"}}\n" for name in rest["messages"]
+    ))
+    text += "language_settings: {no: {name: Norsk, yes: [ja], no: [nei], voice: Polly.Liv, "
+    text += "tts_language: nb-NO, words: {stop: [stopp], start: [start], help: [hjelp], "
+    text += "skip: [hopp], lang: [sprak]}}}\n"
     c = parse_consultation(text, "age.yaml")
     assert c.languages == ("en", "no")
+    assert c.language_settings["no"].no == ("nei",)
     options = c.questions[0].options
     assert [o.id for o in options] == ["18_34", "35_59"]
     assert options[0].aliases == {"en": ("yes", "on")}
