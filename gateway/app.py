@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 
 from flask import Flask, Request, Response, jsonify, request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
@@ -20,9 +21,12 @@ from gateway.application.callback_scheduling import CallbackScheduler
 from gateway.application.callbacks import configuration_warnings as callback_warnings
 from gateway.application.callbacks import default_scheduler
 from gateway.application.catalog_source import CatalogSource, CentralCatalog, StaticCatalog
+from gateway.application.outreach_runner import default_scheduler as outreach_scheduler
+from gateway.application.outreach_runner import progress_reports
+from gateway.application.outreach_scheduling import OutreachScheduler
 from gateway.application.regions import load_region_prefixes
 from gateway.application.services import Services, open_local_store
-from gateway.channels import sms, status, voice
+from gateway.channels import outreach_status, sms, status, voice
 from gateway.channels.twilio_calls import CallPlacer
 from gateway.database import ping
 from gateway.embedded_centre import central_link, serve_embedded_centre
@@ -58,6 +62,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.register_blueprint(status.blueprint)
     app.register_blueprint(voice.blueprint)
     app.register_blueprint(voice.audio_blueprint)
+    app.register_blueprint(outreach_status.blueprint)
     serve_embedded_centre(app, services)
 
     @app.get("/healthz")
@@ -94,6 +99,7 @@ def build_services(
     trigger: SyncTrigger | None = None,
     call_placer: CallPlacer | None = None,
     callbacks: CallbackScheduler | None = None,
+    outreach: OutreachScheduler | None = None,
 ) -> Services:
     """What a gateway process holds; a test (or a command) may pass its own parts."""
     store = open_local_store(settings)
@@ -120,9 +126,15 @@ def build_services(
         syncer=syncer,
         call_placer=call_placer,
         callbacks=callbacks,
+        outreach=outreach,
     )
     if services.callbacks is None:
         services.callbacks = default_scheduler(services)
+    if services.outreach is None:
+        services.outreach = outreach_scheduler(services)
+    if services.syncer is not None:
+        services.syncer.outreach_progress = partial(
+            progress_reports, store.engine, services.region_prefixes)
     return services
 
 
@@ -133,6 +145,8 @@ def open_syncer(settings: Settings) -> Iterator[tuple[LocalStore, Syncer]]:
     store = open_local_store(settings)
     central = central_link(settings, store)
     syncer = build_syncer(settings, store, central)
+    syncer.outreach_progress = partial(
+        progress_reports, store.engine, load_region_prefixes(settings.regions_file))
     try:
         yield store, syncer
     finally:

@@ -9,8 +9,11 @@ import click
 
 from gateway.commands.callbacks import callbacks
 from gateway.commands.central import central
+from gateway.commands.contacts import contacts
 from gateway.commands.flows import flows
 from gateway.commands.officials import export, officials
+from gateway.commands.outbox import outbox, simulate_outreach
+from gateway.commands.outreach import outreach
 from gateway.commands.server import db, serve, worker
 from gateway.commands.simulate import simulate
 from gateway.commands.sync import status, sync
@@ -28,8 +31,9 @@ def cli() -> None:
 
 
 for command in (serve, worker, db, flows, simulate, central, sync, status, export, officials,
-                callbacks):
+                callbacks, outreach, contacts, outbox):
     cli.add_command(command)
+simulate.add_command(simulate_outreach)
 
 
 def main() -> None:

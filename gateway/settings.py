@@ -87,6 +87,12 @@ class Settings:
     sync_interval: float = 30.0  # seconds between sweeps for unsynced events
     small_cell_k: int = 5
     regions_file: Path | None = None
+    # Outreach (sending invitations, reminders, results): rates shared by every worker.
+    sms_per_second: float = 1.0  # a long code sends about 1/s; a short code about 100/s
+    calls_per_second: float = 1.0  # Twilio's default calls per second per account
+    max_concurrent_calls: int = 10  # outreach calls placed and not yet completed
+    outreach_amd: bool = False  # answering-machine detection on outreach calls
+    outreach_batch_size: int = 50  # rows claimed per batch; pause/cancel act between them
     # Variable names of the secrets from_env() took from DATA_DIR/secrets.env because
     # they were unset; not itself read from the environment.
     generated_secrets: frozenset[str] = field(default=frozenset(), metadata={"env": False})

@@ -212,3 +212,28 @@ def test_status_and_sync_commands(settings: Settings) -> None:
     assert after["quarantined"] == 0
     assert after["failures_in_a_row"] == 0
     assert [i["id"] for i in after["consultations"]["items"]] == ["roads-2025", "water-test"]
+
+
+def test_keyword_then_stop_counts_as_a_callers_silence_does(services: Services) -> None:
+    """Both reached question 1 and gave nothing: one no_answer each, by channel."""
+    from gateway.central.store.tallies import TallyStore
+    from tests.channels.voice_calls import Call
+
+    app = create_app(services=services)
+    client = TwilioClient(app.test_client(), TEST_TOKEN)
+    client.sms("+254711000001", "WATER")
+    client.sms("+254711000001", "STOP")
+    call = Call(client, caller="+254711000002")
+    call.start()
+    call.press("1")  # English
+    for _ in range(3):
+        call.stay_silent()
+    call.hang_up()
+    assert services.central is not None
+    wait_until(lambda: len(central_events(services)) == 2, timeout=20)
+    tallies = TallyStore(services.central.store.engine)
+    counts = {(c.question_id, c.status, c.channel): c.count
+              for c in tallies.tally_counts("water-test", ("comment",))}
+    assert counts == {("priority", "no_answer", "sms"): 1, ("priority", "no_answer", "voice"): 1}
+    people = tallies.activity("water-test")["water-test"]
+    assert (people.participants, people.participants_sms, people.participants_voice) == (2, 1, 1)

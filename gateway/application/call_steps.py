@@ -3,6 +3,8 @@
 Like incoming_sms.py for SMS: one participant transaction per webhook, holding the call state,
 the response events (channel "voice") and the inbound log row `CallSid:step` with the
 TwiML sent, so a retried action webhook gets the same TwiML and records nothing twice.
+A call moves the participant's session too, the one their texts use: a call resumes where
+their texts stopped, and their next text continues where the call stopped.
 A missed call on a consultation that offers it requests a call-back, within the quota
 of gateway/application/rules.py, which also says how long a dropped call may resume.
 """
@@ -11,13 +13,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from gateway.application import rules
 from gateway.application.regions import region_for
 from gateway.application.services import Services
 from gateway.consultation.model import Catalog
+from gateway.consultation.sms_conversation import SessionState
 from gateway.consultation.voice_call import (
     CallContext,
     CallInput,
@@ -78,6 +81,7 @@ def handle_call_start(
         if call.callback_id is not None:
             calls.callback_answered(call.callback_id, call.call_sid, now)
         reply = render(step)
+        _share_session(tx, catalog, step, now)
         _commit(tx, calls, call.call_sid, None, step, start_key(call.call_sid), reply, now,
                 region)
     if step.recorded:
@@ -128,6 +132,7 @@ def handle_call_step(
             return render(repeat_current(ctx, stored.state))
         step = advance_call(ctx, stored.state, given)
         reply = render(step)
+        _share_session(tx, catalog, step, now)
         _commit(tx, calls, call_sid, stored, step, key, reply, now, region)
     if step.recorded:
         services.trigger.notify()
@@ -144,13 +149,34 @@ def handle_call_status(services: Services, call_sid: str, call_status: str,
 
 def _context(services: Services, catalog: Catalog, tx: ParticipantTx, calls: CallsTx,
              call_sid: str, now: datetime) -> CallContext:
+    since = rules.resumable_since(now)
+    # A dropped call's position, unless the shared session (texts, or a later call) moved on.
+    resume = calls.resume_positions(since, exclude_call=call_sid)
+    resume.update(tx.positions_since(since))
     return CallContext(
         catalog=catalog,
         now=now,
         participant_language=tx.state().language,
         max_invalid_tries=services.settings.max_invalid_tries,
-        resume=calls.resume_positions(rules.resumable_since(now), exclude_call=call_sid),
+        resume=resume,
     )
+
+
+def _share_session(tx: ParticipantTx, catalog: Catalog, step: VoiceStep, now: datetime) -> None:
+    """Where the call is, as the participant's session: the next text continues there.
+
+    Their texts no longer answer the question they last saw by SMS (the call may have
+    answered it): the next one is told where they are and asked that question."""
+    state = step.state
+    consultation = catalog.get(state.consultation_id) if state.consultation_id else None
+    if consultation is None or state.language is None:
+        return  # still at a menu: nothing to share
+    done = state.position >= len(consultation.steps)
+    tx.save_session(SessionState(consultation.id, state.language, position=state.position,
+                                 completed=done), now)
+    participant = tx.state()
+    if participant.active_consultation == consultation.id:
+        tx.save_participant(replace(participant, active_consultation=None), now)
 
 
 def _commit(

@@ -1,7 +1,8 @@
 """Apply one inbound SMS: load state, run the SMS conversation, commit, then wake the sync.
 
-The reply is held back past the reply cap (gateway/application/rules.py); the answer is
-recorded all the same."""
+The reply is held back past the reply cap (gateway/application/rules.py), except the
+confirmations of STOP, START and HELP; the answer is recorded all the same. The outcome
+says why a reply was held back (the simulator shows it)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,9 @@ from gateway.store.participants import InboundRecord
 log = logging.getLogger(__name__)
 
 
+OPTED_OUT = "this number has opted out (STOP); START opts in again"
+
+
 @dataclass(frozen=True)
 class InboundSms:
     message_sid: str
@@ -26,8 +30,19 @@ class InboundSms:
     body: str
 
 
+@dataclass(frozen=True)
+class SmsOutcome:
+    reply: str | None  # the reply to send, None for none
+    held_back: str | None = None  # why there is no reply, when one was held back
+
+
 def handle_sms(services: Services, sms: InboundSms, now: datetime | None = None) -> str | None:
     """The reply to send (None for none). Effects are committed before this returns."""
+    return receive_sms(services, sms, now).reply
+
+
+def receive_sms(services: Services, sms: InboundSms, now: datetime | None = None) -> SmsOutcome:
+    """The reply, and why none was sent if one was held back; effects committed first."""
     now = now or datetime.now(UTC)
     settings = services.settings
     who = pseudonym(settings.pseudonym_key, sms.sender)
@@ -43,7 +58,7 @@ def handle_sms(services: Services, sms: InboundSms, now: datetime | None = None)
         seen, reply = tx.previous_reply()
         if seen:
             log.info("sms %s is a retry; replaying the reply", sms.message_sid)
-            return reply
+            return SmsOutcome(reply)
         conversation = Conversation(
             catalog=catalog,
             participant=tx.state(),
@@ -52,11 +67,15 @@ def handle_sms(services: Services, sms: InboundSms, now: datetime | None = None)
             max_invalid_tries=settings.max_invalid_tries,
         )
         step = advance(conversation, sms.body)
-        reply = step.reply
-        if reply is not None and not rules.may_reply(tx.sms_replies, settings):
+        reply, held_back = step.reply, None
+        if reply is None and step.participant.opted_out:
+            held_back = OPTED_OUT
+        elif reply is not None and not rules.may_reply(
+            tx.sms_replies, settings, confirmation=step.confirmation
+        ):
             log.warning("reply cap reached for %s; answer kept, no reply", mask_number(sms.sender))
-            reply = None
+            reply, held_back = None, rules.reply_cap_reason(tx.sms_replies, settings)
         recorded = tx.apply(step, InboundRecord(sms.message_sid, "sms", now, reply), region)
     if recorded:
         services.trigger.notify()
-    return reply
+    return SmsOutcome(reply, held_back)

@@ -40,9 +40,19 @@ def replies_counted_since(now: datetime) -> datetime:
     return now - REPLY_WINDOW
 
 
-def may_reply(replies_in_window: int, settings: Settings) -> bool:
-    """Whether one more SMS reply goes to a number already sent this many in the window."""
-    return replies_in_window < settings.replies_per_hour
+def may_reply(replies_in_window: int, settings: Settings, *, confirmation: bool = False) -> bool:
+    """Whether one more SMS reply goes to a number already sent this many in the window.
+
+    The confirmation of an opt-out, an opt-in or HELP always goes: someone who asks to
+    stop must hear that they did."""
+    return confirmation or replies_in_window < settings.replies_per_hour
+
+
+def reply_cap_reason(replies_in_window: int, settings: Settings) -> str:
+    """Why a reply was held back by the cap, in words an operator can act on."""
+    plural = "reply" if replies_in_window == 1 else "replies"
+    return (f"reply cap: this number was sent {replies_in_window} {plural} in the last hour "
+            f"(REPLIES_PER_HOUR={settings.replies_per_hour})")
 
 
 def callbacks_counted_since(now: datetime) -> datetime:

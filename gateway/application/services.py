@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 from gateway.application.callback_scheduling import CallbackScheduler
 from gateway.application.catalog_source import CatalogSource
+from gateway.application.outreach_scheduling import OutreachScheduler
+from gateway.application.rate_limit import RateLimiter
 from gateway.database import make_engine
 from gateway.settings import Settings
 from gateway.store.participants import LocalStore
@@ -18,6 +20,7 @@ from gateway.sync.trigger import SyncTrigger
 
 if TYPE_CHECKING:
     from gateway.channels.twilio_calls import CallPlacer
+    from gateway.channels.twilio_messages import OutboundSender
 
 
 @dataclass
@@ -32,6 +35,9 @@ class Services:
     syncer: Syncer | None = None
     call_placer: CallPlacer | None = None  # None: Twilio's, built when first needed
     callbacks: CallbackScheduler | None = None  # runs callbacks.place_due_callbacks
+    outreach: OutreachScheduler | None = None  # runs outreach_runner.send_outreach
+    outbound_sender: OutboundSender | None = None  # None: Twilio's, or the sandbox
+    rate_limiter: RateLimiter | None = None  # None: built from the settings when needed
 
 
 def open_local_store(settings: Settings) -> LocalStore:

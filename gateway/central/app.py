@@ -7,7 +7,7 @@ import logging
 from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
-from gateway.central import api
+from gateway.central import api, outreach_api  # noqa: F401 (outreach_api adds routes to api)
 from gateway.central.officials.mount import register_officials
 from gateway.central.store.central_store import CentralStore
 from gateway.database import ping

@@ -8,7 +8,7 @@ from functools import lru_cache
 from flask import Blueprint, Response, request
 from twilio.twiml.messaging_response import MessagingResponse
 
-from gateway.application.incoming_sms import InboundSms, handle_sms
+from gateway.application.incoming_sms import InboundSms, receive_sms
 from gateway.channels import field_shapes
 from gateway.channels.phone import to_e164
 from gateway.channels.request_helpers import required_field, services, twiml
@@ -17,6 +17,8 @@ from gateway.channels.signatures import require_twilio_signature
 log = logging.getLogger(__name__)
 
 blueprint = Blueprint("sms", __name__)
+
+HELD_BACK_HEADER = "X-CivicLine-Held-Back"  # why no reply was sent, when one was held back
 
 
 @blueprint.before_request
@@ -34,8 +36,11 @@ def incoming_sms() -> Response:
         # Short codes and alphanumeric senders are bots or operators: never answer them.
         log.info("sms %s from a non-phone sender; no reply", message_sid)
         return twiml(reply_twiml(None))
-    reply = handle_sms(services(), InboundSms(message_sid, sender, body))
-    return twiml(reply_twiml(reply))
+    outcome = receive_sms(services(), InboundSms(message_sid, sender, body))
+    response = twiml(reply_twiml(outcome.reply))
+    if outcome.held_back is not None:  # for `civicline simulate sms`; Twilio ignores it
+        response.headers[HELD_BACK_HEADER] = outcome.held_back
+    return response
 
 
 @lru_cache(maxsize=2048)

@@ -12,6 +12,13 @@ from gateway.settings import Settings
 
 def signed_post(settings: Settings, base_url: str, path: str, params: dict[str, str]) -> str:
     """POST a form to the gateway signed exactly as Twilio signs it; returns the body."""
+    return signed_response(settings, base_url, path, params).text
+
+
+def signed_response(
+    settings: Settings, base_url: str, path: str, params: dict[str, str]
+) -> requests.Response:
+    """POST a form to the gateway signed exactly as Twilio signs it; the whole answer."""
     url = base_url.rstrip("/") + path
     signed_url = (settings.public_base_url.rstrip("/") + path) if settings.public_base_url else url
     signature = RequestValidator(settings.twilio_auth_token).compute_signature(signed_url, params)
@@ -25,4 +32,4 @@ def signed_post(settings: Settings, base_url: str, path: str, params: dict[str, 
         ) from exc
     if response.status_code >= 400:
         raise click.ClickException(f"gateway answered {response.status_code}: {response.text}")
-    return response.text
+    return response

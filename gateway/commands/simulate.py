@@ -7,7 +7,8 @@ import xml.etree.ElementTree as ET
 
 import click
 
-from gateway.commands.signed_webhooks import signed_post
+from gateway.channels.sms import HELD_BACK_HEADER
+from gateway.commands.signed_webhooks import signed_response
 from gateway.settings import Settings
 
 DEFAULT_URL = "http://127.0.0.1:8000"
@@ -15,7 +16,7 @@ DEFAULT_URL = "http://127.0.0.1:8000"
 
 def send_sms(settings: Settings, url: str, sender: str, to: str, body: str) -> list[str]:
     """Text `body` from `sender` to the gateway at `url`, as Twilio would deliver it;
-    returns the replies."""
+    returns the replies, or one line saying why there is none."""
     sid = "SM" + secrets.token_hex(16)
     params = {  # as Twilio sends them: the id three times, under its three names
         "MessageSid": sid,
@@ -29,7 +30,12 @@ def send_sms(settings: Settings, url: str, sender: str, to: str, body: str) -> l
         "NumSegments": "1",
         "NumMedia": "0",
     }
-    return sms_reply_texts(signed_post(settings, url, "/twilio/sms", params))
+    response = signed_response(settings, url, "/twilio/sms", params)
+    replies = [f"< {reply}" for reply in sms_reply_texts(response.text)]
+    held_back = response.headers.get(HELD_BACK_HEADER)
+    if not replies:
+        replies = [f"(no reply, held back: {held_back})" if held_back else "(no reply)"]
+    return replies
 
 
 def sms_reply_texts(twiml: str) -> list[str]:
@@ -52,8 +58,8 @@ def sms(sender: str, to: str, url: str, messages: tuple[str, ...]) -> None:
     settings = Settings.from_env()
 
     def send(body: str) -> None:
-        for reply in send_sms(settings, url, sender, to, body) or ["(no reply)"]:
-            click.echo(f"< {reply}")
+        for line in send_sms(settings, url, sender, to, body):
+            click.echo(line)
 
     if messages:
         for body in messages:

@@ -259,13 +259,29 @@ def _yes_no_value(consultation: Consultation, text: str) -> str | None:
         yes.add(normalise(consultation.message("yes", lang)))
         no.add(normalise(consultation.message("no", lang)))
     yes, no = yes - no, no - yes  # a word meaning both is neither
-    yes.add("1")
-    no.add("2")
     if text in yes or text in no:  # also a localized "yes" of several words
         return "yes" if text in yes else "no"
+    languages = _accepted_languages(consultation)
+
+    def reading(token: str) -> str:
+        if token in yes or token in no:
+            return "yes" if token in yes else "no"
+        # 1 or 2 as a choice takes them: digits, a number word, the letter a or b.
+        number = _position(token, languages)
+        return {1: "yes", 2: "no"}.get(number, "") if number is not None else ""
+
     # "yes yes", "ndiyo 1": every word says the same thing.
-    readings = {"yes" if t in yes else "no" if t in no else "" for t in text.split()}
+    readings = {reading(t) for t in text.split()}
     return readings.pop() if len(readings) == 1 and "" not in readings else None
+
+
+def _position(token: str, languages: Iterable[str]) -> int | None:
+    """The number one word gives an option: digits, a number word, or a letter."""
+    if _ASCII_NUMBER.fullmatch(token):
+        return int(token)
+    if len(token) == 1 and token in LETTERS:
+        return LETTERS.index(token) + 1
+    return _number_word(token, languages)
 
 
 # -- scale -------------------------------------------------------------------------------

@@ -22,6 +22,11 @@ from gateway.consultation import messages
 from gateway.consultation.authoring import keywords_that_answer
 from gateway.consultation.keywords import RESERVED_WORDS
 from gateway.consultation.model import Consultation, Question, VoiceSettings
+from gateway.consultation.outreach_texts import (
+    OUTREACH_KEYS,
+    check_outreach_segments,
+    read_outreach,
+)
 from gateway.consultation.question_checking import QuestionChecker
 from gateway.consultation.reading import FlowError, index_path, key_path, read_yaml
 from gateway.consultation.value_checking import describe
@@ -38,7 +43,7 @@ ROOT_KEYS = (
     "questions",
     "profile",
     "embargo",
-)
+) + OUTREACH_KEYS
 VOICE_KEYS = ("numbers", "callback")
 
 _CONSULTATION_ID = re.compile(r"[a-z0-9-]+")
@@ -117,9 +122,10 @@ class FileChecker(QuestionChecker):
                 root.get("profile"), "profile", languages, seen_ids, profile=True
             )
         embargo = self.boolean(root, "embargo", "")
+        outreach = read_outreach(self, root, languages)
         if self.errors or keywords is None:
             return None
-        return Consultation(
+        consultation = Consultation(
             id=cid,
             title=title,
             keywords=keywords[0],
@@ -133,7 +139,11 @@ class FileChecker(QuestionChecker):
             messages=overrides,
             embargo=embargo,
             source=self.source,
+            **outreach,
         )
+        if not check_outreach_segments(consultation, outreach, self.error):
+            return None
+        return consultation
 
     def languages(self, value: object) -> tuple[str, ...] | None:
         """The declared languages, or None when unusable (then texts are not compared)."""

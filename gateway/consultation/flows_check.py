@@ -15,6 +15,7 @@ from gateway.consultation import segments
 from gateway.consultation.audio import prompt_recording_warnings
 from gateway.consultation.catalogue import scan_catalog
 from gateway.consultation.model import Consultation
+from gateway.consultation.outreach_texts import reminder_warnings
 from gateway.consultation.reading import FlowError
 from gateway.consultation.render import sms_texts
 
@@ -74,6 +75,7 @@ def sms_segment_warnings(consultation: Consultation) -> list[str]:
 WARNING_PRODUCERS: tuple[WarningProducer, ...] = (
     sms_segment_warnings,
     prompt_recording_warnings,  # voice prompts lacking a recording, per language
+    reminder_warnings,  # built-in reminders too long for one SMS once the title is in
 )
 
 

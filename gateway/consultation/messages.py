@@ -26,6 +26,7 @@ PLACEHOLDERS: dict[str, frozenset[str]] = {
     "no_consultation": frozenset({"title", "keywords"}),
     "unparsed_next": frozenset({"title"}),
     "already_done": frozenset({"title", "keyword"}),
+    "resume": frozenset({"title", "number", "count"}),
     "hint_choice": frozenset({"title", "max"}),
     "hint_yes_no": frozenset({"title"}),
     "hint_scale": frozenset({"title", "min", "max"}),
@@ -41,7 +42,7 @@ PLACEHOLDERS: dict[str, frozenset[str]] = {
     "voice_language_option": frozenset({"title", "key"}),
     "voice_consultation_option": frozenset({"title", "key"}),
     "voice_welcome": frozenset({"title", "count"}),
-    "voice_resume": frozenset({"title"}),
+    "voice_resume": frozenset({"title", "number", "count"}),
     "voice_upcoming": frozenset({"title", "opens"}),
     "voice_option": frozenset({"title", "label", "key"}),
     "voice_repeat": frozenset({"title"}),
@@ -74,6 +75,8 @@ BUILTIN: dict[str, dict[str, str]] = {
         "no_consultation": "To take part, text one of: {keywords}",
         "unparsed_next": "We could not read that answer. Next question:",
         "already_done": "You have answered {title}. Thank you. Text {keyword} to change answers.",
+        "resume": "Welcome back to {title}: we continue where you stopped, at question {number} "
+        "of {count}.",
         "hint_choice": "Reply 1 to {max}.",
         "hint_yes_no": "Reply 1 for Yes or 2 for No.",
         "hint_scale": "Reply a number from {min} to {max}.",
@@ -89,7 +92,8 @@ BUILTIN: dict[str, dict[str, str]] = {
         "voice_consultation_option": "For {title}, press {key}.",
         "voice_welcome": "Welcome to {title}. There are {count} short questions. Answer with "
         "the keys on your phone.",
-        "voice_resume": "Welcome back to {title}. We continue where you stopped.",
+        "voice_resume": "Welcome back to {title}: we continue where you stopped, at question "
+        "{number} of {count}.",
         "voice_upcoming": "{title} opens on {opens}. Please call again then. Goodbye.",
         "voice_option": "For {label}, press {key}.",
         "voice_repeat": "Press star to repeat.",
@@ -106,9 +110,9 @@ BUILTIN: dict[str, dict[str, str]] = {
         "voice_hidden_number": "Please call again without hiding your number. Goodbye.",
     },
     "sw": {
-        "welcome": "{title}: maswali {count} mafupi. Jibu STOP kusitisha, HELP kwa msaada.",
-        "help": "{title}: jibu kwa namba ya jibu lako. SKIP kuruka swali la hiari, "
-        "LANG kubadili lugha, STOP kusitisha. Tuma {keyword} kuendelea.",
+        "welcome": "{title}: maswali {count} mafupi. Jibu SITISHA kusitisha, MSAADA kwa msaada.",
+        "help": "{title}: jibu kwa namba ya jibu lako. RUKA kuruka swali la hiari, "
+        "LUGHA kubadili lugha, SITISHA kusitisha. Tuma {keyword} kuendelea.",
         "thanks": "Asante. Majibu yako kwa {title} yamehifadhiwa.",
         "closed": "{title} imefungwa. Asante kwa kushiriki.",
         "invalid": "Samahani, jibu hilo si sahihi. {hint}",
@@ -116,15 +120,17 @@ BUILTIN: dict[str, dict[str, str]] = {
         "opted_out": "Hutapokea ujumbe zaidi. Jibu START kujiunga tena.",
         "opted_in": "Karibu tena. Tuma neno kuu kushiriki.",
         "language_set": "Lugha imewekwa Kiswahili.",
-        "unknown_language": "Lugha haijulikani. Jibu LANG na moja ya: {choices}",
+        "unknown_language": "Lugha haijulikani. Jibu LUGHA na moja ya: {choices}",
         "no_consultation": "Kushiriki, tuma moja ya: {keywords}",
         "unparsed_next": "Hatukuweza kusoma jibu hilo. Swali linalofuata:",
         "already_done": "Umejibu {title}. Asante. Tuma {keyword} kubadili majibu.",
+        "resume": "Karibu tena kwenye {title}: tunaendelea ulipoishia, swali la {number} kati "
+        "ya {count}.",
         "hint_choice": "Jibu 1 hadi {max}.",
         "hint_yes_no": "Jibu 1 kwa Ndiyo au 2 kwa Hapana.",
         "hint_scale": "Jibu namba kutoka {min} hadi {max}.",
         "hint_text": "Tafadhali jibu kwa maneno machache.",
-        "hint_skip": "Jibu SKIP kuruka.",
+        "hint_skip": "Jibu RUKA kuruka.",
         "keys_choice": "Bonyeza kitufe kutoka 1 hadi {max}.",
         "keys_yes_no": "Bonyeza 1 kwa Ndiyo au 2 kwa Hapana.",
         "keys_scale": "Bonyeza kitufe kutoka {min} hadi {max}.",
@@ -135,7 +141,8 @@ BUILTIN: dict[str, dict[str, str]] = {
         "voice_consultation_option": "Kwa {title}, bonyeza {key}.",
         "voice_welcome": "Karibu kwenye {title}. Kuna maswali {count} mafupi. Jibu kwa "
         "kubonyeza vitufe vya simu yako.",
-        "voice_resume": "Karibu tena kwenye {title}. Tunaendelea ulipoishia.",
+        "voice_resume": "Karibu tena kwenye {title}: tunaendelea ulipoishia, swali la {number} "
+        "kati ya {count}.",
         "voice_upcoming": "{title} itafunguliwa {opens}. Tafadhali piga tena wakati huo. Kwaheri.",
         "voice_option": "Kwa {label}, bonyeza {key}.",
         "voice_repeat": "Bonyeza nyota kusikiliza tena.",
@@ -152,10 +159,10 @@ BUILTIN: dict[str, dict[str, str]] = {
         "voice_hidden_number": "Tafadhali piga tena bila kuficha namba yako. Kwaheri.",
     },
     "fr": {
-        "welcome": "{title}: {count} questions courtes. Repondez STOP pour arreter, HELP "
+        "welcome": "{title}: {count} questions courtes. Repondez ARRET pour arreter, AIDE "
         "pour l'aide.",
-        "help": "{title}: repondez avec le numero de votre choix. SKIP passe une question "
-        "facultative, LANG change la langue, STOP arrete. Envoyez {keyword} pour reprendre.",
+        "help": "{title}: repondez avec le numero de votre choix. PASSER passe une question "
+        "facultative, LANGUE change la langue, ARRET arrete. Envoyez {keyword} pour reprendre.",
         "thanks": "Merci. Vos reponses a {title} sont enregistrees.",
         "closed": "{title} est close. Merci de votre interet.",
         "invalid": "Desole, reponse non valide. {hint}",
@@ -163,15 +170,17 @@ BUILTIN: dict[str, dict[str, str]] = {
         "opted_out": "Vous ne recevrez plus de messages. Repondez START pour revenir.",
         "opted_in": "Bon retour. Envoyez un mot-cle pour participer.",
         "language_set": "Langue: francais.",
-        "unknown_language": "Langue inconnue. Repondez LANG avec: {choices}",
+        "unknown_language": "Langue inconnue. Repondez LANGUE avec: {choices}",
         "no_consultation": "Pour participer, envoyez: {keywords}",
         "unparsed_next": "Reponse illisible. Question suivante:",
         "already_done": "Vous avez repondu a {title}. Merci. Envoyez {keyword} pour modifier.",
+        "resume": "Bon retour a {title}: nous reprenons ou vous vous etes arrete, a la question "
+        "{number} sur {count}.",
         "hint_choice": "Repondez 1 a {max}.",
         "hint_yes_no": "Repondez 1 pour Oui ou 2 pour Non.",
         "hint_scale": "Repondez un nombre de {min} a {max}.",
         "hint_text": "Repondez en quelques mots.",
-        "hint_skip": "Repondez SKIP pour passer.",
+        "hint_skip": "Repondez PASSER pour passer.",
         "keys_choice": "Appuyez sur une touche de 1 à {max}.",
         "keys_yes_no": "Appuyez sur 1 pour Oui ou 2 pour Non.",
         "keys_scale": "Appuyez sur une touche de {min} à {max}.",
@@ -182,7 +191,8 @@ BUILTIN: dict[str, dict[str, str]] = {
         "voice_consultation_option": "Pour {title}, appuyez sur {key}.",
         "voice_welcome": "Bienvenue à {title}. Il y a {count} questions courtes. Répondez "
         "avec les touches de votre téléphone.",
-        "voice_resume": "Bon retour à {title}. Nous reprenons là où vous vous êtes arrêté.",
+        "voice_resume": "Bon retour à {title}: nous reprenons là où vous vous êtes arrêté, à la "
+        "question {number} sur {count}.",
         "voice_upcoming": "{title} ouvre le {opens}. Merci de rappeler à ce moment. Au revoir.",
         "voice_option": "Pour {label}, appuyez sur {key}.",
         "voice_repeat": "Appuyez sur étoile pour réécouter.",
@@ -221,3 +231,18 @@ def has_builtin(name: str, language: str) -> bool:
 def placeholders(template: str) -> set[str]:
     """The {names} a template uses; raises ValueError on a malformed template."""
     return {field for _, field, _, _ in Formatter().parse(template) if field}
+
+
+# The reminder an outreach of kind `reminder` sends when the consultation gives none
+# (gateway/consultation/outreach_texts.py): one SMS, with STOP.
+BUILTIN_REMINDER: dict[str, str] = {
+    "en": "You started the {title}. Text {keyword} to continue. Reply STOP to stop.",
+    "sw": "Ulianza {title}. Tuma {keyword} kuendelea. Jibu STOP kuacha.",
+    "fr": "Vous avez commencé {title}. Envoyez {keyword} pour continuer. Répondez STOP "
+    "pour arrêter.",
+}
+
+
+def builtin_reminder(language: str) -> str | None:
+    """The built-in reminder of `language`; None for a language CivicLine lacks."""
+    return BUILTIN_REMINDER.get(language)

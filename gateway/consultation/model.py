@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta, timezone, tzinfo
 from enum import StrEnum
 
-from gateway.consultation.messages import builtin_message
+from gateway.consultation.messages import builtin_message, builtin_reminder
 
 LocalizedText = Mapping[str, str]
 
@@ -88,6 +88,25 @@ class Consultation:
     embargo: bool = False  # hide tallies from the dashboard until the consultation closes
     keyword_languages: Mapping[str, str] = field(default_factory=dict)  # MAJI -> sw
     source: str = ""  # file it was loaded from, for error messages
+    # Outreach (docs/outreach.md): the zone of sending and calling hours (`timezone:`;
+    # default the fixed UTC offset of `opens`), and texts per language (empty: none;
+    # the reminder defaults to the built-in one of each language that has one).
+    timezone: tzinfo | None = None
+    invitation: LocalizedText = field(default_factory=dict)
+    reminder: LocalizedText = field(default_factory=dict)
+    results: LocalizedText = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.timezone is None:
+            offset = self.opens.utcoffset() or timedelta(0)
+            object.__setattr__(self, "timezone", timezone(offset))
+        if not self.reminder:
+            builtin = {
+                lang: text
+                for lang in self.languages
+                if (text := builtin_reminder(lang)) is not None
+            }
+            object.__setattr__(self, "reminder", builtin)
 
     @property
     def default_language(self) -> str:

@@ -37,6 +37,20 @@ def sms_question(consultation: Consultation, question: Question, language: str) 
     return " ".join(parts)
 
 
+def keyword(consultation: Consultation, language: str) -> str:
+    """The keyword to name to a participant of `language`: one listed under it, else the first."""
+    languages = consultation.keyword_languages
+    return next((k for k in consultation.keywords if languages.get(k) == language),
+                consultation.keywords[0])
+
+
+def resume(consultation: Consultation, position: int, language: str) -> str:
+    """Where a returning participant was, in one sentence, and the question they are on."""
+    notice = consultation.message("resume", language, number=position + 1,
+                                  count=len(consultation.steps))
+    return f"{notice} {sms_question(consultation, consultation.steps[position], language)}"
+
+
 def welcome(consultation: Consultation, language: str) -> str:
     """The reply to a keyword: the welcome and the first question, in one SMS."""
     greeting = consultation.message("welcome", language, count=len(consultation.steps))
@@ -48,10 +62,14 @@ def sms_texts(consultation: Consultation) -> dict[str, str]:
     texts: dict[str, str] = {}
     for language in consultation.languages:
         texts[f"{language}/welcome"] = welcome(consultation, language)
+        if len(consultation.steps) > 1:  # the longest question is checked on its own
+            texts[f"{language}/resume"] = consultation.message(
+                "resume", language, number=len(consultation.steps), count=len(consultation.steps)
+            )
         for question in consultation.steps:
             texts[f"{language}/{question.id}"] = sms_question(consultation, question, language)
         for name in ("help", "thanks", "closed"):
             texts[f"{language}/{name}"] = consultation.message(
-                name, language, keyword=consultation.keywords[0]
+                name, language, keyword=keyword(consultation, language)
             )
     return texts

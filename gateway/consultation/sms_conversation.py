@@ -51,6 +51,11 @@ class Step:
     participant: ParticipantState
     session: SessionState | None = None  # the session to save, if one changed
     recorded: tuple[Recorded, ...] = ()
+    # The confirmation of STOP, START or HELP: sent whatever the reply cap says.
+    confirmation: bool = False
+    # To record only for a question the participant has no event for yet (the store
+    # knows): the question STOP left pending, as `no_answer`.
+    unless_answered: tuple[Recorded, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -71,10 +76,12 @@ def advance(conv: Conversation, text: str) -> Step:
 
     if keyword is not None and keyword.command is Command.OPT_OUT:
         opted = replace(participant, opted_out=True)
-        return Step(_system(conv, "opted_out"), opted)
+        return Step(_system(conv, "opted_out"), opted, confirmation=True,
+                    unless_answered=_left_pending(conv, text))
     if participant.opted_out:
         if keyword is not None and keyword.command is Command.OPT_IN:
-            return Step(_system(conv, "opted_in"), replace(participant, opted_out=False))
+            opted_in = replace(conv, participant=replace(participant, opted_out=False))
+            return replace(_resume(opted_in), confirmation=True)
         return Step(None, participant)  # an opted-out number gets nothing back
     if keyword is not None and keyword.only_when_opted_out:
         keyword = None  # "YES" from a participant in good standing is an answer
@@ -84,9 +91,9 @@ def advance(conv: Conversation, text: str) -> Step:
     if keyword.command is Command.JOIN:
         return _join(conv, keyword.argument)
     if keyword.command is Command.OPT_IN:
-        return _resend_current(conv, prefix=_system(conv, "opted_in"))
+        return replace(_resume(conv), confirmation=True)
     if keyword.command is Command.HELP:
-        return _help(conv)
+        return replace(_help(conv), confirmation=True)
     if keyword.command is Command.LANG:
         return _set_language(conv, keyword)
     return _skip(conv, text)
@@ -114,8 +121,7 @@ def _join(conv: Conversation, word: str) -> Step:
     session = conv.sessions.get(consultation.id)
     if session is not None and not session.completed:
         session = replace(session, invalid_tries=0)
-        question = consultation.steps[session.position]
-        reply = render.sms_question(consultation, question, session.language)
+        reply = render.resume(consultation, session.position, session.language)
         return Step(reply, participant, session)
     # New, or finished before: start again; the latest answer to a question counts.
     session = SessionState(consultation.id, language)
@@ -127,7 +133,7 @@ def _help(conv: Conversation) -> Step:
     if active is None:
         return Step(_no_consultation(conv), conv.participant)
     consultation, session = active
-    keyword = consultation.keywords[0]
+    keyword = render.keyword(consultation, session.language)
     return Step(consultation.message("help", session.language, keyword=keyword), conv.participant)
 
 
@@ -168,14 +174,15 @@ def _skip(conv: Conversation, raw: str) -> Step:
     return _next_question(conv, consultation, session, skipped)
 
 
-def _resend_current(conv: Conversation, prefix: str) -> Step:
+def _resume(conv: Conversation) -> Step:
+    """START: where the participant was and the pending question, asked afresh."""
     active = _active(conv)
     if active is None:
-        return Step(prefix, conv.participant)
+        return Step(_system(conv, "opted_in"), conv.participant)
     consultation, session = active
-    question = consultation.steps[session.position]
-    return Step(f"{prefix} {render.sms_question(consultation, question, session.language)}",
-                conv.participant)
+    session = replace(session, invalid_tries=0)
+    reply = render.resume(consultation, session.position, session.language)
+    return Step(reply, conv.participant, session)
 
 
 # --- answers --------------------------------------------------------------------------
@@ -196,7 +203,7 @@ def _answers_current_question(conv: Conversation, keyword: Keyword, text: str) -
 def _answer(conv: Conversation, text: str) -> Step:
     active = _active(conv)
     if active is None:
-        return Step(_no_consultation(conv), conv.participant)
+        return _continue_elsewhere(conv)
     consultation, session = active
     language = session.language
     if consultation.status(conv.now) is Status.CLOSED:
@@ -241,6 +248,36 @@ def _next_question(
 # --- helpers --------------------------------------------------------------------------
 
 
+def _continue_elsewhere(conv: Conversation) -> Step:
+    """A text from someone whose session a call moved on (so no consultation is active by
+    SMS): where they are now and that question, not the text read as its answer."""
+    pending = [
+        (consultation, session)
+        for consultation in conv.catalog.with_status(Status.OPEN, conv.now)
+        if (session := conv.sessions.get(consultation.id)) is not None
+        and not session.completed
+        and session.position < len(consultation.steps)
+    ]
+    if len(pending) != 1:
+        return Step(_no_consultation(conv), conv.participant)
+    consultation, session = pending[0]
+    participant = replace(conv.participant, active_consultation=consultation.id)
+    session = replace(session, invalid_tries=0)
+    return Step(render.resume(consultation, session.position, session.language), participant,
+                session)
+
+
+def _left_pending(conv: Conversation, raw: str) -> tuple[Recorded, ...]:
+    """The question a participant stops on: reached, nothing given (as a caller's silence)."""
+    active = _active(conv)
+    if active is None or active[0].status(conv.now) is not Status.OPEN:
+        return ()
+    consultation, session = active
+    question = consultation.steps[session.position]
+    return (Recorded(consultation.id, question.id, AnswerStatus.NO_ANSWER, None, raw,
+                     session.language),)
+
+
 def _active(conv: Conversation) -> tuple[Consultation, SessionState] | None:
     """The consultation this participant is answering, if any (and still defined)."""
     consultation_id = conv.participant.active_consultation
@@ -273,5 +310,6 @@ def _system(conv: Conversation, name: str) -> str:
 
 def _no_consultation(conv: Conversation) -> str:
     open_ones = conv.catalog.with_status(Status.OPEN, conv.now)
-    keywords = ", ".join(c.keywords[0] for c in open_ones) or "-"
-    return builtin_message("no_consultation", _language(conv)).format(keywords=keywords)
+    language = _language(conv)
+    keywords = ", ".join(render.keyword(c, language) for c in open_ones) or "-"
+    return builtin_message("no_consultation", language).format(keywords=keywords)

@@ -222,13 +222,14 @@ def _begin(
     """Welcome (or welcome back, to a caller whose earlier call dropped) and ask."""
     position = ctx.resume.get(consultation.id, 0)
     if 0 < position < len(consultation.steps):
-        greeting = consultation.message("voice_resume", language)
+        greeting = consultation.message("voice_resume", language, number=position + 1,
+                                        count=len(consultation.steps))
     else:
         position = 0
         greeting = consultation.message("voice_welcome", language,
                                         count=len(consultation.steps))
     state = replace(state, language=language, position=position)
-    return _ask(ctx, state, consultation, (*before, Speech(greeting, language)))
+    return _ask(ctx, state, consultation, (*before, Speech(greeting, language)), first=True)
 
 
 # --- questions ----------------------------------------------------------------------------
@@ -236,11 +237,11 @@ def _begin(
 
 def _ask(
     ctx: CallContext, state: CallState, consultation: Consultation,
-    before: tuple[Segment, ...] = (), recorded: tuple[Recorded, ...] = (),
+    before: tuple[Segment, ...] = (), recorded: tuple[Recorded, ...] = (), first: bool = False,
 ) -> VoiceStep:
     language = _language(state, consultation)
     question = consultation.steps[state.position]
-    prompt = question_prompt(consultation, question, language)
+    prompt = question_prompt(consultation, question, language, first=first)
     collect = Collect.RECORD if question.type is QuestionType.TEXT else Collect.KEY
     return VoiceStep(state, collect, before, prompt, question.id,
                      consultation_id=consultation.id, recorded=recorded)
@@ -321,7 +322,7 @@ def _next(
 ) -> VoiceStep:
     moved = replace(_reset(state), position=state.position + 1)
     if moved.position < len(consultation.steps):
-        return _ask(ctx, moved, consultation, before, (recorded,))
+        return _ask(ctx, moved, consultation, before, (recorded,), first=True)
     language = _language(state, consultation)
     done = replace(moved, finished=True)
     farewell = (

@@ -33,10 +33,11 @@ Segment = Speech | Pause
 
 
 def question_prompt(
-    consultation: Consultation, question: Question, language: str
+    consultation: Consultation, question: Question, language: str, *, first: bool = True
 ) -> tuple[Segment, ...]:
     """The prompt, a pause, the keys (options read out from labels), "press star to repeat".
 
+    "Press star to repeat" only when the question is `first` read, not at each re-read.
     The prompt may be replaced by a recording named after the question, the keys by one
     named `<question>.options`.
     """
@@ -60,7 +61,8 @@ def question_prompt(
     ]
     if keys:
         segments.append(Speech(" ".join(keys), language, audio=f"{question.id}.options"))
-    segments.append(repeat_hint(language, consultation))
+    if first:
+        segments.append(repeat_hint(language, consultation))
     if question.type is QuestionType.TEXT:  # last, right before the beep
         segments.append(Speech(message("voice_record"), language))
     return tuple(segments)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, bindparam, exists, func, insert, select, update
@@ -61,6 +61,7 @@ SELECT_PARTICIPANT = (
         _session.position,
         _session.invalid_tries,
         _session.completed,
+        _session.updated_at.label("session_updated_at"),
     )
     .select_from(
         schema.participants.outerjoin(
@@ -90,6 +91,16 @@ UPDATE_SESSION = (
         updated_at=bindparam("b_now"),
     )
 )
+_event = schema.events.c
+HAS_EVENT = select(
+    exists().where(
+        and_(
+            _event.pseudonym == bindparam("pseudonym"),
+            _event.consultation_id == bindparam("consultation_id"),
+            _event.question_id == bindparam("question_id"),
+        )
+    )
+)
 INSERT_SESSION = insert(schema.sessions)
 INSERT_EVENTS = insert(schema.events)
 INSERT_INBOUND = insert(schema.inbound)
@@ -111,6 +122,13 @@ def _storable(text: str | None) -> str | None:
     if text is None:
         return None
     return text.replace("\x00", "")[:EVENT_TEXT_CHARS]
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    """SQLite gives back naive times; they were written in UTC."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
 
 
 class LocalStore:
@@ -173,6 +191,16 @@ class ParticipantTx:
             for r in rows
             if r.consultation_id is not None
         }
+        self._participant = ParticipantState(
+            opted_out=bool(self.row.opted_out),
+            language=self.row.language,
+            active_consultation=self.row.active_consultation,
+        )
+        self._session_times = {
+            r.consultation_id: _aware(r.session_updated_at)
+            for r in rows
+            if r.consultation_id is not None
+        }
 
     # --- reads ------------------------------------------------------------------------
 
@@ -188,14 +216,20 @@ class ParticipantTx:
         return int(self.row.sms_replies)
 
     def state(self) -> ParticipantState:
-        return ParticipantState(
-            opted_out=bool(self.row.opted_out),
-            language=self.row.language,
-            active_consultation=self.row.active_consultation,
-        )
+        """The participant as this transaction has left them so far."""
+        return self._participant
 
     def sessions(self) -> dict[str, SessionState]:
         return dict(self._sessions)
+
+    def positions_since(self, since: datetime) -> dict[str, int]:
+        """Per consultation, where this participant is in a session left unfinished and
+        last moved (by SMS or by a call) at or after `since`."""
+        return {
+            cid: s.position
+            for cid, s in self._sessions.items()
+            if not s.completed and (self._session_times.get(cid) or since) >= since
+        }
 
     # --- writes -----------------------------------------------------------------------
 
@@ -209,9 +243,18 @@ class ParticipantTx:
             self.save_participant(step.participant, now)
         if step.session is not None:
             self.save_session(step.session, now)
-        self.record_events(step.recorded, inbound.channel, now, region)
+        recorded = step.recorded + tuple(
+            r for r in step.unless_answered if not self.has_event(r.consultation_id, r.question_id)
+        )
+        self.record_events(recorded, inbound.channel, now, region)
         self.log_inbound(inbound)
-        return len(step.recorded)
+        return len(recorded)
+
+    def has_event(self, consultation_id: str, question_id: str) -> bool:
+        """Whether this participant left any event for the question, by either channel."""
+        params = {"pseudonym": self.pseudonym, "consultation_id": consultation_id,
+                  "question_id": question_id}
+        return bool(self.db.execute(HAS_EVENT, params).scalar_one())
 
     def save_participant(self, participant: ParticipantState, now: datetime) -> None:
         self.db.execute(
@@ -224,17 +267,11 @@ class ParticipantTx:
                 "b_now": now,
             },
         )
+        self._participant = participant
 
     def set_language(self, language: str, now: datetime) -> None:
         """Remember the language a caller chose (the voice line's language menu)."""
-        self.save_participant(
-            ParticipantState(
-                opted_out=bool(self.row.opted_out),
-                language=language,
-                active_consultation=self.row.active_consultation,
-            ),
-            now,
-        )
+        self.save_participant(replace(self.state(), language=language), now)
 
     def save_session(self, session: SessionState, now: datetime) -> None:
         if session.consultation_id in self._sessions:
@@ -265,6 +302,7 @@ class ParticipantTx:
                 },
             )
         self._sessions[session.consultation_id] = session
+        self._session_times[session.consultation_id] = now
 
     def record_events(
         self, recorded: tuple[Recorded, ...], channel: str, now: datetime, region: str | None

@@ -12,6 +12,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     text,
 )
 
@@ -143,4 +144,67 @@ callbacks = Table(
     Index("ix_callbacks_due", "status", "next_attempt_at"),
     Index("ix_callbacks_pseudonym_requested", "pseudonym", "requested_at"),
     Index("ix_callbacks_call_sid", "call_sid"),
+)
+
+# Outreach as the centre published it (GET /api/v1/outreach), by id: the JSON definition as
+# received. The set's ETag is in gateway_state. See docs/outreach.md.
+outreach = Table(
+    "outreach",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("consultation_id", String(64), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("definition", Text, nullable=False),
+    Column("fetched_at", DateTime(timezone=True), nullable=False),
+)
+
+# Contact lists imported on this gateway (`civicline contacts import`): who may be
+# invited, and on what basis. The numbers never leave the gateway.
+contacts = Table(
+    "contacts",
+    metadata,
+    Column("list", String(64), primary_key=True),
+    Column("pseudonym", String(64), primary_key=True),
+    Column("phone", String(32), nullable=False),
+    Column("language", String(8)),
+    Column("region", String(64)),
+    Column("basis", Text, nullable=False),
+    Column("imported_at", DateTime(timezone=True), nullable=False),
+)
+
+# Numbers the provider refused for good: invalid_number (21211), not_mobile (21614),
+# unreachable. An opt-out is participants.opted_out, as STOP sets it.
+suppressions = Table(
+    "suppressions",
+    metadata,
+    Column("phone", String(32), primary_key=True),
+    Column("reason", String(32), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+)
+
+# One row per (outreach, recipient, channel): what was or will be sent, exactly once. The
+# row id travels in the status-callback URL. state: pending -> sending -> sent ->
+# delivered | failed | excluded.
+outbound_messages = Table(
+    "outbound_messages",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("outreach_id", String(64), nullable=False),
+    Column("pseudonym", String(64), nullable=False),
+    Column("phone", String(32), nullable=False),
+    Column("channel", String(8), nullable=False),
+    Column("language", String(8), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("reason", Text),
+    Column("provider_sid", String(64)),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", DateTime(timezone=True)),
+    Column("claimed_at", DateTime(timezone=True)),
+    Column("sent_at", DateTime(timezone=True)),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("outreach_id", "pseudonym", "channel", name="uq_outbound_recipient"),
+    Index("ix_outbound_state", "outreach_id", "state", "next_attempt_at"),
+    Index("ix_outbound_phone", "phone"),
 )

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 import requests
 
+from gateway.store.outreach import CachedOutreach
 from gateway.store.sync_state import CachedConsultation
 
 CONNECT_TIMEOUT = 5.0
@@ -52,6 +53,10 @@ class CentralRefused(CentralError):
     """The centre answered but refused (bad token, wrong URL, ...): needs an operator."""
 
 
+class NotOffered(CentralError):
+    """404: this centre has no such route yet (an older centre): skip, do not fail."""
+
+
 class BatchTooLarge(CentralError):
     """413: send fewer events per request."""
 
@@ -80,6 +85,12 @@ class Receipt:
     new: int
     known: int
     refused: tuple[Refused, ...] = ()  # never stored: the rest of the batch was
+
+
+@dataclass(frozen=True)
+class OutreachSet:
+    etag: str
+    outreach: list[CachedOutreach]
 
 
 @dataclass(frozen=True)
@@ -168,6 +179,45 @@ class CentralClient:
                 f"central store sent an unreadable consultation list: {exc}"
             ) from exc
         return ConsultationSet(_header(reply, "ETag") or "", items)
+
+
+    def fetch_outreach(self, etag: str | None) -> OutreachSet | None:
+        """The published outreach (docs/outreach.md §2), or None when unchanged."""
+        headers = self._headers()
+        if etag:
+            headers["If-None-Match"] = etag
+        reply = self.transport.request("GET", "/api/v1/outreach", headers, None)
+        if reply.status == 304:
+            return None
+        if reply.status == 404:
+            raise NotOffered("the centre publishes no outreach (GET /api/v1/outreach: 404)")
+        if reply.status != 200:
+            raise _error(reply, "fetching outreach")
+        try:
+            items = [
+                CachedOutreach(str(i["id"]), int(i["version"]), str(i["consultation_id"]),
+                               str(i["status"]),
+                               json.dumps(i, separators=(",", ":"), ensure_ascii=False))
+                for i in reply.json()
+            ]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise CentralRefused(f"central store sent an unreadable outreach list: {exc}") \
+                from exc
+        return OutreachSet(_header(reply, "ETag") or "", items)
+
+    def send_outreach_progress(self, reports: Sequence[Mapping[str, Any]]) -> int:
+        """POST /api/v1/outreach/progress: counts per outreach, never a number."""
+        body = json.dumps({"outreach": list(reports)}, separators=(",", ":")).encode()
+        headers = {**self._headers(), "Content-Type": "application/json"}
+        reply = self.transport.request("POST", "/api/v1/outreach/progress", headers, body)
+        if reply.status == 404:
+            raise NotOffered("the centre takes no outreach progress (404)")
+        if reply.status != 200:
+            raise _error(reply, "reporting outreach progress")
+        try:
+            return int(reply.json()["stored"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise CentralRefused(f"central store sent an unreadable answer: {exc}") from exc
 
 
 def _receipt(reply: HttpReply) -> Receipt:

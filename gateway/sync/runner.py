@@ -26,6 +26,7 @@ from typing import Any
 
 from gateway.settings import Settings
 from gateway.store.outbox import OutboxStore
+from gateway.store.outreach import OutreachStore
 from gateway.store.sync_state import SyncStateStore
 from gateway.sync import schedule
 from gateway.sync.catalog import CATALOG_CHECKED, CATALOG_ERROR, refresh_consultations
@@ -38,6 +39,7 @@ from gateway.sync.client import (
     CentralUnreachable,
 )
 from gateway.sync.lease import LeaseLost, SyncLease
+from gateway.sync.outreach import ProgressReporter, refresh_outreach, report_progress
 from gateway.sync.quarantine import hold_back, reasons_from, refused_in
 
 log = logging.getLogger(__name__)
@@ -76,6 +78,7 @@ class SyncReport:
     retry_in: float | None = None  # seconds until the next attempt is due
     more: bool = False  # stopped by the time budget with events left
     consultations: str | None = None  # updated | unchanged | refused
+    outreach: str | None = None  # updated | unchanged | refused | not offered
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -108,6 +111,8 @@ class Syncer:
         self.refresh_catalog = refresh_catalog
         self._rand = rand
         self.lease = SyncLease(self.sync_state)
+        # Set by the entry points: what this gateway reports about outreach (counts only).
+        self.outreach_progress: ProgressReporter | None = None
 
     @property
     def client(self) -> CentralClient:
@@ -163,6 +168,7 @@ class Syncer:
             self._drain(report, deadline)
             if self.refresh_catalog:
                 report.consultations = refresh_consultations(self.client, self.sync_state)
+            self._outreach(report)
         except LeaseLost:
             report.outcome = "busy"
         except CentralError as exc:
@@ -226,6 +232,14 @@ class Syncer:
         if not delivered or held_back != reported:
             # A heartbeat: last contact, and the quarantine count, for the dashboard.
             client.send_events([], 0, held_back)
+
+    def _outreach(self, report: SyncReport) -> None:
+        """Fetch the published outreach, then report previews and counts."""
+        report.outreach = refresh_outreach(self.client, OutreachStore(self.outbox.engine),
+                                           self.sync_state)
+        if self.outreach_progress is not None:
+            report_progress(self.client, self.outreach_progress, self.sync_state,
+                            force=report.outreach == "updated")
 
     def _failed(self, report: SyncReport, exc: CentralError, state: Mapping[str, str]) -> None:
         now = datetime.now(UTC)

@@ -30,3 +30,5 @@ def callback_gateway(settings: Settings, callback_flows: Path) -> GatewayHarness
         flows_dir=callback_flows, public_base_url=PUBLIC, twilio_from_number=OUR_NUMBER))
     harness.client.base_url = PUBLIC
     return harness
+
+from tests.twilio_outbound import twilio_outbound  # noqa: E402, F401 - the fixture

@@ -77,7 +77,9 @@ def test_hang_up_midway_keeps_answers_and_the_next_call_resumes(gateway: Gateway
     later = Call(gateway.client)
     later.start()
     resumed = later.press("2")
-    assert resumed.said[0] == "Karibu tena kwenye Huduma za maji. Tunaendelea ulipoishia."
+    assert resumed.said[0] == (
+        "Karibu tena kwenye Huduma za maji: tunaendelea ulipoishia, swali la 3 kati ya 5."
+    )
     assert resumed.prompt[0] == "Umeridhika kiasi gani na huduma za maji?"
 
 
@@ -121,11 +123,11 @@ def test_voice_and_sms_answers_land_in_the_same_events(gateway: GatewayHarness) 
     call = Call(gateway.client)
     call.start()
     call.press("1")
-    call.press("3")
+    call.press("2")  # the call continues at question 2
     rows = events(gateway)
     assert [(r["question_id"], r["channel"], r["value"]) for r in rows] == [
         ("priority", "sms", "roads"),
-        ("priority", "voice", "clinics"),
+        ("enough", "voice", "no"),
     ]
     assert len({r["pseudonym"] for r in rows}) == 1  # one participant, two channels
     assert count(gateway, schema.participants) == 1
@@ -219,3 +221,37 @@ def test_closed_consultation_is_not_called_back(settings: Settings, tmp_path: Pa
     twiml = Call(gateway.client, called="+254700000002").start()
     assert twiml.said == ["Roads survey is closed. Thank you for your interest."]
     assert callbacks(gateway) == []
+
+
+# --- one person, two channels -------------------------------------------------------------
+
+
+def test_a_call_continues_where_the_participants_texts_stopped(gateway: GatewayHarness) -> None:
+    sms = gateway.client.sms
+    sms(KE, "WATER")
+    sms(KE, "2")
+    sms(KE, "yes")
+    call = Call(gateway.client)
+    call.start()
+    resumed = call.press("1")  # English
+    assert resumed.said[0] == (
+        "Welcome back to Water services: we continue where you stopped, at question 3 of 5."
+    )
+    assert resumed.prompt[0] == "How satisfied are you with water services?"
+    call.press("4")
+    assert answers(gateway) == {
+        "priority": ("answered", "roads"),
+        "enough": ("answered", "yes"),
+        "satisfaction": ("answered", "4"),
+    }
+    assert {e["question_id"]: e["channel"] for e in events(gateway)} == {
+        "priority": "sms", "enough": "sms", "satisfaction": "voice"
+    }
+
+
+def test_a_call_after_finishing_by_sms_starts_afresh(gateway: GatewayHarness) -> None:
+    for body in ("WATER", "2", "yes", "4", "SKIP", "1"):
+        gateway.client.sms(KE, body)
+    call = Call(gateway.client)
+    call.start()
+    assert call.press("1").said[0].startswith("Welcome to Water services. There are 5")

@@ -23,3 +23,5 @@ def flows_with_audio(tmp_path: Path) -> Path:
     (swahili / "priority.options.wav").write_bytes(b"RIFF\x00\x00\x00\x00WAVEfmt ")
     (flows / "secret.txt").write_text("not for callers")
     return flows
+
+from tests.twilio_outbound import twilio_outbound  # noqa: E402, F401 - the fixture

@@ -43,3 +43,28 @@ def test_simulated_messages_carry_real_shaped_ids(live: tuple[str, GatewayHarnes
     assert len(ids) == 2 and len(set(ids)) == 2
     assert all(re.fullmatch(r"SM[0-9a-f]{32}", sid) for sid in ids), ids
     assert tuple(answer) == ("priority", "roads")
+
+
+def test_the_simulator_says_when_and_why_a_reply_was_held_back(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gateway = make_harness(settings.with_overrides(replies_per_hour=1))
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", TEST_TOKEN)
+    monkeypatch.delenv("PUBLIC_BASE_URL", raising=False)
+    monkeypatch.delenv("TWILIO_ACCOUNT_SID", raising=False)
+    with LiveServer(gateway.client.client.application) as server:
+        result = CliRunner().invoke(
+            cli,
+            ["simulate", "sms", "--from", "+254712345678", "--url", server.url, "WATER", "2",
+             "STOP", "1"],
+        )
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[3] == (
+        "(no reply, held back: reply cap: this number was sent 1 reply in the last hour "
+        "(REPLIES_PER_HOUR=1))"
+    )
+    assert lines[5].startswith("< You will get no more messages.")
+    assert lines[7] == (
+        "(no reply, held back: this number has opted out (STOP); START opts in again)"
+    )

@@ -319,10 +319,10 @@ def test_choice_age_bands_numbers_in_labels() -> None:
 
 def test_skippable_questions_add_the_skip_hint() -> None:
     assert sms(AGE, "7") == Invalid("Reply 1 to 4. Reply SKIP to skip.")
-    assert sms(AGE, "7", "sw") == Invalid("Jibu 1 hadi 4. Jibu SKIP kuruka.")
+    assert sms(AGE, "7", "sw") == Invalid("Jibu 1 hadi 4. Jibu RUKA kuruka.")
     optional = replace(PRIORITY, optional=True)
     assert sms(optional, "7", "sw", consultation(questions=(optional,))) == Invalid(
-        "Jibu 1 hadi 4. Jibu SKIP kuruka."
+        "Jibu 1 hadi 4. Jibu RUKA kuruka."
     )
 
 
@@ -467,7 +467,7 @@ def test_scale_zero_to_ten() -> None:
     assert sms(wide, "ten", c=c) == Answer("10")
     assert sms(wide, "kumi", "sw", c) == Answer("10")
     assert sms(wide, "7/10", c=c) == Answer("7")
-    assert sms(wide, "11", "sw", c) == Invalid("Jibu namba kutoka 0 hadi 10. Jibu SKIP kuruka.")
+    assert sms(wide, "11", "sw", c) == Invalid("Jibu namba kutoka 0 hadi 10. Jibu RUKA kuruka.")
 
 
 # -- text --------------------------------------------------------------------------------
@@ -507,7 +507,7 @@ def test_text_cut_does_not_end_with_a_space() -> None:
 def test_text_empty_or_punctuation_is_invalid(raw: str) -> None:
     assert sms(COMMENT, raw) == Invalid("Please reply with a few words. Reply SKIP to skip.")
     assert sms(COMMENT, raw, "sw") == Invalid(
-        "Tafadhali jibu kwa maneno machache. Jibu SKIP kuruka."
+        "Tafadhali jibu kwa maneno machache. Jibu RUKA kuruka."
     )
 
 
@@ -603,3 +603,28 @@ def test_every_builtin_language_has_every_message() -> None:
     names = set(PLACEHOLDERS)
     for language, texts in BUILTIN.items():
         assert set(texts) == names, language
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("one", "yes"),
+        ("Two", "no"),
+        ("moja", "yes"),
+        ("mbili", "no"),
+        ("a", "yes"),
+        ("B)", "no"),
+        ("1.", "yes"),
+        ("٢", "no"),
+    ],
+)
+def test_yes_no_takes_every_form_of_a_number_choice_takes(raw: str, expected: str) -> None:
+    """Yes/no reads 1 and 2 as words, letters or any digits, as a choice question does."""
+    assert sms(HAPPY, raw) == Answer(expected)
+    as_choice = sms(PRIORITY, raw)
+    assert as_choice == Answer("water" if expected == "yes" else "roads")
+
+
+@pytest.mark.parametrize("raw", ["three", "c", "tatu", "0"])
+def test_yes_no_numbers_other_than_one_and_two_are_invalid(raw: str) -> None:
+    assert sms(HAPPY, raw) == Invalid("Reply 1 for Yes or 2 for No.")

@@ -67,6 +67,8 @@ def test_a_keyword_read_as_another_answer_is_an_error() -> None:
         f"questions[1] ('satisfaction'): '1'; {THAT_QUESTION}: change the keyword",
         "flows/water.yaml: keywords[3]: 'TANO' would also be read as an answer to "
         f"questions[1] ('satisfaction'): '5'; {THAT_QUESTION}: change the keyword",
+        "flows/water.yaml: keywords[1]: 'MOJA' would also be read as an answer to "
+        f"profile[0] ('disability'): 'yes'; {THAT_QUESTION}: change the keyword",
         "flows/water.yaml: keywords[2]: 'SAWA' would also be read as an answer to "
         f"profile[0] ('disability'): 'yes'; {THAT_QUESTION}: change the keyword",
     ]

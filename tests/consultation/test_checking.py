@@ -64,7 +64,8 @@ def test_phone_numbers_are_stored_in_e164() -> None:
         (
             "- id: water\n",
             "flows/water.yaml: expected a mapping with keys id, title, keywords, "
-            "languages, opens, closes, voice, messages, questions, profile, embargo, got a list",
+            "languages, opens, closes, voice, messages, questions, profile, embargo, "
+            "timezone, invitation, reminder, results, got a list",
         ),
     ],
 )

@@ -129,4 +129,89 @@ def test_a_keyword_published_as_an_alias_answers_mid_question() -> None:
     participant, sessions = in_progress(1)
     step = talk(catalog, "water", participant, sessions)
     assert step.recorded == ()
-    assert step.reply is not None and step.reply.startswith("Do you have enough water")
+    assert step.reply is not None and "continue where you stopped" in step.reply
+    assert step.reply.endswith("Do you have enough water at home? Reply 1 for Yes or 2 for No.")
+
+
+# --- hints in the participant's language --------------------------------------------------
+
+
+def _swahili_keywords(catalog: Catalog) -> Catalog:
+    water = catalog.get("water-test")
+    assert water is not None
+    return Catalog((replace(water, keyword_languages={"WATER": "en", "MAJI": "sw"}),))
+
+
+def test_help_and_the_keyword_list_name_the_keyword_of_the_participants_language(
+    catalog: Catalog,
+) -> None:
+    swahili = _swahili_keywords(catalog)
+    participant, sessions = in_progress(0, "sw")
+    helped = talk(swahili, "HELP", participant, sessions)
+    assert helped.reply is not None and "Tuma MAJI kuendelea" in helped.reply
+    assert "WATER" not in helped.reply
+    nothing = talk(swahili, "habari", ParticipantState(language="sw"))
+    assert nothing.reply == "Kushiriki, tuma moja ya: MAJI"
+    english = talk(swahili, "hello", ParticipantState(language="en"))
+    assert english.reply == "To take part, text one of: WATER"
+
+
+def test_every_hint_names_the_command_words_of_the_participants_language(
+    catalog: Catalog,
+) -> None:
+    participant, sessions = in_progress(3, "sw")  # "comment" is optional
+    asked = talk(catalog, "LUGHA sw", participant, sessions)
+    assert asked.reply is not None and "Jibu RUKA kuruka." in asked.reply
+    helped = talk(catalog, "MSAADA", participant, sessions)
+    assert helped.reply is not None
+    for word in ("RUKA", "LUGHA", "SITISHA"):
+        assert word in helped.reply
+    for english in ("SKIP", "LANG", "STOP", "HELP"):
+        assert english not in helped.reply
+    welcome = talk(catalog, "MAJI", ParticipantState(language="sw"))
+    assert welcome.reply is not None and "SITISHA" in welcome.reply
+    assert "STOP" not in welcome.reply and "HELP" not in welcome.reply
+    # ... and every one of them works
+    skipped = talk(catalog, "RUKA", participant, sessions)
+    assert [(r.question_id, r.status) for r in skipped.recorded] == [
+        ("comment", AnswerStatus.SKIPPED)
+    ]
+    stopped = talk(catalog, "SITISHA", participant, sessions)
+    assert stopped.participant.opted_out
+
+
+# --- START after STOP --------------------------------------------------------------------
+
+
+def test_start_after_stop_says_where_they_were_and_asks_the_pending_question(
+    catalog: Catalog,
+) -> None:
+    sessions = {"water-test": SessionState("water-test", "en", position=1, invalid_tries=2)}
+    opted_out = ParticipantState(opted_out=True, active_consultation="water-test")
+    step = talk(catalog, "START", opted_out, sessions)
+    assert not step.participant.opted_out
+    assert step.reply == (
+        "Welcome back to Water services: we continue where you stopped, at question 2 of 5. "
+        "Do you have enough water at home? Reply 1 for Yes or 2 for No."
+    )
+    assert step.session == SessionState("water-test", "en", position=1, invalid_tries=0)
+    assert step.recorded == ()
+    answered = talk(catalog, "yes", step.participant, {"water-test": step.session})
+    assert [(r.question_id, r.status, r.value) for r in answered.recorded] == [
+        ("enough", AnswerStatus.ANSWERED, "yes")
+    ]
+
+
+def test_start_after_stop_with_nothing_pending_asks_for_a_keyword(catalog: Catalog) -> None:
+    step = talk(catalog, "START", ParticipantState(opted_out=True))
+    assert step.reply == "Welcome back. Text a keyword to take part."
+
+
+def test_a_keyword_mid_consultation_says_it_continues(catalog: Catalog) -> None:
+    participant, sessions = in_progress(2, "sw")
+    step = talk(catalog, "MAJI", participant, sessions)
+    assert step.reply is not None
+    assert step.reply.startswith(
+        "Karibu tena kwenye Huduma za maji: tunaendelea ulipoishia, swali la 3 kati ya 5. "
+        "Umeridhika kiasi gani"
+    )

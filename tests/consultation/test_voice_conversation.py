@@ -319,7 +319,9 @@ def test_resume_where_an_earlier_call_stopped(catalog: Catalog) -> None:
     state = CallState("water-test", None, step=1)
     step = press(catalog, state, "1", resume={"water-test": 2})
     assert step.target == "satisfaction"
-    assert texts(step.before) == ["Welcome back to Water services. We continue where you stopped."]
+    assert texts(step.before) == [
+        "Welcome back to Water services: we continue where you stopped, at question 3 of 5."
+    ]
 
 
 def test_closing_during_a_call_ends_it(catalog: Catalog) -> None:
@@ -334,3 +336,21 @@ def test_repeat_current(catalog: Catalog) -> None:
     again = repeat_current(ctx(catalog), at_question(1))
     assert again.state == at_question(1)  # no change, not even the step
     assert again.target == "enough"
+
+
+def test_press_star_to_repeat_is_said_once_per_question(catalog: Catalog) -> None:
+    """Said when a question is first read; not again at `*`, after silence or a wrong key."""
+    hint = "Press star to repeat."
+    first = press(catalog, at_question(0), "1")  # answers "priority": "enough" is read
+    assert first.target == "enough"
+    assert texts(first.prompt).count(hint) == 1
+    state = first.state
+    for key in ("*", "", "7"):
+        again = press(catalog, state, key)
+        assert again.target == "enough"
+        assert hint not in said(again), key
+        state = again.state
+    assert hint not in said(repeat_current(ctx(catalog), state))
+    moved = press(catalog, state, "1")
+    assert moved.target == "satisfaction"
+    assert texts(moved.prompt).count(hint) == 1

@@ -127,3 +127,27 @@ def test_the_region_is_looked_up_before_the_write_lock(
     assert looked_up == [True, True, True]
     with services.store.engine.connect() as conn:
         assert conn.execute(select(schema.events.c.region)).scalars().all() == ["KE"]
+
+
+def test_sessions_in_progress_and_events_by_question(services: Services) -> None:
+    """What a call resumes from (positions moved since a time) and what STOP checks
+    before leaving a question as no_answer (any event for it), on both databases."""
+    from datetime import UTC, datetime, timedelta
+
+    from gateway.consultation.model import AnswerStatus
+    from gateway.consultation.sms_conversation import Recorded, SessionState
+
+    t0 = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+    with services.store.participant("p1", KE, t0) as tx:
+        assert tx.positions_since(t0 - timedelta(hours=1)) == {}
+        tx.save_session(SessionState("water-test", "en", position=2), t0)
+        tx.save_session(SessionState("roads-2025", "en", position=3, completed=True), t0)
+        tx.record_events((Recorded("water-test", "priority", AnswerStatus.ANSWERED, "roads",
+                                   "2", "en"),), "sms", t0, None)
+    with services.store.participant("p1", KE, t0 + timedelta(hours=2)) as tx:
+        assert tx.positions_since(t0 - timedelta(minutes=1)) == {"water-test": 2}
+        assert tx.positions_since(t0 + timedelta(minutes=1)) == {}  # moved too long ago
+        assert tx.has_event("water-test", "priority")
+        assert not tx.has_event("water-test", "enough")
+    with services.store.participant("p2", "+254712345679", t0) as tx:
+        assert not tx.has_event("water-test", "priority")  # someone else's

@@ -8,7 +8,8 @@ them.
 
 The pages themselves are in a module per family, each adding its routes to `bp`:
 signing in and out (sign_in.py), the consultations and a consultation's page
-(consultation_pages.py), downloads of tallies and prepared exports (downloads.py).
+(consultation_pages.py), downloads of tallies and prepared exports (downloads.py),
+outreach (outreach_pages.py).
 `register_officials` (mount.py) keeps what they need in `app.extensions` and mounts
 the blueprint.
 """
@@ -34,6 +35,7 @@ from flask import (
 from werkzeug.exceptions import HTTPException
 
 from gateway.central.officials.breakdowns import Breakdown
+from gateway.central.officials.outreach_desk import OutreachDesk
 from gateway.central.officials.reports import (
     Published,
     Reports,
@@ -79,6 +81,7 @@ class Dashboard:
     accounts: Accounts
     jobs: ExportJobs
     clock: Callable[[], datetime]
+    outreach: OutreachDesk
 
 
 def dashboard() -> Dashboard:

@@ -166,3 +166,43 @@ export_jobs = Table(
     Column("error", Text),
     Index("ix_central_export_jobs_consultation", "consultation_id", "requested_at"),
 )
+
+# Outreach defined by officials (gateway/central/store/outreach.py), published to gateways
+# (GET /api/v1/outreach), which resolve its audience to numbers: none is held here. Every
+# change gives the row its next `version`. JSON columns hold the published shapes
+# (docs/outreach.md).
+outreach = Table(
+    "central_outreach",
+    metadata,
+    Column("id", String(16), primary_key=True),  # o- and 12 hex digits
+    Column("version", Integer, nullable=False),
+    Column("consultation_id", String(64), nullable=False),
+    Column("kind", String(16), nullable=False),  # invitation | reminder | results
+    Column("status", String(16), nullable=False),  # draft | started | paused | cancelled
+    Column("audience", Text, nullable=False),  # JSON {source, participants, list, ...}
+    Column("channels", String(16), nullable=False),  # sms | voice | sms,voice
+    Column("starts_at", DateTime(timezone=True), nullable=False),
+    Column("ends_at", DateTime(timezone=True), nullable=False),
+    Column("hours_from", String(5), nullable=False),  # HH:MM, local to `timezone`
+    Column("hours_to", String(5), nullable=False),
+    Column("timezone", String(64), nullable=False),  # an IANA name, or a UTC offset
+    Column("texts", Text, nullable=False),  # JSON language -> final text
+    Column("created_by", String(64), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("ix_central_outreach_consultation", "consultation_id", "created_at"),
+)
+
+# The latest progress report of each gateway on each outreach (POST /api/v1/outreach/progress):
+# counts only, never a number.
+outreach_progress = Table(
+    "central_outreach_progress",
+    metadata,
+    Column("outreach_id", String(16), primary_key=True),
+    Column("gateway", String(64), primary_key=True),
+    Column("version", Integer, nullable=False),  # of the definition the gateway worked from
+    Column("preview", Text),  # JSON, as reported; null when none was
+    Column("counts", Text, nullable=False),  # JSON state -> count
+    Column("answered", Integer, nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+)

@@ -48,13 +48,14 @@ def under_previous_names(conn: Connection, tables: Iterable[Table]) -> list[Tabl
 
     A table of that name without all of the centre's columns is someone else's (a
     gateway's `events` or `participants`, when both share the database): it is left alone.
+    Tables made after the prefix (outreach) have no previous name.
     """
     found = inspect(conn)
     existing = set(found.get_table_names())
     previous = []
     for table in tables:
-        old = PREVIOUS_TABLE_NAMES[table.name]
-        if old not in existing or table.name in existing:
+        old = PREVIOUS_TABLE_NAMES.get(table.name)
+        if old is None or old not in existing or table.name in existing:
             continue
         columns = {column["name"] for column in found.get_columns(old)}
         if {column.name for column in table.columns} <= columns:

@@ -40,7 +40,7 @@ def previous_metadata() -> MetaData:
     """The central tables as they were made before the prefix: the same columns and
     keys, the previous table and index names."""
     old = MetaData()
-    for table in schema.metadata.sorted_tables:
+    for table in previous_tables():
         copy = table.to_metadata(old, name=PREVIOUS_TABLE_NAMES[table.name])
         copy.indexes.clear()
         for index in table.indexes:
@@ -50,6 +50,11 @@ def previous_metadata() -> MetaData:
             if previous.name == "ix_final_states_values":  # as schema.py has it
                 previous.ddl_if(dialect="sqlite")
     return old
+
+
+def previous_tables() -> list[Table]:
+    """The tables made before the prefix (not those added since, such as outreach's)."""
+    return [t for t in schema.metadata.sorted_tables if t.name in PREVIOUS_TABLE_NAMES]
 
 
 def stored_columns(table: Table) -> list[str]:
@@ -124,7 +129,7 @@ def previous(central_database_url: str, reference: InUse) -> str:
     try:
         old.create_all(engine)
         with store.engine.connect() as source, engine.begin() as target:
-            for table in schema.metadata.sorted_tables:
+            for table in previous_tables():
                 columns = stored_columns(table)
                 found = [dict(r._mapping) for r in source.execute(
                     select(*(table.c[name] for name in columns)))]
