@@ -318,6 +318,25 @@ def test_every_page_on_a_phone_a_desktop_and_at_200_percent(served: str, browser
         lambda d: d.find_elements(By.CSS_SELECTOR, "a.download"))
     look_at(driver, "export", failures)
 
+    driver.get(served + "/officials/outreach")
+    look_at(driver, "outreach", failures)
+    driver.execute_script(  # ends before it starts: refused, with the problems listed
+        "document.getElementById('starts_at').value = '2030-07-02T10:00';"
+        "document.getElementById('ends_at').value = '2030-07-01T10:00';")
+    driver.find_element(By.CSS_SELECTOR, "form.outreach button[type=submit]").click()
+    WebDriverWait(driver, 20).until(lambda d: d.find_elements(By.ID, "problems"))
+    look_at(driver, "outreach-refused", failures)
+    driver.execute_script(
+        "document.getElementById('starts_at').value = '2030-07-01T10:00';"
+        "document.getElementById('ends_at').value = '2030-07-02T10:00';"
+        "for (const text of document.querySelectorAll('textarea')) text.value ="
+        " 'The county survey is open: text SURVEY to take part. Reply STOP to opt out.';")
+    driver.find_element(By.CSS_SELECTOR, "form.outreach button[type=submit]").click()
+    WebDriverWait(driver, 20).until(
+        lambda d: "/officials/outreach/" in d.current_url or d.find_elements(By.ID, "problems"))
+    assert "/officials/outreach/" in driver.current_url, driver.find_element(By.ID, "problems").text
+    look_at(driver, "outreach-draft", failures)
+
     driver.get(served + "/officials/consultations/nope")
     look_at(driver, "not-found", failures)
     assert not failures, "\n\n".join(failures)
