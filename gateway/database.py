@@ -37,6 +37,14 @@ WAL_SWITCH_PAUSE = 0.05  # seconds
 SCHEMA_LOCK_KEY = 0x4369_7669_634C
 
 
+def sqlite_file(url: str) -> Path | None:
+    """The file a SQLite URL names (None: another database, or SQLite in memory)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
+
+
 def make_engine(url: str, *, synchronous: str = "FULL") -> Engine:
     """An engine for `url`: SQLite in WAL mode at `synchronous`, or PostgreSQL.
 

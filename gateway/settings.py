@@ -1,8 +1,9 @@
 """Settings from environment variables: the only module that reads os.environ.
 
 Secrets left unset outside production are generated once per installation and kept in
-DATA_DIR/secrets.env (see `installation_secrets`), so that every process started from the
-same directory (gunicorn workers, `civicline simulate`, the worker) agrees on them.
+DATA_DIR/secrets.env (see `installation_secrets`), so that every process of the
+installation (gunicorn workers, `civicline simulate`, the worker) agrees on them. DATA_DIR
+defaults to Flask's instance folder (`default_data_dir`), wherever a command starts.
 """
 
 from __future__ import annotations
@@ -39,6 +40,15 @@ PUBLISHED_SECRETS = {
 _PROCESS_SECRETS = {name: secrets.token_urlsafe(32) for name in SECRETS}
 
 
+def default_data_dir() -> Path:
+    """DATA_DIR when unset: Flask's instance folder for this package, the same wherever a
+    command is started. `instance/` beside `gateway/` in a checkout (an editable
+    install), `<prefix>/var/gateway-instance/` once installed into an environment."""
+    from flask import Flask
+
+    return Path(Flask("gateway").instance_path)
+
+
 class SettingsError(ValueError):
     """A setting is missing or malformed; the message names the variable."""
 
@@ -53,15 +63,16 @@ class Settings:
     twilio_api_url: str = "https://api.twilio.com"
     public_base_url: str = ""  # "" -> validate against the request's own URL
     signature_checks: bool = True
-    database_url: str = "sqlite:///var/civicline.db"
+    database_url: str = ""  # "" -> sqlite:///DATA_DIR/civicline.db
     redis_url: str = ""  # "" -> embedded in-process queue
     central_url: str = ""  # "" -> central store in the same process
     central_token: str = ""
-    central_database_url: str = "sqlite:///var/central.db"
+    central_database_url: str = ""  # "" -> sqlite:///DATA_DIR/central.db
     gateway_id: str = "local"
     pseudonym_key: str = _PROCESS_SECRETS["PSEUDONYM_KEY"]
     secret_key: str = _PROCESS_SECRETS["SECRET_KEY"]  # officials' session cookies
-    data_dir: Path = Path("var")  # secrets.env; the default SQLite databases
+    # secrets.env, the default SQLite databases, prepared exports
+    data_dir: Path = field(default_factory=lambda: default_data_dir())
     flows_dir: Path = Path("ivr_flows")
     default_region: str = ""  # ISO country for numbers sent without "+" (e.g. "KE"); "" -> none
     sqlite_synchronous: str = "FULL"  # FULL: a committed answer survives power loss
@@ -88,6 +99,13 @@ class Settings:
     # they were unset; not itself read from the environment.
     generated_secrets: frozenset[str] = field(default=frozenset(), metadata={"env": False})
 
+    def __post_init__(self) -> None:
+        # The default databases live in DATA_DIR, whichever way it was given.
+        for name, file in (("database_url", "civicline.db"), ("central_database_url",
+                                                               "central.db")):
+            if not getattr(self, name):
+                object.__setattr__(self, name, f"sqlite:///{self.data_dir / file}")
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
@@ -105,10 +123,8 @@ class Settings:
         unset = [name for name, attr in SECRETS.items() if attr not in values]
         if values.get("production") and unset:
             raise SettingsError("production mode needs real secrets; set " + ", ".join(unset))
-        data_dir = Path(values.get("data_dir", cls.data_dir))  # type: ignore[arg-type]
-        values.setdefault("database_url", f"sqlite:///{data_dir / 'civicline.db'}")
-        values.setdefault("central_database_url", f"sqlite:///{data_dir / 'central.db'}")
         settings = cls(**values)  # type: ignore[arg-type]
+        data_dir = settings.data_dir
         settings.check()
         if settings.central_url and "PSEUDONYM_KEY" in unset:
             raise SettingsError(

@@ -17,7 +17,7 @@ from gateway.app import build_services
 from gateway.application.catalog_source import StaticCatalog
 from gateway.application.services import Services
 from gateway.consultation.catalogue import load_catalog
-from gateway.settings import SECRETS_FILE, Settings
+from gateway.settings import SECRETS_FILE, Settings, default_data_dir
 from tests.twilio_signing import TwilioClient
 
 pytest_plugins = ["tests.live", "tests.twilio_rest", "tests.loopback_centre"]  # their fixtures
@@ -87,11 +87,12 @@ def _service_missing(what: str) -> None:
 
 @pytest.fixture(autouse=True, scope="session")
 def _no_default_databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """CLI and subprocess tests never write the developer's var/ databases.
+    """CLI and subprocess tests never write the developer's data directory (the default
+    DATA_DIR, Flask's instance folder, or a var/ of earlier versions).
 
-    Their defaults are relative paths; a test run leaving var/central.db behind would
-    make the next `civicline serve` publish into someone else's consultations, and one
-    leaving var/secrets.env would hand the developer's installation a test's secrets.
+    A test run leaving central.db behind would make the next `civicline serve` publish
+    into someone else's consultations, and one leaving secrets.env would hand the
+    developer's installation a test's secrets.
     """
     base = tmp_path_factory.mktemp("default-databases")
     patch = pytest.MonkeyPatch()
@@ -102,20 +103,23 @@ def _no_default_databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     yield
     patch.undo()
     # A test building Settings(...) itself, or reading Settings.from_env() from a mapping of
-    # its own, gets the relative defaults, not the variables above: catch it rather than
-    # leave var/ behind.
+    # its own, gets the default data directory, not the variables above: catch it rather
+    # than leave files behind.
     written = sorted(name for name, stamp in _var_files().items() if before.get(name) != stamp)
     if written:
-        pytest.fail(f"tests wrote the checkout's var/: {', '.join(written)} (give every "
-                    "Settings(...) a database_url and central_database_url in tmp_path, "
-                    "and every Settings.from_env(mapping) a DATA_DIR)")
+        pytest.fail(f"tests wrote the developer's data directory: {', '.join(written)} (give "
+                    "every Settings(...) a data_dir, or a database_url and "
+                    "central_database_url, in tmp_path, and every Settings.from_env(mapping) "
+                    "a DATA_DIR)")
 
 
 def _var_files() -> dict[str, int]:
-    var = Path.cwd() / "var"
-    if not var.is_dir():
-        return {}
-    return {p.name: p.stat().st_mtime_ns for p in [*var.glob("*.db*"), *var.glob(SECRETS_FILE)]}
+    found = {}
+    for folder in (default_data_dir(), Path.cwd() / "var"):
+        if folder.is_dir():
+            for p in [*folder.glob("*.db*"), *folder.glob(SECRETS_FILE), *folder.glob("exports")]:
+                found[str(p)] = p.stat().st_mtime_ns
+    return found
 
 
 @pytest.fixture(scope="session")

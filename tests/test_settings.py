@@ -21,17 +21,40 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def test_defaults_without_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)  # the defaults are relative: var/ here, not the checkout's
+    # The default data directory, here in tmp_path rather than the checkout's instance/.
+    monkeypatch.setattr("gateway.settings.default_data_dir", lambda: tmp_path / "instance")
     settings = Settings.from_env({})
-    assert settings.data_dir == Path("var")
-    assert settings.database_url == "sqlite:///var/civicline.db"
-    assert settings.central_database_url == "sqlite:///var/central.db"
+    assert settings.data_dir == tmp_path / "instance"
+    assert settings.database_url == f"sqlite:///{tmp_path}/instance/civicline.db"
+    assert settings.central_database_url == f"sqlite:///{tmp_path}/instance/central.db"
     assert settings.redis_url == ""
     assert settings.flows_dir == Path("ivr_flows")
     assert not settings.production
     assert settings.generated_secrets == set(SECRETS)
-    assert (tmp_path / "var" / "secrets.env").is_file()
+    assert (tmp_path / "instance" / "secrets.env").is_file()
     assert any("TWILIO_AUTH_TOKEN is not set" in w for w in settings.warnings())
+
+
+def test_the_default_data_directory_is_flasks_instance_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not relative to the working directory: every command finds the same files
+    wherever it is started."""
+    from gateway.settings import default_data_dir
+
+    expected = Path(Flask("gateway").instance_path)
+    monkeypatch.chdir(tmp_path)
+    here = default_data_dir()
+    monkeypatch.chdir(REPO)
+    assert default_data_dir() == here == expected and here.is_absolute()
+    monkeypatch.chdir(tmp_path)
+    given = {name: "x" * 32 for name in SECRETS}  # no secrets file to make
+    settings = Settings.from_env(given)
+    assert settings.data_dir == expected
+    assert settings.database_url == f"sqlite:///{expected / 'civicline.db'}"
+    assert settings.central_database_url == f"sqlite:///{expected / 'central.db'}"
+    assert Settings(**{a: "x" * 32 for a in SECRETS.values()}).data_dir == expected
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_data_dir_holds_the_default_databases(tmp_path: Path) -> None:

@@ -24,9 +24,10 @@ def serve(host: str, port: int, workers: int) -> None:
     from gunicorn.app.base import BaseApplication
 
     from gateway.central.app import create_central_app
-    from gateway.commands.server import ACCESS_LOG_FORMAT, no_control_socket
+    from gateway.commands.server import ACCESS_LOG_FORMAT, no_control_socket, say_where_data_lives
 
     settings = Settings.from_env()
+    say_where_data_lives(settings, gateway=False)
     create_central_app(settings)  # fail here, before forking, on a bad database URL
 
     class Server(BaseApplication):
@@ -114,8 +115,11 @@ def publish(files: tuple[Path, ...]) -> None:
 def gateways() -> None:
     """List gateways: last contact, newest event, backlog and quarantine they reported."""
     from gateway.central.app import open_central_store
+    from gateway.commands.reading import require_database
 
-    store = open_central_store(Settings.from_env())
+    settings = Settings.from_env()
+    require_database(settings, settings.central_database_url, "CENTRAL_DATABASE_URL")
+    store = open_central_store(settings)
     try:
         rows = store.gateways()
     finally:

@@ -17,6 +17,7 @@ from typing import IO
 
 import click
 
+from gateway.commands.reading import require_database
 from gateway.settings import Settings
 
 
@@ -28,6 +29,7 @@ def _reports(settings: Settings):  # type: ignore[no-untyped-def]
     from gateway.central.officials.reports import Reports
     from gateway.database import make_engine
 
+    require_database(settings, settings.central_database_url, "CENTRAL_DATABASE_URL")
     engine = make_engine(settings.central_database_url)
     click.get_current_context().call_on_close(engine.dispose)
     reports = Reports(engine, settings.small_cell_k)
@@ -198,10 +200,12 @@ def officials() -> None:
     """Officials who may sign in to the dashboard at /officials/ (central store)."""
 
 
-def _accounts(settings: Settings):  # type: ignore[no-untyped-def]
+def _accounts(settings: Settings, *, reading: bool = False):  # type: ignore[no-untyped-def]
     from gateway.central.store.accounts import Accounts
     from gateway.database import make_engine
 
+    if reading:
+        require_database(settings, settings.central_database_url, "CENTRAL_DATABASE_URL")
     engine = make_engine(settings.central_database_url)
     click.get_current_context().call_on_close(engine.dispose)
     accounts = Accounts(engine)
@@ -258,7 +262,7 @@ def add(name: str, admin: bool, password_stdin: bool) -> None:
 @officials.command("list")
 def list_officials() -> None:
     """Every official: username, role, when added (UTC) and open dashboard sessions."""
-    accounts = _accounts(Settings.from_env())
+    accounts = _accounts(Settings.from_env(), reading=True)
     found = accounts.list_officials(_now())
     if not found:
         click.echo("no officials yet: add one with `civicline officials add NAME`")

@@ -21,6 +21,20 @@ def no_control_socket(cfg: Any) -> None:
         cfg.set("control_socket_disable", True)
 
 
+def say_where_data_lives(settings: Settings, *, gateway: bool = True, central: bool = True) -> None:
+    """The data directory and databases a server uses (passwords hidden), before it starts."""
+    from sqlalchemy.engine import make_url
+
+    def shown(url: str) -> str:
+        return make_url(url).render_as_string(hide_password=True)
+
+    click.echo(f"data: {settings.data_dir} (secrets.env, prepared exports)")
+    if gateway:
+        click.echo(f"gateway database: {shown(settings.database_url)}")
+    if central:
+        click.echo(f"central database: {shown(settings.central_database_url)}")
+
+
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
@@ -33,6 +47,7 @@ def serve(host: str, port: int, workers: int) -> None:
     from gateway.sync.trigger import NoSyncTrigger
 
     settings = Settings.from_env()
+    say_where_data_lives(settings, central=not settings.central_url)
     # Fail here, before forking, on bad settings or consultations (and publish FLOWS_DIR to
     # the embedded centre once); no sync thread in the arbiter, the workers run their own.
     create_app(services=build_services(settings, trigger=NoSyncTrigger()))

@@ -52,12 +52,14 @@ def sync(once: bool, retry_quarantined: bool) -> None:
 def status(as_json: bool) -> None:
     """Backlog, last sync, last error, quarantined events and consultations version."""
     from gateway.application.services import open_local_store
+    from gateway.commands.reading import require_database
     from gateway.embedded_centre import published_consultations
     from gateway.store.outbox import OutboxStore
     from gateway.store.sync_state import SyncStateStore
     from gateway.sync.status import gather, render
 
     settings = Settings.from_env()
+    require_database(settings, settings.database_url, "DATABASE_URL")
     store = open_local_store(settings)
     try:
         info = gather(settings, OutboxStore(store.engine), SyncStateStore(store.engine),

@@ -142,6 +142,7 @@ def test_simulate_signs_with_the_token_serve_generated(tmp_path: Path) -> None:
     secrets_file = tmp_path / "data" / "secrets.env"
     assert stat.S_IMODE(secrets_file.stat().st_mode) == 0o600
     text = log.read_text()
+    assert f"data: {tmp_path / 'data'} (secrets.env, prepared exports)" in text
     assert text.count(f"generated TWILIO_AUTH_TOKEN, PSEUDONYM_KEY and SECRET_KEY for this "
                       f"installation in {secrets_file}") == 1
 
@@ -192,3 +193,18 @@ def test_the_procfile_web_process_opens_no_control_socket() -> None:
         if name in config.settings:
             config.set(name, value)
     assert config.control_socket_disable is True
+
+
+def test_serve_says_where_its_data_lives(tmp_path: Path) -> None:
+    env = {**clean_env(tmp_path), "DATA_DIR": str(tmp_path / "data"),
+           "CENTRAL_DATABASE_URL": "postgresql://civicline:hunter2@db.example.org/central"}
+    env.pop("DATABASE_URL")
+    log = tmp_path / "serve.log"
+    with pytest.raises(AssertionError):  # the centre's database is unreachable: it stops
+        with serving(env, log):
+            pass
+    text = log.read_text()
+    assert f"data: {tmp_path / 'data'} (secrets.env, prepared exports)" in text
+    assert f"gateway database: sqlite:///{tmp_path / 'data' / 'civicline.db'}" in text
+    assert "central database: postgresql://civicline:***@db.example.org/central" in text
+    assert "hunter2" not in text

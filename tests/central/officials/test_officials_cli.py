@@ -138,7 +138,7 @@ def test_list(central_url: str, accounts: Accounts) -> None:
     )
 
 
-def test_list_without_officials(central_url: str) -> None:
+def test_list_without_officials(central_url: str, central_engine: Engine) -> None:
     result = officials_cli(central_url, "list")
     assert result.exit_code == 0, result.output
     assert result.output == "no officials yet: add one with `civicline officials add NAME`\n"
@@ -231,6 +231,11 @@ def test_unknown_breakdown_and_consultation_are_explained(central_url: str, rows
 
 def test_no_central_store_is_explained(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'empty.db'}"
+    result = civicline(url, "export", "responses", CID)
+    assert result.exit_code == 1
+    assert f"no database at {tmp_path / 'empty.db'}: nothing to read" in result.output
+    assert not (tmp_path / "empty.db").exists()  # not made by reading it
+    (tmp_path / "empty.db").touch()
     result = civicline(url, "export", "responses", CID)
     assert result.exit_code == 1
     assert "has no events table" in result.output
