@@ -5,7 +5,6 @@ and report it to the centre: the preview, the counts and how many answered after
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine
@@ -17,7 +16,7 @@ from gateway.application.outreach_scheduling import (
     OutreachScheduler,
     RedisOutreachScheduler,
 )
-from gateway.application.outreach_sending import OutreachRun, SendReport, due
+from gateway.application.outreach_sending import OutreachRun, SendReport
 from gateway.application.rate_limit import LocalRateLimiter, RateLimiter, RedisRateLimiter
 from gateway.application.services import Services
 from gateway.channels.twilio_messages import OutboundSender, sender_for
@@ -83,16 +82,6 @@ def default_scheduler(services: Services) -> OutreachScheduler:
     if any(cached.status == "started" for cached in OutreachStore(services.store.engine).cached()):
         scheduler.notify()  # outreach left in progress when the gateway last stopped
     return scheduler
-
-
-def wake_if_due(settings: Settings, engine: Engine) -> bool:
-    """For the sweep: queue a sending job while outreach is due, so a job chain lost with
-    Redis's memory, or with a worker killed before its job began, starts again. One job
-    is queued at a time (RedisOutreachScheduler.notify). True when outreach is due."""
-    if not settings.redis_url or not due(engine, datetime.now(UTC)):
-        return False
-    RedisOutreachScheduler(redis_connection(settings.redis_url), settings.gateway_id).notify()
-    return True
 
 
 def progress_reports(engine: Engine, region_prefixes: dict[str, str]) -> list[dict[str, Any]]:

@@ -22,7 +22,6 @@ def sync(once: bool, retry_quarantined: bool) -> None:
     RQ workers: one pass at a time holds the gateway's sync lease.
     """
     from gateway.app import open_syncer
-    from gateway.application.outreach_runner import wake_if_due
     from gateway.store.outbox import OutboxStore
     from gateway.sync.schedule import next_sweep_in
     from gateway.sync.status import describe
@@ -41,7 +40,6 @@ def sync(once: bool, retry_quarantined: bool) -> None:
         click.echo(f"syncing every {settings.sync_interval:g} s (Ctrl-C to stop)")
         while True:
             report = syncer.run()
-            wake_if_due(settings, store.engine)  # outreach: the job chain, restarted if lost
             if report.sent or report.quarantined or report.outcome == "failed":
                 click.echo(describe(report))
             time.sleep(next_sweep_in(report, settings.sync_interval))

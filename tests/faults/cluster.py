@@ -5,6 +5,7 @@
     civicline serve          the gateway's web process (gunicorn), its own SQLite file
     civicline worker         RQ; reaches the centre through a HoldingProxy
     civicline sync           the sweep, every SYNC_INTERVAL
+    civicline outbox --send  the outreach sweep, every SYNC_INTERVAL
 
 Every process starts in a session of its own, so stopping "the worker" reaches its
 work-horse and scheduler too, and teardown leaves nothing behind: each session is
@@ -434,9 +435,13 @@ class Cluster:
         # The worker reaches the centre through the proxy; the sweep goes direct.
         self._proc("worker", [CIVICLINE, "worker"], self.gateway_env(self.proxy.url))
         self._proc("sweep", [CIVICLINE, "sync"], self.gateway_env(self.central_url))
+        # The Procfile's outreach sweep: finds outreach a lost RQ job left unsent.
+        self._proc("outreach", [CIVICLINE, "outbox", "--send", "--every", str(SYNC_INTERVAL)],
+                   self.gateway_env(self.central_url))
         self.start_web()
         self.start_worker()
         self.start_sweep()
+        self.start_outreach_sweep()
 
     def _cli(self, args: list[str], env: dict[str, str]) -> str:
         done = subprocess.run([CIVICLINE, *args], env=env, cwd=REPO, capture_output=True,
@@ -469,6 +474,13 @@ class Cluster:
         proc.start()
         wait_for(lambda: "syncing every" in proc.log_text() or not proc.alive,
                  START_TIMEOUT, "the sweep to start")
+        assert proc.alive, proc.log_tail()
+
+    def start_outreach_sweep(self) -> None:
+        proc = self.procs["outreach"]
+        proc.start()
+        wait_for(lambda: "sending due outreach every" in proc.log_text() or not proc.alive,
+                 START_TIMEOUT, "the outreach sweep to start")
         assert proc.alive, proc.log_tail()
 
     def _redis_ready(self) -> bool:
@@ -513,7 +525,8 @@ class Cluster:
     def supervise(self) -> list[str]:
         """Start again what exited by itself, as the Procfile's process manager would."""
         restarted = []
-        starters = {"worker": self.start_worker, "sweep": self.start_sweep}
+        starters = {"worker": self.start_worker, "sweep": self.start_sweep,
+                    "outreach": self.start_outreach_sweep}
         for name, start in starters.items():
             if not self.procs[name].alive:
                 self.procs[name].kill()  # whatever its session left behind
