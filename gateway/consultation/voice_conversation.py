@@ -25,6 +25,7 @@ from gateway.consultation.model import (
     Status,
 )
 from gateway.consultation.sms_conversation import Recorded
+from gateway.consultation.system_messages import catalog_message
 from gateway.consultation.voice_call import (
     CONSULTATION_MENU,
     LANGUAGE_MENU,
@@ -41,7 +42,6 @@ from gateway.consultation.voice_prompts import (
     Speech,
     answer_label,
     question_prompt,
-    repeat_hint,
     said,
 )
 
@@ -126,9 +126,8 @@ def _consultation_menu(
     open_ones = ctx.catalog.with_status(Status.OPEN, ctx.now)
     if not open_ones:
         language = ctx.participant_language or _fallback_language(ctx.catalog)
-        text = builtin_message("voice_no_consultation", language)
         return VoiceStep(replace(state, finished=True), Collect.HANGUP, before,
-                         (Speech(text, language),))
+                         (_menu_said(ctx, "voice_no_consultation", language),))
     if len(open_ones) == 1:
         return _enter(ctx, state, open_ones[0], before)
     prompt: list[Segment] = []
@@ -136,7 +135,8 @@ def _consultation_menu(
         language = consultation.language_or_default(ctx.participant_language)
         text = consultation.message("voice_consultation_option", language, key=key)
         prompt.append(Speech(text, language))
-    prompt.append(repeat_hint(ctx.participant_language or open_ones[0].default_language))
+    language = ctx.participant_language or open_ones[0].default_language
+    prompt.append(_menu_said(ctx, "voice_repeat", language))
     return VoiceStep(state, Collect.KEY, before, tuple(prompt), CONSULTATION_MENU)
 
 
@@ -152,16 +152,17 @@ def _on_consultation_menu(ctx: CallContext, state: CallState, digits: str) -> Vo
     if digits == "":
         if state.silences < MAX_SILENT_REPEATS:
             state = replace(state, silences=state.silences + 1)
-            return _consultation_menu(ctx, state, (said("voice_no_input", language),))
+            return _consultation_menu(ctx, state, (_menu_said(ctx, "voice_no_input", language),))
         return _goodbye(replace(state, finished=True), language, before=(
-            said("voice_no_input", language),))
+            _menu_said(ctx, "voice_no_input", language),))
     tries = state.invalid_tries + 1
-    hint = builtin_message("keys_choice", language).format(max=len(open_ones))
+    hint = catalog_message(ctx.catalog, "keys_choice", language, max=len(open_ones))
     if tries < ctx.max_invalid_tries:
-        before = (Speech(f"{builtin_message('voice_invalid_key', language)} {hint}", language),)
+        invalid = catalog_message(ctx.catalog, "voice_invalid_key", language)
+        before = (Speech(f"{invalid} {hint}", language),)
         return _consultation_menu(ctx, replace(state, invalid_tries=tries, silences=0), before)
     return _goodbye(replace(state, finished=True), language,
-                    before=(said("voice_invalid_key", language),))
+                    before=(_menu_said(ctx, "voice_invalid_key", language),))
 
 
 def _enter(
@@ -367,6 +368,10 @@ def _recorded(
 ) -> Recorded:
     return Recorded(consultation.id, question.id, status, value, raw,
                     _language(state, consultation))
+
+
+def _menu_said(ctx: CallContext, name: str, language: str) -> Speech:
+    return Speech(catalog_message(ctx.catalog, name, language), language)
 
 
 def _reset(state: CallState) -> CallState:

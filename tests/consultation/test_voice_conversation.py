@@ -354,3 +354,21 @@ def test_press_star_to_repeat_is_said_once_per_question(catalog: Catalog) -> Non
     moved = press(catalog, state, "1")
     assert moved.target == "satisfaction"
     assert texts(moved.prompt).count(hint) == 1
+
+
+def test_the_consultation_menu_speaks_a_language_a_consultation_brings() -> None:
+    """A caller who chose Arabic before hears the menu's own words in Arabic."""
+    from gateway.consultation.catalogue import load_catalog
+    from tests.conftest import UNSEEN_LANGUAGE_FLOWS
+
+    arabic = load_catalog([UNSEEN_LANGUAGE_FLOWS]).consultations[0]
+    english = replace(arabic, id="parks", title={"ar": "الحدائق", "en": "Parks"},
+                      keywords=("PARK",), languages=("en",))
+    two = Catalog((arabic, english))
+    step = start_call(ctx(two, participant_language="ar"), None, inbound=True)
+    assert texts(step.prompt) == ["لـ خدمات المياه، اضغط 1.", "For Parks, press 2.",
+                                  "اضغط النجمة للإعادة."]
+    wrong = press(two, step.state, "7", participant_language="ar")
+    assert texts(wrong.before) == ["هذا المفتاح غير صحيح. اضغط مفتاحا من 1 إلى 2."]
+    quiet = press(two, step.state, "", participant_language="ar")
+    assert texts(quiet.before) == ["لم نسمع أي مفتاح."]
