@@ -7,8 +7,6 @@ the record. What runs is gateway/application/callbacks.py `place_due_callbacks`.
 from __future__ import annotations
 
 import logging
-import threading
-import time
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Protocol
@@ -17,6 +15,7 @@ from redis import Redis
 from redis.exceptions import RedisError
 from rq import Queue
 
+from gateway.application.background_sweep import BackgroundSweep
 from gateway.channels.twilio_calls import CallPlacementError
 from gateway.sync.trigger import QUEUE_NAME
 
@@ -54,38 +53,16 @@ class RedisCallbackScheduler:
                         "(the sweep) will place them", exc)
 
 
-class InProcessCallbackScheduler:
-    """Without Redis: a thread places due call-backs when woken and every SWEEP_SECONDS.
-
-    The thread starts with the first notify(), so a gateway whose consultations offer no
-    call-back runs none.
-    """
+class InProcessCallbackScheduler(BackgroundSweep):
+    """Without Redis: a thread places due call-backs when woken and every SWEEP_SECONDS
+    (none runs until a consultation offers a call-back)."""
 
     def __init__(self, place: Callable[[], object], interval: float = SWEEP_SECONDS) -> None:
-        self._place = place
-        self._interval = interval
-        self._wake_at = time.monotonic() + interval
-        self._condition = threading.Condition()
-        self._thread: threading.Thread | None = None
-
-    def notify(self, delay: float = 0.0) -> None:
-        with self._condition:
-            self._wake_at = min(self._wake_at, time.monotonic() + max(delay, 0.0))
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="civicline-callbacks",
-                                                daemon=True)
-                self._thread.start()
-            self._condition.notify()
-
-    def _run(self) -> None:
-        while True:
-            with self._condition:
-                while (wait := self._wake_at - time.monotonic()) > 0:
-                    self._condition.wait(wait)
-                self._wake_at = time.monotonic() + self._interval
+        def place_or_say_why() -> None:
             try:
-                self._place()
+                place()
             except CallPlacementError as exc:  # e.g. not configured: say so, plainly
                 log.error("call-backs are waiting but cannot be placed: %s", exc)
-            except Exception:  # keep the thread alive; the next sweep retries
-                log.exception("placing call-backs failed; will retry")
+
+        super().__init__(place_or_say_why, name="civicline-callbacks",
+                         what="placing call-backs", interval=interval)

@@ -6,8 +6,6 @@ the record. What runs is `send_outreach` (gateway/application/outreach_runner.py
 from __future__ import annotations
 
 import logging
-import threading
-import time
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Protocol
@@ -16,6 +14,7 @@ from redis import Redis
 from redis.exceptions import RedisError
 from rq import Queue
 
+from gateway.application.background_sweep import BackgroundSweep
 from gateway.sync.trigger import QUEUE_NAME
 
 log = logging.getLogger(__name__)
@@ -68,32 +67,9 @@ class RedisOutreachScheduler:
             pass
 
 
-class InProcessOutreachScheduler:
+class InProcessOutreachScheduler(BackgroundSweep):
     """Without Redis: a thread sends due outreach when woken and every SWEEP_SECONDS."""
 
     def __init__(self, send: Callable[[], object], interval: float = SWEEP_SECONDS) -> None:
-        self._send = send
-        self._interval = interval
-        self._wake_at = time.monotonic() + interval
-        self._condition = threading.Condition()
-        self._thread: threading.Thread | None = None
-
-    def notify(self, delay: float = 0.0) -> None:
-        with self._condition:
-            self._wake_at = min(self._wake_at, time.monotonic() + max(delay, 0.0))
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="civicline-outreach",
-                                                daemon=True)
-                self._thread.start()
-            self._condition.notify()
-
-    def _run(self) -> None:
-        while True:
-            with self._condition:
-                while (wait := self._wake_at - time.monotonic()) > 0:
-                    self._condition.wait(wait)
-                self._wake_at = time.monotonic() + self._interval
-            try:
-                self._send()
-            except Exception:  # keep the thread alive; the next sweep retries
-                log.exception("sending outreach failed; will retry")
+        super().__init__(send, name="civicline-outreach", what="sending outreach",
+                         interval=interval)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-import threading
+import logging
+import time
 from datetime import UTC, datetime
 
+import pytest
 from redis import Redis
 from rq import Queue
 from rq.registry import ScheduledJobRegistry
@@ -14,6 +16,7 @@ from gateway.application.callback_scheduling import (
     InProcessCallbackScheduler,
     RedisCallbackScheduler,
 )
+from gateway.channels.twilio_calls import CallPlacementError
 from gateway.sync.trigger import QUEUE_NAME, redis_connection
 
 
@@ -34,12 +37,17 @@ def test_redis_down_does_not_fail_the_webhook() -> None:
     RedisCallbackScheduler(redis_connection("redis://127.0.0.1:1/0")).notify()
 
 
-def test_in_process_scheduler_starts_on_first_notify_and_runs_the_placer() -> None:
-    ran = threading.Event()
-    scheduler = InProcessCallbackScheduler(ran.set, interval=60)
-    assert not ran.wait(0.2)  # no thread, no sweep, until asked
-    scheduler.notify()
-    assert ran.wait(5)
-    ran.clear()
-    scheduler.notify(0.3)  # a retry a little later
-    assert ran.wait(5)
+def test_in_process_placement_that_is_not_configured_says_so(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def place() -> None:
+        raise CallPlacementError("set TWILIO_ACCOUNT_SID")
+
+    said = "call-backs are waiting but cannot be placed: set TWILIO_ACCOUNT_SID"
+    with caplog.at_level(logging.ERROR):
+        InProcessCallbackScheduler(place, interval=60).notify()
+        deadline = time.monotonic() + 5
+        while said not in caplog.text and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert said in caplog.text
+    assert "Traceback" not in caplog.text  # plainly, not as a crash
