@@ -338,3 +338,14 @@ def _is_content(ch: str) -> bool:
     """Letters, digits and pictographs (emoji) carry an answer; punctuation does not."""
     category = unicodedata.category(ch)
     return category[0] in "LN" or category == "So"
+
+
+def answer_label(consultation: Consultation, question: Question, value: str, language: str) -> str:
+    """An answer as participants read or hear it in `language`: the option's label,
+    Yes/No, or the number (a value the question does not know, as it is)."""
+    if question.type is QuestionType.CHOICE:
+        option = question.option(value)
+        return option.label[language] if option is not None else value
+    if question.type is QuestionType.YES_NO and value in ("yes", "no"):
+        return consultation.message(value, language)
+    return value

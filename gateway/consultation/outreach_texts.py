@@ -19,6 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from gateway.consultation import segments
+from gateway.consultation.answers import answer_label
 from gateway.consultation.messages import builtin_reminder, placeholders
 from gateway.consultation.model import Consultation, Question, QuestionType
 from gateway.consultation.reading import key_path
@@ -152,16 +153,6 @@ def answer_ids(question: Question) -> list[str]:
         return ["yes", "no"]
     assert question.min is not None and question.max is not None
     return [str(v) for v in range(question.min, question.max + 1)]
-
-
-def answer_label(consultation: Consultation, question: Question, value: str, language: str) -> str:
-    """An answer as participants read it in `language`: a label, Yes/No, or the number."""
-    if question.type is QuestionType.CHOICE:
-        option = question.option(value)
-        return option.label[language] if option is not None else value
-    if question.type is QuestionType.YES_NO and value in ("yes", "no"):
-        return consultation.message(value, language)
-    return value
 
 
 def widest_results(consultation: Consultation, language: str, template: str) -> str:

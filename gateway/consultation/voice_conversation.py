@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from gateway.consultation.answers import Answer, parse_keypad
+from gateway.consultation.answers import Answer, answer_label, parse_keypad
 from gateway.consultation.messages import builtin_message
 from gateway.consultation.model import (
     AnswerStatus,
@@ -40,7 +40,6 @@ from gateway.consultation.voice_call import (
 from gateway.consultation.voice_prompts import (
     Segment,
     Speech,
-    answer_label,
     question_prompt,
     said,
 )

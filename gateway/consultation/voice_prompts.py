@@ -68,18 +68,6 @@ def question_prompt(
     return tuple(segments)
 
 
-def answer_label(
-    consultation: Consultation, question: Question, value: str, language: str
-) -> str:
-    """How a keypad answer is read back: the option's label, Yes/No, or the number."""
-    if question.type is QuestionType.CHOICE:
-        option = question.option(value)
-        return option.label[language] if option is not None else value
-    if question.type is QuestionType.YES_NO:
-        return consultation.message("yes" if value == "yes" else "no", language)
-    return value
-
-
 def said(name: str, language: str, consultation: Consultation | None = None) -> Speech:
     """Message `name` spoken: the consultation's text when given, else the built-in one."""
     text = (consultation.message(name, language) if consultation is not None

@@ -11,13 +11,14 @@ import pytest
 from gateway.consultation.answers import (
     Answer,
     Invalid,
+    answer_label,
     normalise,
     parse_keypad,
     parse_sms_answer,
     to_ascii_digits,
 )
 from gateway.consultation.messages import BUILTIN, PLACEHOLDERS, placeholders
-from gateway.consultation.model import Consultation, Option, Question, QuestionType
+from gateway.consultation.model import Catalog, Consultation, Option, Question, QuestionType
 
 OPENS = datetime(2026, 12, 1, tzinfo=UTC)
 CLOSES = datetime(2027, 1, 31, tzinfo=UTC)
@@ -628,3 +629,14 @@ def test_yes_no_takes_every_form_of_a_number_choice_takes(raw: str, expected: st
 @pytest.mark.parametrize("raw", ["three", "c", "tatu", "0"])
 def test_yes_no_numbers_other_than_one_and_two_are_invalid(raw: str) -> None:
     assert sms(HAPPY, raw) == Invalid("Reply 1 for Yes or 2 for No.")
+
+
+def test_an_answer_reads_as_participants_read_or_hear_it(catalog: Catalog) -> None:
+    consultation = catalog.get("water-test")
+    assert consultation is not None
+    priority, enough, satisfaction, _ = consultation.questions
+    assert answer_label(consultation, priority, "roads", "sw") == "Barabara"
+    assert answer_label(consultation, priority, "gone", "en") == "gone"
+    assert answer_label(consultation, enough, "yes", "sw") == "Ndiyo"
+    assert answer_label(consultation, enough, "no", "en") == "No"
+    assert answer_label(consultation, satisfaction, "4", "en") == "4"

@@ -6,7 +6,6 @@ from gateway.consultation.model import Catalog, Consultation
 from gateway.consultation.voice_prompts import (
     Pause,
     Speech,
-    answer_label,
     question_prompt,
     repeat_hint,
     said,
@@ -55,16 +54,6 @@ def test_a_text_prompt_ends_with_the_instruction_before_the_beep(catalog: Catalo
         Speech("Press star to repeat.", "en"),
         Speech("After the beep, say your comment, then press hash.", "en"),
     )
-
-
-def test_answers_are_read_back_in_the_callers_language(catalog: Catalog) -> None:
-    consultation = water(catalog)
-    priority, enough, satisfaction, _ = consultation.questions
-    assert answer_label(consultation, priority, "roads", "sw") == "Barabara"
-    assert answer_label(consultation, priority, "gone", "en") == "gone"
-    assert answer_label(consultation, enough, "yes", "sw") == "Ndiyo"
-    assert answer_label(consultation, enough, "no", "en") == "No"
-    assert answer_label(consultation, satisfaction, "4", "en") == "4"
 
 
 def test_a_message_is_the_consultations_own_text_when_it_has_one(catalog: Catalog) -> None:

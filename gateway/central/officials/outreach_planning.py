@@ -26,11 +26,11 @@ from zoneinfo import ZoneInfo
 from gateway.central.officials.reports import Published
 from gateway.central.officials.tallies import ConsultationTally
 from gateway.central.store.outreach import OutreachFields
+from gateway.consultation.answers import answer_label
 from gateway.consultation.model import Consultation
 from gateway.consultation.outreach_texts import (
     KINDS,
     a_kind,
-    answer_label,
     fill,
     results_question,
     segment_problem,

@@ -27,6 +27,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from gateway.consultation.answers import answer_label
 from gateway.consultation.model import Consultation, Question, QuestionType
 
 TEXT_ANSWERED = "answered"  # the single answer row of a text question
@@ -142,13 +143,7 @@ def percent(part: int, whole: int) -> float | None:
 
 def option_label(consultation: Consultation, question: Question, value: str) -> str:
     """The answer's text in the consultation's default language (the value if unknown)."""
-    language = consultation.default_language
-    if question.type is QuestionType.CHOICE:
-        option = question.option(value)
-        return option.label[language] if option is not None else value
-    if question.type is QuestionType.YES_NO and value in ("yes", "no"):
-        return consultation.message(value, language)
-    return value
+    return answer_label(consultation, question, value, consultation.default_language)
 
 
 def row_specs(consultation: Consultation, question: Question) -> tuple[RowSpec, ...]:
