@@ -28,6 +28,8 @@ def cli() -> None:
         level=os.environ.get("LOG_LEVEL", "INFO").upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # The twilio client logs every request and its headers at INFO: ten lines a message.
+    logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
 
 
 for command in (serve, worker, db, flows, simulate, central, sync, status, export, officials,

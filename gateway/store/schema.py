@@ -205,6 +205,7 @@ outbound_messages = Table(
     Column("sent_at", DateTime(timezone=True)),
     Column("updated_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("outreach_id", "pseudonym", "channel", name="uq_outbound_recipient"),
-    Index("ix_outbound_state", "outreach_id", "state", "next_attempt_at"),
+    # Claims take the lowest due id of one outreach, channel and state: no sort.
+    Index("ix_outbound_state", "outreach_id", "state", "channel", "id"),
     Index("ix_outbound_phone", "phone"),
 )
