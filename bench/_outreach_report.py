@@ -1,0 +1,185 @@
+"""The outreach bench's figures: read from the Twilio stand-in's event file, from the worker's
+memory samples and from the webhook load's latencies, and the table printed from them."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bench import _client
+from bench._outreach_procs import RssSample
+
+MIB = 1024.0
+
+
+@dataclass
+class StandInEvents:
+    """What the stand-in recorded: acceptances (with the number), answers and completions."""
+
+    messages: list[tuple[float, str]] = field(default_factory=list)
+    calls: list[tuple[float, str]] = field(default_factory=list)
+    answered: list[tuple[float, int]] = field(default_factory=list)
+    completed: list[tuple[float, int]] = field(default_factory=list)
+
+    @classmethod
+    def read(cls, path: Path) -> StandInEvents:
+        found = cls()
+        try:
+            text = path.read_text(encoding="ascii")
+        except FileNotFoundError:
+            return found
+        for line in text.splitlines():
+            parts = line.split(" ")
+            if len(parts) != 3:
+                continue  # a line being written
+            kind, at, value = parts[0], float(parts[1]), parts[2]
+            if kind == "M":
+                found.messages.append((at, value))
+            elif kind == "C":
+                found.calls.append((at, value))
+            elif kind == "A":
+                found.answered.append((at, int(value)))
+            elif kind == "D":
+                found.completed.append((at, int(value)))
+        return found
+
+
+@dataclass(frozen=True)
+class Rate:
+    """Acceptances per second over the steady part: from `skip` s after the first to the last."""
+
+    count: int  # acceptances in all
+    steady: int  # acceptances in the steady part
+    seconds: float  # its length
+    total_seconds: float  # first to last acceptance
+
+    @property
+    def per_second(self) -> float:
+        return (self.steady - 1) / self.seconds if self.seconds > 0 else 0.0
+
+    @property
+    def overall(self) -> float:
+        return (self.count - 1) / self.total_seconds if self.total_seconds > 0 else 0.0
+
+
+def steady_rate(times: Sequence[float], skip: float) -> Rate:
+    ordered = sorted(times)
+    if len(ordered) < 2:
+        return Rate(len(ordered), 0, 0.0, 0.0)
+    steady = [t for t in ordered if t >= ordered[0] + skip]
+    seconds = steady[-1] - steady[0] if len(steady) > 1 else 0.0
+    return Rate(len(ordered), len(steady), seconds, ordered[-1] - ordered[0])
+
+
+def max_concurrent(events: StandInEvents) -> tuple[int, float]:
+    """Most calls accepted and not yet completed at once, and the share of the calls'
+    span spent at that level."""
+    steps = sorted([(t, 1) for t, _ in events.calls] + [(t, -1) for t, _ in events.completed])
+    if not steps:
+        return 0, 0.0
+    level = peak = 0
+    at_peak = 0.0
+    for (at, step), nxt in zip(steps, [*steps[1:], steps[-1]], strict=True):
+        level += step
+        if level > peak:
+            peak, at_peak = level, 0.0
+        if level == peak:
+            at_peak += nxt[0] - at
+    span = steps[-1][0] - steps[0][0]
+    return peak, (at_peak / span if span > 0 else 0.0)
+
+
+@dataclass(frozen=True)
+class Memory:
+    first: RssSample
+    middle: RssSample
+    last: RssSample
+    slope_mib_per_min: float  # least squares over the samples, worker + children
+    growth: float  # last / middle - 1, worker + children
+
+    @property
+    def flat(self) -> bool:
+        return self.growth <= FLAT_GROWTH
+
+
+FLAT_GROWTH = 0.05  # "flat": no more than 5 % more in the second half of the send
+
+
+def memory(samples: Sequence[RssSample]) -> Memory | None:
+    """First, middle and last sample of a phase, and how fast the total grew."""
+    if len(samples) < 2:
+        return None
+    xs = [s.at / 60 for s in samples]
+    ys = [s.total_kib / MIB for s in samples]
+    mean_x, mean_y = sum(xs) / len(xs), sum(ys) / len(ys)
+    var = sum((x - mean_x) ** 2 for x in xs)
+    slope = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)) / var \
+        if var else 0.0
+    middle = samples[len(samples) // 2]
+    growth = samples[-1].total_kib / middle.total_kib - 1 if middle.total_kib else math.inf
+    return Memory(samples[0], middle, samples[-1], slope, growth)
+
+
+@dataclass(frozen=True)
+class Latency:
+    name: str
+    sent: int
+    completed: int
+    p50_ms: float
+    p99_ms: float
+    max_ms: float
+    lag_p99_ms: float
+    non_2xx: int
+    lost: int  # errors and requests never sent: infinite latency
+
+    @classmethod
+    def of(cls, name: str, result: _client.Result) -> Latency:
+        lost = result.unsent + sum(result.errors.values())
+        lat = result.latencies
+        return cls(
+            name, result.sent, result.completed,
+            _client.percentile(lat, 50, lost) * 1000, _client.percentile(lat, 99, lost) * 1000,
+            (max(lat) if lat else 0.0) * 1000 if not lost else math.inf,
+            _client.percentile(result.lags, 99) * 1000,
+            sum(n for code, n in result.statuses.items() if not 200 <= code < 300), lost)
+
+
+def fmt_rss(sample: RssSample) -> str:
+    return (f"{sample.total_kib / MIB:.1f} MiB (worker {sample.worker_kib / MIB:.1f}, "
+            f"work-horse {sample.horse_kib / MIB:.1f}) at {sample.at:.0f} s")
+
+
+def print_latencies(rows: Sequence[Latency], rate: float, seconds: float) -> None:
+    print(f"\nSMS webhook, open loop at {rate:g} req/s for {seconds:g} s each "
+          "(latency from the due time):")
+    print(f"  {'when':<28}{'sent':>7}{'2xx+':>7}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}"
+          f"{'lag p99':>9}{'non-2xx':>9}{'lost':>6}")
+    for r in rows:
+        print(f"  {r.name:<28}{r.sent:>7}{r.completed:>7}{r.p50_ms:>9.1f}{r.p99_ms:>9.1f}"
+              f"{r.max_ms:>9.1f}{r.lag_p99_ms:>9.1f}{r.non_2xx:>9}{r.lost:>6}")
+
+
+def print_memory(name: str, mem: Memory | None) -> None:
+    if mem is None:
+        print(f"  {name}: too few samples")
+        return
+    print(f"  {name}: first {fmt_rss(mem.first)}\n"
+          f"  {' ' * len(name)}  middle {fmt_rss(mem.middle)}\n"
+          f"  {' ' * len(name)}  last {fmt_rss(mem.last)}\n"
+          f"  {' ' * len(name)}  slope {mem.slope_mib_per_min:+.2f} MiB/min, second half "
+          f"{mem.growth:+.1%}")
+
+
+def print_table(rows: Sequence[tuple[str, str, str, bool | None]]) -> None:
+    print("\n| figure | target | measured | met? |\n| --- | --- | --- | --- |")
+    for figure, target, measured, met in rows:
+        verdict = "-" if met is None else ("yes" if met else "NOT MET")
+        print(f"| {figure} | {target} | {measured} | {verdict} |")
+
+
+def duplicates(accepted: Sequence[tuple[float, str]]) -> int:
+    """Numbers that got more than one request."""
+    return sum(1 for n in Counter(to for _, to in accepted).values() if n > 1)
