@@ -134,6 +134,22 @@ def rss_kib(pid: int) -> int:
     return 0
 
 
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int, *, reaped: bool = False) -> float:
+    """User + system CPU of one process; with `reaped`, of its waited-for children too."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0.0
+    fields = stat[stat.rindex(")") + 2:].split()
+    ticks = int(fields[11]) + int(fields[12])
+    if reaped:
+        ticks += int(fields[13]) + int(fields[14])
+    return ticks / _TICKS
+
+
 def children(pid: int) -> list[int]:
     try:
         return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
@@ -147,6 +163,7 @@ class RssSample:
     worker_kib: int  # the RQ worker's main process
     children_kib: int  # its children: the work-horse (and the scheduler, when forked)
     horse_kib: int  # the largest child, the work-horse while a job runs
+    cpu: float  # CPU seconds of the worker, its live children and those it reaped
 
     @property
     def total_kib(self) -> int:
@@ -175,9 +192,11 @@ class RssSampler:
             self._thread.join(self.interval + 2)
 
     def take(self) -> RssSample:
-        kids = [rss_kib(pid) for pid in children(self.pid)]
+        pids = children(self.pid)
+        kids = [rss_kib(pid) for pid in pids]
+        cpu = cpu_seconds(self.pid, reaped=True) + sum(cpu_seconds(pid) for pid in pids)
         return RssSample(time.monotonic() - self._started, rss_kib(self.pid), sum(kids),
-                         max(kids, default=0))
+                         max(kids, default=0), cpu)
 
     def _loop(self) -> None:
         while True:

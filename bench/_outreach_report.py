@@ -22,6 +22,7 @@ class StandInEvents:
     messages: list[tuple[float, str]] = field(default_factory=list)
     calls: list[tuple[float, str]] = field(default_factory=list)
     answered: list[tuple[float, int]] = field(default_factory=list)
+    ended: list[tuple[float, str]] = field(default_factory=list)
     completed: list[tuple[float, int]] = field(default_factory=list)
 
     @classmethod
@@ -42,6 +43,8 @@ class StandInEvents:
                 found.calls.append((at, value))
             elif kind == "A":
                 found.answered.append((at, int(value)))
+            elif kind == "E":
+                found.ended.append((at, value))
             elif kind == "D":
                 found.completed.append((at, int(value)))
         return found
@@ -74,10 +77,10 @@ def steady_rate(times: Sequence[float], skip: float) -> Rate:
     return Rate(len(ordered), len(steady), seconds, ordered[-1] - ordered[0])
 
 
-def max_concurrent(events: StandInEvents) -> tuple[int, float]:
-    """Most calls accepted and not yet completed at once, and the share of the calls'
-    span spent at that level."""
-    steps = sorted([(t, 1) for t, _ in events.calls] + [(t, -1) for t, _ in events.completed])
+def max_concurrent(starts: Sequence[float], ends: Sequence[float]) -> tuple[int, float]:
+    """Most calls started and not yet ended at once, and the share of the calls' span
+    spent at that level."""
+    steps = sorted([(t, 1) for t in starts] + [(t, -1) for t in ends])
     if not steps:
         return 0, 0.0
     level = peak = 0
@@ -99,6 +102,12 @@ class Memory:
     last: RssSample
     slope_mib_per_min: float  # least squares over the samples, worker + children
     growth: float  # last / middle - 1, worker + children
+
+    @property
+    def cores(self) -> float:
+        """CPU seconds per second used by the worker and its children over the phase."""
+        span = self.last.at - self.first.at
+        return (self.last.cpu - self.first.cpu) / span if span > 0 else 0.0
 
     @property
     def flat(self) -> bool:
@@ -170,7 +179,7 @@ def print_memory(name: str, mem: Memory | None) -> None:
           f"  {' ' * len(name)}  middle {fmt_rss(mem.middle)}\n"
           f"  {' ' * len(name)}  last {fmt_rss(mem.last)}\n"
           f"  {' ' * len(name)}  slope {mem.slope_mib_per_min:+.2f} MiB/min, second half "
-          f"{mem.growth:+.1%}")
+          f"{mem.growth:+.1%}; worker CPU {mem.cores:.2f} cores on average")
 
 
 def print_table(rows: Sequence[tuple[str, str, str, bool | None]]) -> None:

@@ -9,15 +9,15 @@ Every accepted request is written to FILE as one line, with the stand-in's clock
     M <t> <to>        a message accepted
     C <t> <to>        a call accepted
     A <t> <status>    the call answered: its Url fetched (signed POST), HTTP status
-    D <t> <status>    the call completed: its StatusCallback posted, HTTP status
+    E <t> <to>        the call ended: its StatusCallback about to be posted
+    D <t> <status>    the gateway answered that StatusCallback: HTTP status
 
 Each call is "answered" a moment after it is accepted (its TwiML fetched from its Url, as
 Twilio does), held for --hold seconds on average (uniform between half and one and a
-half times it), then completed: `CallStatus=completed` posted to its StatusCallback,
-signed with RequestValidator and --token exactly as Twilio signs it. "D" is written once
-the gateway has answered it, so accepted minus completed counts a call from Twilio's
-acceptance to the gateway's answer to its final status: never less than the gateway's
-own count of calls in progress.
+half times it), then ended: `CallStatus=completed` posted to its StatusCallback, signed
+with RequestValidator and --token exactly as Twilio signs it. Calls accepted and not yet
+ended ("C" minus "E") are the calls in progress as Twilio counts them; accepted and not
+yet answered ("C" minus "D") also counts the time the gateway takes to record the end.
 """
 
 from __future__ import annotations
@@ -109,6 +109,7 @@ class Calls:
     def _complete(self, record: dict[str, Any], hold: float) -> None:
         form = {**self._form(record, "completed"), "CallDuration": str(round(hold)),
                 "Duration": str(max(1, round(hold / 60)))}
+        self.events.write("E", record["to"])
         status = self._post(record["status_callback"], form) if record.get(
             "status_callback") else 0
         self.events.write("D", status)
