@@ -118,7 +118,8 @@ class Calls:
 def _handler(events: Events, calls: Calls, records: dict[str, list[dict[str, Any]]],
              lock: threading.Lock) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+        protocol_version = "HTTP/1.1"  # kept alive, as the twilio client's session does
+        disable_nagle_algorithm = True  # head and body are two writes: no delayed-ACK stall
 
         def do_POST(self) -> None:  # noqa: N802 - http.server's naming
             length = int(self.headers.get("Content-Length") or 0)
