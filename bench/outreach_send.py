@@ -23,8 +23,10 @@ SMS_PER_SECOND, CALLS_PER_SECOND and MAX_CONCURRENT_CALLS as given.
      --hold) posts `CallStatus=completed` to its StatusCallback, signed with the gateway's
      token. Calls in progress (accepted, completion not yet answered) never above the cap.
 The worker's VmRSS (main process and its children: the work-horse that runs the send)
-is sampled every --rss-interval s during 2 and 3; "flat": the total at the end no more
-than 5 % above the total halfway through. A full run takes about 25 minutes.
+is sampled every --rss-interval s during 2 and 3, up to the last acceptance; "flat": the
+total at the end no more than 5 % above the total halfway through. The worker's CPU use
+(its own, its children's, its reaped work-horses') is shown beside it.
+A full run takes about 25 minutes; --keep DIR leaves the logs and stores for a look.
 """
 
 from __future__ import annotations
@@ -255,10 +257,12 @@ def run_phase(bench: Bench, worker: procs.Proc, channel: str) -> Phase:
                        >= expected, 60 + 3 * a.hold, worker)
     found = bench.events()
     times = found.messages if sms else found.calls
+    last = max(t for t, _ in times)
+    sending = [s for s in sampler.samples if s.wall <= last]  # not once the horse is done
     phase = Phase(
         "SMS" if sms else "calls", report.steady_rate([t for t, _ in times], a.settle),
-        len(times), expected, report.duplicates(times), report.memory(sampler.samples),
-        webhooks, overlapped=max(t for t, _ in times) >= load_ended)
+        len(times), expected, report.duplicates(times), report.memory(sending),
+        webhooks, overlapped=last >= load_ended)
     if not sms:
         starts = [t for t, _ in found.calls]
         phase.concurrent = report.max_concurrent(starts, [t for t, _ in found.ended])
