@@ -60,6 +60,7 @@ from bench._servers import (  # noqa: E402
     free_port,
     gateway_env,
 )
+from bench._twilio_standin import ANSWER_DELAY  # noqa: E402
 
 GATEWAY_APP = "gateway.app:create_app()"
 ACCOUNT = "AC" + "3" * 32
@@ -374,6 +375,11 @@ def _print(args: argparse.Namespace, baseline: report.Latency, phases: Sequence[
     print(f"gateway: gunicorn -w {args.workers} -k sync, SQLite {args.synchronous}, centre "
           f"embedded; one `civicline worker` (RQ, {args.redis_url}), `civicline sync` "
           "every 2 s; Twilio stand-in in a process of its own; all on 127.0.0.1")
+    if args.calls:
+        length = args.hold + ANSWER_DELAY
+        print(f"calls: {args.calls_per_second * length:.1f} in progress on average at "
+              f"CALLS_PER_SECOND (each {length:g} s from acceptance to its end); the cap "
+              f"allows at most {args.max_concurrent_calls / length:.1f} calls/s")
     report.print_latencies([baseline, *(ph.webhooks for ph in phases)], args.webhook_rate,
                            args.webhook_seconds)
     print(f"\nworker VmRSS every {args.rss_interval:g} s (main process + children):")
