@@ -198,7 +198,8 @@ class Bench:
         csv.write_text(f"phone,language\n{rows}", encoding="utf-8")
         progress(f"contacts import: {count} numbers into {name}")
         procs.cli(["contacts", "import", str(csv), "--list", name,
-                   "--basis", "consent recorded at the benchmark's baraza"], self.env)
+                   "--basis", "consent recorded at the benchmark's baraza"], self.env,
+                  timeout=300 + count / 100)
 
     def start_outreach(self, channel: str, contact_list: str) -> str:
         now = datetime.now(UTC)
@@ -247,7 +248,9 @@ def run_phase(bench: Bench, worker: procs.Proc, channel: str) -> Phase:
 
     with procs.RssSampler(worker.pid, a.rss_interval) as sampler:
         bench.start_outreach(channel, SMS_LIST if sms else VOICE_LIST)
-        wait_until(f"the first {channel} request", lambda: accepted(), 120, worker)
+        # The first pass materialises a row per recipient before its first request.
+        wait_until(f"the first {channel} request", lambda: accepted(), 120 + expected / 200,
+                   worker)
         time.sleep(a.settle)
         webhooks = bench.load(f"during the {'SMS send' if sms else 'calls'}")
         load_ended = time.time()
