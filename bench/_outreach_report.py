@@ -13,6 +13,7 @@ from bench import _client
 from bench._outreach_procs import RssSample
 
 MIB = 1024.0
+WINDOW = 10.0  # seconds: the steadiness of a rate is shown per window this long
 
 
 @dataclass
@@ -58,10 +59,17 @@ class Rate:
     steady: int  # acceptances in the steady part
     seconds: float  # its length
     total_seconds: float  # first to last acceptance
+    windows: tuple[int, ...] = ()  # acceptances in each whole WINDOW s of the steady part
 
     @property
     def per_second(self) -> float:
         return (self.steady - 1) / self.seconds if self.seconds > 0 else 0.0
+
+    def windows_text(self) -> str:
+        if not self.windows:
+            return f"no whole {WINDOW:g}-s window"
+        return (f"{min(self.windows) / WINDOW:.1f}-{max(self.windows) / WINDOW:.1f}/s over "
+                f"{len(self.windows)} windows of {WINDOW:g} s")
 
     @property
     def overall(self) -> float:
@@ -74,7 +82,10 @@ def steady_rate(times: Sequence[float], skip: float) -> Rate:
         return Rate(len(ordered), 0, 0.0, 0.0)
     steady = [t for t in ordered if t >= ordered[0] + skip]
     seconds = steady[-1] - steady[0] if len(steady) > 1 else 0.0
-    return Rate(len(ordered), len(steady), seconds, ordered[-1] - ordered[0])
+    counts = Counter(int((t - steady[0]) // WINDOW) for t in steady)
+    whole = int(seconds // WINDOW)  # the last window, cut short by the end, left out
+    return Rate(len(ordered), len(steady), seconds, ordered[-1] - ordered[0],
+                tuple(counts.get(i, 0) for i in range(whole)))
 
 
 def max_concurrent(starts: Sequence[float], ends: Sequence[float]) -> tuple[int, float]:
