@@ -21,18 +21,19 @@ SMS_PER_SECOND, CALLS_PER_SECOND and MAX_CONCURRENT_CALLS as given.
   3. Calls: the same with a voice invitation to bench-voice. The stand-in fetches each
      call's TwiML 0.2 s after accepting it, then after the hold (uniform in 0.5-1.5 x
      --hold) posts `CallStatus=completed` to its StatusCallback, signed with the gateway's
-     token. Calls in progress (accepted, completion not yet answered) never above the cap.
+     token. Calls in progress (accepted by the stand-in, not yet ended) never above the
+     cap; the most counting each until the gateway answered its end is shown beside it.
 The worker's VmRSS (main process and its children: the work-horse that runs the send)
 is sampled every --rss-interval s during 2 and 3, up to the last acceptance; "flat": the
-total at the end no more than 5 % above the total halfway through. The worker's CPU use
-(its own, its children's, its reaped work-horses') is shown beside it.
+highest total of the second half no more than 5 % above the highest of the first (a pass
+of the send runs in a work-horse forked for it, so the total drops between passes). The
+worker's CPU use (its own, its children's, its reaped work-horses') is shown beside it.
 A full run takes about 25 minutes; --keep DIR leaves the logs and stores for a look.
 """
 
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import platform
 import sqlite3
@@ -40,7 +41,6 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -72,8 +72,6 @@ SMS_LIST, VOICE_LIST = "bench-sms", "bench-voice"
 # Numbers the webhook traffic never uses (its senders are +2547, +2541, +2557...): a STOP
 # among them can never exclude a recipient.
 SMS_PREFIX, VOICE_PREFIX = "+25568", "+25569"
-P99_TARGET_MS = 50.0
-RATE_TOLERANCE = 0.02
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -123,21 +121,6 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     if args.recipients + args.calls >= 10**7:
         p.error("at most 9,999,999 recipients in all")
     return args
-
-
-@dataclass
-class Phase:
-    name: str
-    rate: report.Rate
-    accepted: int
-    expected: int
-    duplicates: int
-    memory: report.Memory | None
-    webhooks: report.Latency
-    overlapped: bool  # the webhook load ended before the last acceptance
-    concurrent: tuple[int, float] = (0, 0.0)  # calls accepted and not yet ended
-    unrecorded: int = 0  # most calls accepted whose end the gateway had not yet answered
-    callback_errors: int = 0
 
 
 class Bench:
@@ -244,7 +227,7 @@ def wait_until(what: str, done: Callable[[], object], timeout: float,
         time.sleep(1.0)
 
 
-def run_phase(bench: Bench, worker: procs.Proc, channel: str) -> Phase:
+def run_phase(bench: Bench, worker: procs.Proc, channel: str) -> report.Phase:
     """Start one outreach, put the webhook load on while it sends, wait for its end."""
     a = bench.args
     sms = channel == "sms"
@@ -271,7 +254,7 @@ def run_phase(bench: Bench, worker: procs.Proc, channel: str) -> Phase:
     times = found.messages if sms else found.calls
     last = max(t for t, _ in times)
     sending = [s for s in sampler.samples if s.wall <= last]  # not once the horse is done
-    phase = Phase(
+    phase = report.Phase(
         "SMS" if sms else "calls", report.steady_rate([t for t, _ in times], a.settle),
         len(times), expected, report.duplicates(times), report.memory(sending),
         webhooks, overlapped=last >= load_ended)
@@ -307,11 +290,11 @@ def run(args: argparse.Namespace) -> int:
           f"{platform.python_version()}, SQLite {sqlite3.sqlite_version}; load average "
           f"(1 min) {load_before[0]:.2f} before, {load_after[0]:.2f} after, on "
           f"{os.cpu_count()} cores (other processes on the machine skew the figures)")
-    return 0 if all(met for *_, met in _targets(args, baseline, phases) if met is not None) \
+    return 0 if all(met for *_, met in report.targets(args, baseline, phases) if met is not None) \
         else 1
 
 
-def _run_all(args: argparse.Namespace, workdir: Path) -> tuple[report.Latency, list[Phase]]:
+def _run_all(args: argparse.Namespace, workdir: Path) -> tuple[report.Latency, list[report.Phase]]:
     bench = Bench(args, workdir)
     standin = procs.standin(workdir, bench.standin_port, BENCH_TOKEN, args.hold, args.seed)
     worker = procs.Proc("worker", [procs.CIVICLINE, "worker"], bench.env, workdir)
@@ -336,50 +319,8 @@ def _run_all(args: argparse.Namespace, workdir: Path) -> tuple[report.Latency, l
     return baseline, phases
 
 
-def _targets(args: argparse.Namespace, baseline: report.Latency,
-             phases: Sequence[Phase]) -> list[tuple[str, str, str, bool | None]]:
-    rows: list[tuple[str, str, str, bool | None]] = [
-        ("SMS webhook p99, before any outreach", f"< {P99_TARGET_MS:g} ms",
-         f"{baseline.p99_ms:.1f} ms", baseline.p99_ms < P99_TARGET_MS)]
-    for ph in phases:
-        sms = ph.name == "SMS"
-        configured = args.sms_per_second if sms else args.calls_per_second
-        ratio = ph.rate.per_second / configured
-        what = "messages" if sms else "calls"
-        rows.append((f"{ph.name}: achieved rate, {what}/s (from {args.settle:g} s after the "
-                     f"first to the last of {ph.rate.steady})", f"{configured:g} ± 2 %",
-                     f"{ph.rate.per_second:.2f} ({ratio - 1:+.2%}; {ph.rate.overall:.2f} "
-                     f"from the first; {ph.rate.windows_text()})",
-                     abs(ratio - 1) <= RATE_TOLERANCE))
-        rows.append((f"{ph.name}: {what} accepted by the stand-in / recipients, numbers "
-                     "sent twice", "all, 0", f"{ph.accepted} / {ph.expected}, "
-                     f"{ph.duplicates}", ph.accepted == ph.expected and not ph.duplicates))
-        if not sms:
-            peak, share = ph.concurrent
-            rows.append(("calls: most in progress at once (accepted, not yet ended)",
-                         f"≤ {args.max_concurrent_calls}",
-                         f"{peak} ({share:.0%} of the time; {ph.unrecorded} counting until "
-                         f"the gateway answered the end); {ph.callback_errors} call-backs "
-                         "not 2xx", peak <= args.max_concurrent_calls
-                         and not ph.callback_errors))
-        mem = ph.memory
-        rows.append((f"{ph.name}: worker + work-horse VmRSS, middle -> last (slope)",
-                     f"flat (≤ +{report.FLAT_GROWTH:.0%})",
-                     "too few samples" if mem is None else
-                     f"{mem.middle.total_kib / report.MIB:.1f} -> "
-                     f"{mem.last.total_kib / report.MIB:.1f} MiB ({mem.growth:+.1%}; "
-                     f"{mem.slope_mib_per_min:+.2f} MiB/min)", mem is not None and mem.flat))
-        w = ph.webhooks
-        times = (f"{w.p99_ms / baseline.p99_ms:.2f} x before" if 0 < baseline.p99_ms
-                 < math.inf else f"before: {baseline.p99_ms:.1f} ms")
-        rows.append((f"SMS webhook p99 at {args.webhook_rate:g} req/s during the {ph.name}"
-                     + ("" if ph.overlapped else " (the send ended first: partly after it)"),
-                     f"< {P99_TARGET_MS:g} ms", f"{w.p99_ms:.1f} ms ({times})",
-                     w.p99_ms < P99_TARGET_MS and not w.non_2xx))
-    return rows
-
-
-def _print(args: argparse.Namespace, baseline: report.Latency, phases: Sequence[Phase]) -> None:
+def _print(args: argparse.Namespace, baseline: report.Latency,
+           phases: Sequence[report.Phase]) -> None:
     print(f"outreach bench: {args.recipients} SMS recipients at SMS_PER_SECOND="
           f"{args.sms_per_second:g}; {args.calls} calls at CALLS_PER_SECOND="
           f"{args.calls_per_second:g}, MAX_CONCURRENT_CALLS={args.max_concurrent_calls}, "
@@ -397,7 +338,7 @@ def _print(args: argparse.Namespace, baseline: report.Latency, phases: Sequence[
     print(f"\nworker VmRSS every {args.rss_interval:g} s (main process + children):")
     for ph in phases:
         report.print_memory(ph.name, ph.memory)
-    report.print_table(_targets(args, baseline, phases))
+    report.print_table(report.targets(args, baseline, phases))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
