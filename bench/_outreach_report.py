@@ -72,7 +72,7 @@ class Rate:
         if not self.windows:
             return f"no whole {WINDOW:g}-s window"
         return (f"{min(self.windows) / WINDOW:.1f}-{max(self.windows) / WINDOW:.1f}/s over "
-                f"{len(self.windows)} windows of {WINDOW:g} s")
+                f"{len(self.windows)} window(s) of {WINDOW:g} s")
 
     @property
     def overall(self) -> float:
@@ -224,6 +224,7 @@ class Phase:
     memory: Memory | None
     webhooks: Latency
     overlapped: bool  # the webhook load ended before the last acceptance
+    first_after: float  # seconds from `civicline outreach start` to the first acceptance
     concurrent: tuple[int, float] = (0, 0.0)  # calls accepted and not yet ended
     unrecorded: int = 0  # most calls accepted whose end the gateway had not yet answered
     callback_errors: int = 0
@@ -247,6 +248,8 @@ def targets(args: argparse.Namespace, baseline: Latency,
         rows.append((f"{ph.name}: {what} accepted by the stand-in / recipients, numbers "
                      "sent twice", "all, 0", f"{ph.accepted} / {ph.expected}, "
                      f"{ph.duplicates}", ph.accepted == ph.expected and not ph.duplicates))
+        rows.append((f"{ph.name}: from `outreach start` to the first acceptance", "none set",
+                     f"{ph.first_after:.1f} s", None))
         if not sms:
             peak, share = ph.concurrent
             rows.append(("calls: most in progress at once (accepted, not yet ended)",

@@ -239,6 +239,7 @@ def run_phase(bench: Bench, worker: procs.Proc, channel: str) -> report.Phase:
 
     with procs.RssSampler(worker.pid, a.rss_interval) as sampler:
         bench.start_outreach(channel, SMS_LIST if sms else VOICE_LIST)
+        started = time.time()
         # The first pass materialises a row per recipient before its first request.
         wait_until(f"the first {channel} request", lambda: accepted() > 0, 120 + expected / 200,
                    worker)
@@ -257,7 +258,8 @@ def run_phase(bench: Bench, worker: procs.Proc, channel: str) -> report.Phase:
     phase = report.Phase(
         "SMS" if sms else "calls", report.steady_rate([t for t, _ in times], a.settle),
         len(times), expected, report.duplicates(times), report.memory(sending),
-        webhooks, overlapped=last >= load_ended)
+        webhooks, overlapped=last >= load_ended,
+        first_after=min(t for t, _ in times) - started)
     if not sms:
         starts = [t for t, _ in found.calls]
         phase.concurrent = report.max_concurrent(starts, [t for t, _ in found.ended])
