@@ -103,6 +103,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--workers", type=int, default=2, help="gunicorn sync workers (default 2)")
     p.add_argument("--synchronous", default="FULL", choices=("FULL", "NORMAL"),
                    help="SQLITE_SYNCHRONOUS of the gateway's stores (default FULL)")
+    p.add_argument("--log-level", default="INFO", choices=("DEBUG", "INFO", "WARNING"),
+                   help="LOG_LEVEL of the worker and the sweep (default INFO, the CLI's own; "
+                        "at INFO the twilio client logs each request it makes)")
     p.add_argument("--flows", type=Path, default=REPO / "tests" / "fixtures" / "flows")
     p.add_argument("--redis-url", default="redis://127.0.0.1:6379/8",
                    help="Redis DB of the gateway's queue and rate limits; flushed (default 8)")
@@ -139,7 +142,7 @@ class Bench:
             PUBLIC_BASE_URL=self.server.url(""), SMS_PER_SECOND=str(args.sms_per_second),
             CALLS_PER_SECOND=str(args.calls_per_second),
             MAX_CONCURRENT_CALLS=str(args.max_concurrent_calls), SYNC_INTERVAL="2",
-            LOG_LEVEL="INFO", DATA_DIR=str(workdir),
+            LOG_LEVEL=args.log_level, DATA_DIR=str(workdir),
         )
         self.env = {**os.environ, **env}
         self.server.env.update(env)
@@ -329,7 +332,8 @@ def _print(args: argparse.Namespace, baseline: report.Latency,
           f"calls held {args.hold:g} s on average (0.5-1.5 x)")
     print(f"gateway: gunicorn -w {args.workers} -k sync, SQLite {args.synchronous}, centre "
           f"embedded; one `civicline worker` (RQ, {args.redis_url}), `civicline sync` "
-          "every 2 s; Twilio stand-in in a process of its own; all on 127.0.0.1")
+          f"every 2 s, LOG_LEVEL={args.log_level}; Twilio stand-in in a process of its own; "
+          "all on 127.0.0.1")
     if args.calls:
         length = args.hold + ANSWER_DELAY
         print(f"calls: {args.calls_per_second * length:.1f} in progress on average at "
