@@ -36,6 +36,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import signal
 import sqlite3
 import sys
 import tempfile
@@ -273,7 +274,12 @@ def run_phase(bench: Bench, worker: procs.Proc, channel: str) -> report.Phase:
     return phase
 
 
+def _stop_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)  # unwinds: every process started is stopped on the way
+
+
 def run(args: argparse.Namespace) -> int:
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     redis = Redis.from_url(args.redis_url, socket_connect_timeout=2)
     redis.ping()
     redis.flushdb()
