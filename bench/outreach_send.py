@@ -104,6 +104,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--workers", type=int, default=2, help="gunicorn sync workers (default 2)")
     p.add_argument("--synchronous", default="FULL", choices=("FULL", "NORMAL"),
                    help="SQLITE_SYNCHRONOUS of the gateway's stores (default FULL)")
+    p.add_argument("--sync-interval", type=float, default=2.0,
+                   help="SYNC_INTERVAL of the sweep, which also picks up the started "
+                        "outreach (default 2; the gateway's own default is 30)")
     p.add_argument("--log-level", default="INFO", choices=("DEBUG", "INFO", "WARNING"),
                    help="LOG_LEVEL of the worker and the sweep (default INFO, the CLI's own; "
                         "at INFO the twilio client logs each request it makes)")
@@ -142,7 +145,8 @@ class Bench:
             TWILIO_API_URL=f"http://127.0.0.1:{self.standin_port}",
             PUBLIC_BASE_URL=self.server.url(""), SMS_PER_SECOND=str(args.sms_per_second),
             CALLS_PER_SECOND=str(args.calls_per_second),
-            MAX_CONCURRENT_CALLS=str(args.max_concurrent_calls), SYNC_INTERVAL="2",
+            MAX_CONCURRENT_CALLS=str(args.max_concurrent_calls),
+            SYNC_INTERVAL=str(args.sync_interval),
             LOG_LEVEL=args.log_level, DATA_DIR=str(workdir),
         )
         self.env = {**os.environ, **env}
@@ -338,8 +342,8 @@ def _print(args: argparse.Namespace, baseline: report.Latency,
           f"calls held {args.hold:g} s on average (0.5-1.5 x)")
     print(f"gateway: gunicorn -w {args.workers} -k sync, SQLite {args.synchronous}, centre "
           f"embedded; one `civicline worker` (RQ, {args.redis_url}), `civicline sync` "
-          f"every 2 s, LOG_LEVEL={args.log_level}; Twilio stand-in in a process of its own; "
-          "all on 127.0.0.1")
+          f"every {args.sync_interval:g} s, LOG_LEVEL={args.log_level}; Twilio stand-in in a "
+          "process of its own; all on 127.0.0.1")
     if args.calls:
         length = args.hold + ANSWER_DELAY
         print(f"calls: {args.calls_per_second * length:.1f} in progress on average at "
