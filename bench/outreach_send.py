@@ -7,7 +7,8 @@ meanwhile (issue 17's targets).
 
 Real processes on loopback: the Twilio stand-in (bench/_twilio_standin.py, a process of
 its own), the gateway's web app under gunicorn (its centre embedded, CENTRAL_URL unset),
-`civicline worker` (RQ, Redis DB 8 by default, flushed) and `civicline sync` (the sweep).
+`civicline worker` (RQ, Redis DB 8 by default, flushed) and `civicline sync` (the sweep,
+every --sync-interval s: it also picks up the outreach once started).
 The gateway sends through the real twilio client to the stand-in (TWILIO_API_URL), at
 SMS_PER_SECOND, CALLS_PER_SECOND and MAX_CONCURRENT_CALLS as given.
 
@@ -104,9 +105,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--workers", type=int, default=2, help="gunicorn sync workers (default 2)")
     p.add_argument("--synchronous", default="FULL", choices=("FULL", "NORMAL"),
                    help="SQLITE_SYNCHRONOUS of the gateway's stores (default FULL)")
-    p.add_argument("--sync-interval", type=float, default=2.0,
-                   help="SYNC_INTERVAL of the sweep, which also picks up the started "
-                        "outreach (default 2; the gateway's own default is 30)")
+    p.add_argument("--sync-interval", type=float, default=30.0,
+                   help="SYNC_INTERVAL of the sweep, which also picks up a started outreach "
+                        "(default 30, the gateway's own; a sweep every 2 s slows the "
+                        "webhooks down a great deal)")
     p.add_argument("--log-level", default="INFO", choices=("DEBUG", "INFO", "WARNING"),
                    help="LOG_LEVEL of the worker and the sweep (default INFO, the CLI's own; "
                         "at INFO the twilio client logs each request it makes)")
