@@ -165,6 +165,7 @@ class RssSample:
     horse_kib: int  # the largest child, the work-horse while a job runs
     cpu: float  # CPU seconds of the worker, its live children and those it reaped
     wall: float  # time.time() when taken, the stand-in's clock
+    kids: int = 0  # children alive: the scheduler, and the work-horse while a job runs
 
     @property
     def total_kib(self) -> int:
@@ -197,7 +198,7 @@ class RssSampler:
         kids = [rss_kib(pid) for pid in pids]
         cpu = cpu_seconds(self.pid, reaped=True) + sum(cpu_seconds(pid) for pid in pids)
         return RssSample(time.monotonic() - self._started, rss_kib(self.pid), sum(kids),
-                         max(kids, default=0), cpu, time.time())
+                         max(kids, default=0), cpu, time.time(), len(pids))
 
     def _loop(self) -> None:
         while True:

@@ -131,6 +131,7 @@ class Memory:
 
 
 FLAT_GROWTH = 0.05  # "flat": the second half's peak no more than 5 % above the first's
+# (halves of the samples taken while a job runs)
 
 
 def memory(samples: Sequence[RssSample]) -> Memory | None:
@@ -143,11 +144,16 @@ def memory(samples: Sequence[RssSample]) -> Memory | None:
     var = sum((x - mean_x) ** 2 for x in xs)
     slope = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys, strict=True)) / var \
         if var else 0.0
-    half = len(samples) // 2
-    first = max(s.total_kib for s in samples[:half])
-    second = max(s.total_kib for s in samples[half:])
+    # Compared only while a job runs (most children alive): between passes the worker has
+    # no work-horse, and a half that happens to hold no pass would look smaller.
+    busy = [s for s in samples if s.kids == max(s.kids for s in samples)]
+    judged = busy if len(busy) >= 2 else list(samples)
+    half = len(judged) // 2
+    first = max(s.total_kib for s in judged[:half])
+    second = max(s.total_kib for s in judged[half:])
     growth = second / first - 1 if first else math.inf
-    return Memory(samples[0], samples[half], samples[-1], slope, growth, first, second)
+    return Memory(samples[0], samples[len(samples) // 2], samples[-1], slope, growth, first,
+                  second)
 
 
 @dataclass(frozen=True)

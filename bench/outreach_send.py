@@ -26,8 +26,9 @@ SMS_PER_SECOND, CALLS_PER_SECOND and MAX_CONCURRENT_CALLS as given.
      cap; the most counting each until the gateway answered its end is shown beside it.
 The worker's VmRSS (main process and its children: the work-horse that runs the send)
 is sampled every --rss-interval s during 2 and 3, up to the last acceptance; "flat": the
-highest total of the second half no more than 5 % above the highest of the first (a pass
-of the send runs in a work-horse forked for it, so the total drops between passes). The
+highest total of the second half no more than 5 % above the highest of the first, of the
+samples taken while a job runs (a pass of the send runs in a work-horse forked for it,
+so the total drops between passes). The
 worker's CPU use (its own, its children's, its reaped work-horses') is shown beside it.
 A full run takes about 25 minutes; --keep DIR leaves the logs and stores for a look.
 """
