@@ -42,6 +42,8 @@ MAX_SEND_ATTEMPTS = 8  # requests refused with 429 / 5xx before the row fails
 BACKOFF_CAP = 300.0  # seconds
 OPTED_OUT_CODE = 21610
 SANDBOX_BASE_URL = "http://127.0.0.1:8000"
+CALL_PLACE_PATIENCE = 5.0  # seconds a pass waits for a call to end when all places are taken
+CALL_PLACE_POLL = 0.2
 
 
 @dataclass
@@ -158,9 +160,8 @@ class OutreachRun:
             if definition is None or not definition.sendable(self.clock()):
                 return
             for _ in range(size):
-                if (channel == "voice" and self.rows.calls_in_progress(self.clock())
-                        >= self.settings.max_concurrent_calls):
-                    report.more = True  # a call status frees a place; the sweep goes on
+                if channel == "voice" and not self._a_call_place_frees():
+                    report.more = True  # still full: the next pass goes on
                     return
                 self.limiter.wait(channel)
                 claimed = self.rows.claim(outreach_id, channel, 1, self.clock())
@@ -171,6 +172,17 @@ class OutreachRun:
             if time.monotonic() > deadline:
                 report.more = True
                 return
+
+    def _a_call_place_frees(self, patience: float = CALL_PLACE_PATIENCE) -> bool:
+        """Whether fewer than MAX_CONCURRENT_CALLS calls are in progress, waiting up to
+        `patience` seconds for a call's final status to free a place."""
+        give_up = time.monotonic() + patience
+        while (self.rows.calls_in_progress(self.clock())
+               >= self.settings.max_concurrent_calls):
+            if time.monotonic() >= give_up:
+                return False
+            time.sleep(CALL_PLACE_POLL)
+        return True
 
     def _blocked(self, row: OutboundRow) -> str | None:
         if AudienceStore(self.engine).opted_out(row.pseudonym):

@@ -5,6 +5,8 @@ died between Twilio's acceptance and its record."""
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -22,7 +24,7 @@ from gateway.privacy import pseudonym
 from gateway.settings import Settings
 from gateway.store.audience import AudienceStore
 from gateway.store.contacts import ContactStore
-from gateway.store.outbound import STALE_CLAIM, OutboundStore
+from gateway.store.outbound import STALE_CLAIM, OutboundStore, RowState
 from gateway.sync.outreach_definition import parse_outreach
 from tests.application.outreach_world import KEY, definition, participant, publish
 from tests.twilio_outbound import Scripted, TwilioOutbound
@@ -264,6 +266,29 @@ def test_calls_open_the_consultation_and_respect_the_concurrent_cap(
         assert parse_qs(url.query)["c"] == ["water-test"]
         assert call["status_callback"] == f"{PUBLIC}/twilio/status/call?o={row_id}"
         assert call["machine_detection"] == "Enable"
+
+
+def test_a_call_that_ends_frees_its_place_within_the_same_pass(
+    engine: Engine, outreach_settings: Settings, twilio_outbound: TwilioOutbound,
+) -> None:
+    people(engine, 3)
+    publish(engine, definition(channels=["voice"]))
+    settings = outreach_settings.with_overrides(max_concurrent_calls=2)
+    rows = OutboundStore(engine)
+
+    def first_call_ends() -> None:
+        deadline = time.monotonic() + 10
+        while len(twilio_outbound.calls) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        first = int(parse_qs(urlsplit(twilio_outbound.calls[0]["url"]).query)["o"][0])
+        rows.provider_status(first, RowState.DELIVERED, None, None, datetime.now(UTC))
+
+    hang_up = threading.Thread(target=first_call_ends)
+    hang_up.start()
+    report = runner(engine, settings, twilio_outbound.sender()).run()
+    hang_up.join(10)
+    assert report.sent == 3  # the third went out in this pass, once the first call ended
+    assert len(twilio_outbound.calls) == 3
 
 
 def test_after_a_429_the_rest_of_the_batch_waits_instead_of_hammering(
