@@ -8,6 +8,7 @@ import requests
 
 from gateway.central.store.outreach import OutreachFields, OutreachStatus, OutreachStore
 from tests.central.conftest import CentralServer
+from tests.central.outreach_reports import progress_report
 
 
 def define(central: CentralServer, **changes: object) -> str:
@@ -79,18 +80,7 @@ def test_what_finished_more_than_a_day_ago_is_left_out(central: CentralServer) -
 
 
 def report(outreach_id: str, version: int = 1, **changes: object) -> dict[str, object]:
-    body: dict[str, object] = {
-        "id": outreach_id, "version": version,
-        "preview": {"recipients": [{"language": "sw", "channel": "sms", "count": 812}],
-                    "segments": {"encoding": "GSM-7", "per_message": 1, "total": 812},
-                    "excluded": {"opted_out": 12, "contacted_already": 0, "invalid_number": 3,
-                                 "unreachable": 1, "no_consent_basis": 0}},
-        "counts": {"pending": 700, "sending": 2, "sent": 90, "delivered": 20, "failed": 0,
-                   "excluded": 16},
-        "answered": 7,
-    }  # fmt: skip
-    body.update(changes)
-    return body
+    return progress_report(outreach_id, version, **changes)
 
 
 def test_a_report_is_stored_as_the_gateways_latest(central: CentralServer) -> None:

@@ -7,17 +7,9 @@ import copy
 import pytest
 
 from gateway.central.outreach_validation import ProgressInvalid, parse_progress, phone_like
+from tests.central.outreach_reports import progress_report
 
-REPORT = {
-    "id": "o-3f9a1c2b7d4e", "version": 4,
-    "preview": {"recipients": [{"language": "sw", "channel": "sms", "count": 812}],
-                "segments": {"encoding": "GSM-7", "per_message": 1, "total": 812},
-                "excluded": {"opted_out": 12, "contacted_already": 0, "invalid_number": 3,
-                             "unreachable": 1, "no_consent_basis": 0}},
-    "counts": {"pending": 700, "sending": 2, "sent": 90, "delivered": 20, "failed": 0,
-               "excluded": 16},
-    "answered": 7,
-}  # fmt: skip
+REPORT = progress_report()
 
 
 def problems(payload: object) -> list[str]:
