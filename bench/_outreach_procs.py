@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 
-from bench._servers import REPO
+from bench._servers import REPO, log_tail
 
 CIVICLINE = str(Path(sys.executable).parent / "civicline")
 STOP_SECONDS = 15.0
@@ -70,11 +70,7 @@ class Proc:
             popen.wait(5)
 
     def log_tail(self, lines: int = 20) -> str:
-        try:
-            text = self.log.read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            return "(no log)"
-        return "\n".join(text.splitlines()[-lines:])
+        return log_tail(self.log, lines)
 
     def wait_log(self, marker: str, timeout: float) -> None:
         """Until `marker` shows in the log; fails with the log's tail if it exits first."""

@@ -160,11 +160,16 @@ class Server:
         return sum(_process_cpu(pid) for pid in pids)
 
     def log_tail(self, lines: int = 20) -> str:
-        try:
-            text = self.log.read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            return "(no log)"
-        return "\n".join(text.splitlines()[-lines:])
+        return log_tail(self.log, lines)
+
+
+def log_tail(path: Path, lines: int = 20) -> str:
+    """The last `lines` lines of a process's log file, for an error message."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return "(no log)"
+    return "\n".join(text.splitlines()[-lines:])
 
 
 _TICKS = os.sysconf("SC_CLK_TCK")
