@@ -17,6 +17,7 @@ import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -158,3 +159,9 @@ def insert_ignoring_conflicts(conn: Connection, table: Table, rows: list[dict[st
         return 0
     result = conn.execute(insert_ignoring(conn.dialect.name, table), rows)
     return max(result.rowcount, 0)
+
+
+def as_utc(moment: datetime) -> datetime:
+    """A stored time, aware and in UTC: SQLite hands back what was written (in UTC)
+    without its zone, PostgreSQL in the session's zone."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import Engine, and_, exists, func, or_, select, update
 
-from gateway.database import insert_ignoring, write_transaction
+from gateway.database import as_utc, insert_ignoring, write_transaction
 from gateway.store import schema
 
 _row = schema.outbound_messages.c
@@ -64,12 +64,6 @@ class OutboundRow:
 
 _COLUMNS = (_row.id, _row.outreach_id, _row.pseudonym, _row.phone, _row.channel,
             _row.language, _row.body, _row.state, _row.provider_sid, _row.attempts)
-
-
-def _aware(moment: datetime | None) -> datetime | None:
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=UTC)
 
 
 class OutboundStore:
@@ -126,7 +120,7 @@ class OutboundStore:
             _row.claimed_at < now - STALE_CLAIM,
         )).order_by(_row.id)
         with self.engine.connect() as conn:
-            return [(OutboundRow(*row[:-1]), _aware(row[-1]) or now)
+            return [(OutboundRow(*row[:-1]), as_utc(row[-1]) if row[-1] is not None else now)
                     for row in conn.execute(query)]
 
     def row(self, row_id: int) -> OutboundRow | None:
@@ -204,4 +198,5 @@ class OutboundStore:
             query = query.where(_row.phone == phone)
         with self.engine.connect() as conn:
             rows = conn.execute(query.order_by(_row.sent_at, _row.id)).all()
-        return [(OutboundRow(*row[:-1]), _aware(row[-1]) or datetime.now(UTC)) for row in rows]
+        return [(OutboundRow(*row[:-1]), as_utc(row[-1]) if row[-1] is not None
+                 else datetime.now(UTC)) for row in rows]

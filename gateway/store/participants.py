@@ -6,13 +6,13 @@ import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, bindparam, exists, func, insert, select, update
 
 from gateway.consultation.sms_conversation import ParticipantState, Recorded, SessionState, Step
-from gateway.database import insert_ignoring, schema_transaction, write_transaction
+from gateway.database import as_utc, insert_ignoring, schema_transaction, write_transaction
 from gateway.store import schema
 
 _participant = schema.participants.c
@@ -124,13 +124,6 @@ def _storable(text: str | None) -> str | None:
     return text.replace("\x00", "")[:EVENT_TEXT_CHARS]
 
 
-def _aware(moment: datetime | None) -> datetime | None:
-    """SQLite gives back naive times; they were written in UTC."""
-    if moment is None or moment.tzinfo is not None:
-        return moment
-    return moment.replace(tzinfo=UTC)
-
-
 class LocalStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -197,7 +190,7 @@ class ParticipantTx:
             active_consultation=self.row.active_consultation,
         )
         self._session_times = {
-            r.consultation_id: _aware(r.session_updated_at)
+            r.consultation_id: as_utc(r.session_updated_at) if r.session_updated_at else None
             for r in rows
             if r.consultation_id is not None
         }

@@ -14,14 +14,14 @@ import json
 import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Engine, insert, select, update
 
 from gateway.central.store import schema
-from gateway.database import write_transaction
+from gateway.database import as_utc, write_transaction
 
 # A definition finished (ended or cancelled) longer ago than this is no longer published.
 PUBLISHED_AFTER_FINISH = timedelta(days=1)
@@ -127,11 +127,6 @@ def new_outreach_id() -> str:
     return "o-" + secrets.token_hex(6)
 
 
-def _utc(moment: datetime) -> datetime:
-    """Aware, in UTC (SQLite hands back what it stored, without the zone)."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
 def _outreach(row: Any) -> Outreach:
     return Outreach(
         id=row.id,
@@ -142,16 +137,16 @@ def _outreach(row: Any) -> Outreach:
             kind=row.kind,
             audience=json.loads(row.audience),
             channels=tuple(row.channels.split(",")),
-            starts_at=_utc(row.starts_at),
-            ends_at=_utc(row.ends_at),
+            starts_at=as_utc(row.starts_at),
+            ends_at=as_utc(row.ends_at),
             hours_from=row.hours_from,
             hours_to=row.hours_to,
             timezone=row.timezone,
             texts=json.loads(row.texts),
         ),
         created_by=row.created_by,
-        created_at=_utc(row.created_at),
-        updated_at=_utc(row.updated_at),
+        created_at=as_utc(row.created_at),
+        updated_at=as_utc(row.updated_at),
     )
 
 
@@ -161,8 +156,8 @@ def _columns(f: OutreachFields) -> dict[str, Any]:
         "kind": f.kind,
         "audience": json.dumps(dict(f.audience), sort_keys=True),
         "channels": ",".join(f.channels),
-        "starts_at": _utc(f.starts_at),
-        "ends_at": _utc(f.ends_at),
+        "starts_at": as_utc(f.starts_at),
+        "ends_at": as_utc(f.ends_at),
         "hours_from": f.hours_from,
         "hours_to": f.hours_to,
         "timezone": f.timezone,
@@ -188,7 +183,7 @@ class OutreachStore:
             conn.execute(
                 insert(table).values(
                     id=outreach_id, version=1, status=OutreachStatus.DRAFT.value,
-                    created_by=by, created_at=_utc(now), updated_at=_utc(now),
+                    created_by=by, created_at=as_utc(now), updated_at=as_utc(now),
                     **_columns(fields),
                 )
             )  # fmt: skip
@@ -233,7 +228,7 @@ class OutreachStore:
             if row is None:
                 raise UnknownOutreach(f"no outreach {outreach_id!r}")
             current = OutreachStatus(row.status)
-            values: dict[str, Any] = {"version": row.version + 1, "updated_at": _utc(now)}
+            values: dict[str, Any] = {"version": row.version + 1, "updated_at": as_utc(now)}
             if status is not None and status is not current:
                 if status not in TRANSITIONS[current]:
                     raise StatusRefused(_refusal(outreach_id, current, status))
@@ -273,7 +268,7 @@ class OutreachStore:
                     "version": report.version,
                     "counts": json.dumps(dict(report.counts), sort_keys=True),
                     "answered": report.answered,
-                    "received_at": _utc(report.received_at),
+                    "received_at": as_utc(report.received_at),
                 }
                 if report.preview is not None:  # a report without one keeps the last
                     values["preview"] = json.dumps(report.preview, sort_keys=True)
@@ -304,7 +299,7 @@ class OutreachStore:
                 version=row.version,
                 counts=json.loads(row.counts),
                 answered=row.answered,
-                received_at=_utc(row.received_at),
+                received_at=as_utc(row.received_at),
                 preview=None if row.preview is None else json.loads(row.preview),
             )
             for row in rows
